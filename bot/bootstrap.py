@@ -1,0 +1,125 @@
+"""The one place where settings become an engine, channels, a dispatcher and a worker.
+
+Nothing is built at import time; tests and the demo build their own pieces through here
+with a different clock or folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.settings import Settings
+from channels.registry import ChannelRegistry, dry_run_registry
+from scheduling.clock import Clock, SystemClock
+from scheduling.dispatcher import DispatchConfig, Dispatcher, EventSink
+from scheduling.plan import PlanOffsets
+from scheduling.rendering import Renderer
+from scheduling.worker import Worker
+from store import migrate
+from store.crypto import Cipher, load_or_create_key
+from store.engine import (
+    DatabaseError,
+    check_connection,
+    create_engine,
+    is_sqlite,
+    normalise_url,
+    session_factory,
+    verify_key,
+)
+
+
+class StartupError(RuntimeError):
+    """Linkline cannot start; the message says what to do."""
+
+
+@dataclass
+class App:
+    settings: Settings
+    cipher: Cipher
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    channels: ChannelRegistry
+    renderer: Renderer
+    clock: Clock
+    offsets: PlanOffsets
+    notices: list[str] = field(default_factory=list)
+
+    def dispatcher(self, on_event: EventSink | None = None) -> Dispatcher:
+        config = DispatchConfig(
+            worker=f"{socket.gethostname()}:{os.getpid()}",
+            batch_size=self.settings.dispatch_batch_size,
+            lease=timedelta(seconds=self.settings.lease_seconds),
+        )
+        return Dispatcher(self.sessions, self.channels, self.renderer, self.clock, config, on_event)
+
+    def worker(self, on_event: EventSink | None = None) -> Worker:
+        return Worker(
+            self.dispatcher(on_event), dispatch_every=self.settings.dispatch_interval_seconds
+        )
+
+    async def aclose(self) -> None:
+        await self.channels.aclose()
+        await self.engine.dispose()
+
+
+async def build_app(
+    settings: Settings, *, clock: Clock | None = None, upgrade: bool = False
+) -> App:
+    """Build everything, checking key, database and schema before anything is sent."""
+    url = normalise_url(settings.resolved_database_url)
+    notices: list[str] = []
+    sqlite = is_sqlite(url)
+    if sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    loaded = load_or_create_key(secret, settings.key_file, may_create=sqlite)
+    if loaded.created_file is not None:
+        notices.append(
+            f"No LINKLINE_SECRET_KEY was set, so a new key was written to {loaded.created_file} "
+            "(readable only by you). Back it up: without it the personal data cannot be read."
+        )
+    cipher = Cipher.from_secret(loaded.secret)
+    engine = create_engine(url, cipher)
+    try:
+        await check_connection(engine)
+        if upgrade:
+            await migrate.upgrade(engine)
+        await _check_schema(engine)
+        sessions = session_factory(engine)
+        await verify_key(sessions, cipher)
+    except BaseException:
+        await engine.dispose()
+        raise
+    channels = dry_run_registry(settings.resolved_outbox_dir)
+    offsets = PlanOffsets(
+        pre_brief_days=settings.pre_brief_days,
+        reminder_days=settings.reminder_days,
+        check_in_days=settings.check_in_days,
+    ).validate()
+    return App(
+        settings,
+        cipher,
+        engine,
+        sessions,
+        channels,
+        Renderer(),
+        clock or SystemClock(),
+        offsets,
+        notices,
+    )
+
+
+async def _check_schema(engine: AsyncEngine) -> None:
+    current, head = await migrate.current_revision(engine), migrate.head_revision()
+    if current is None:
+        raise DatabaseError("the database has no Linkline tables yet: run `linkline db upgrade`")
+    if current != head:
+        raise DatabaseError(
+            f"the database schema is at revision {current} but this version needs {head}: "
+            "run `linkline db upgrade`"
+        )

@@ -1,0 +1,99 @@
+"""Shared CLI plumbing: settings, building the app, and one-line errors people can act on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import NoReturn, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from bot.bootstrap import App, StartupError, build_app
+from bot.services.engagements import EngagementError
+from bot.services.experts import ExpertError
+from bot.services.staff import StaffError
+from bot.settings import Settings
+from scheduling.clock import Clock
+from scheduling.plan import PlanError
+from scheduling.windows import WindowError
+from store.crypto import SecretKeyError
+from store.engine import DatabaseError
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+# Errors whose message is written for a person: shown as one line, exit code 1.
+KNOWN_ERRORS = (
+    DatabaseError,
+    EngagementError,
+    ExpertError,
+    PlanError,
+    SecretKeyError,
+    StaffError,
+    StartupError,
+    WindowError,
+)
+
+CLI_ACTOR = "cli"
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        fail(f"setting {where} is not valid: {first['msg']}", 2)
+
+
+def run(action: Callable[[], Awaitable[T]]) -> T:
+    """Run one async command, turning known failures into a clear line and exit code."""
+    try:
+        return asyncio.run(action())  # type: ignore[arg-type]
+    except KNOWN_ERRORS as exc:
+        fail(str(exc))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        fail(f"{where}: {first['msg']}" if where else str(first["msg"]))
+
+
+@asynccontextmanager
+async def open_app(
+    *, upgrade: bool = False, clock: Clock | None = None, settings: Settings | None = None
+) -> AsyncIterator[App]:
+    app = await build_app(settings or load_settings(), clock=clock, upgrade=upgrade)
+    for notice in app.notices:
+        err_console.print(f"[yellow]Note:[/] {notice}", highlight=False)
+    try:
+        yield app
+    finally:
+        await app.aclose()
+
+
+def parse_local_datetime(text: str, tz: str, what: str) -> datetime:
+    """Read "2026-03-17 14:00" as local time in ``tz``; refuse anything ambiguous."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{what} {text!r} is not a date and time: use the form 2026-03-17 14:00", 2)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value.astimezone(UTC)
+
+
+def local(moment: datetime | None, tz: str = "Europe/London") -> str:
+    if moment is None:
+        return "-"
+    return moment.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y %H:%M")

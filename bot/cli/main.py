@@ -1,0 +1,32 @@
+"""The `linkline` command."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from bot.cli import db, demo, engagements, experts, keys, log, run, staff, tasks
+
+app = typer.Typer(
+    name="linkline",
+    help="Linkline: safe, kind contact with experts by experience.\n\n"
+    "Settings come from environment variables or a .env file (see README.md).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(experts.app, name="experts")
+app.add_typer(engagements.app, name="engagements")
+app.add_typer(staff.app, name="staff")
+app.add_typer(tasks.app, name="tasks")
+app.add_typer(keys.app, name="keys")
+app.command("log")(log.show_log)
+app.command("run")(run.run_service)
+app.command("demo")(demo.run_demo)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

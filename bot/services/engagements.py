@@ -1,0 +1,222 @@
+"""Engagements: create, publish, invite, record answers, move and cancel.
+
+Each change re-plans the outbox in the same transaction, so the plan can never disagree
+with the engagement it belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.plan import PlanOffsets, check_engagement_times
+from scheduling.planner import (
+    PlanReport,
+    cancel_engagement,
+    load_engagement,
+    move_engagement,
+    replan_engagement,
+)
+from store import audit
+from store.enums import EngagementStatus, InvitationAnswer
+from store.models import Engagement, Expert, Invitation, Staff
+
+
+class EngagementError(ValueError):
+    pass
+
+
+async def create_engagement(
+    session: AsyncSession,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    lead: Staff,
+    details: Mapping[str, str | None],
+    plan_overrides: Mapping[str, object] | None,
+    base_offsets: PlanOffsets,
+    time_zone: str,
+    now: datetime,
+    actor: str,
+) -> Engagement:
+    if not title.strip():
+        raise EngagementError("an engagement needs a title")
+    check_engagement_times(starts_at, ends_at, time_zone)
+    if starts_at <= now:
+        raise EngagementError("the engagement starts in the past: check the date")
+    overrides = dict(plan_overrides or {})
+    base_offsets.with_overrides(overrides)  # refuse contradictory settings when saved
+    engagement = Engagement(
+        title=title.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        time_zone=time_zone,
+        lead_id=lead.id,
+        plan_overrides=overrides,
+        created_at=now,
+        updated_at=now,
+        **{
+            k: (v.strip() if isinstance(v, str) and v.strip() else None) for k, v in details.items()
+        },
+    )
+    session.add(engagement)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="engagement.created",
+        entity="engagement",
+        entity_id=engagement.id,
+        at=now,
+    )
+    return engagement
+
+
+async def get_engagement(session: AsyncSession, engagement_id: int) -> Engagement:
+    engagement = await load_engagement(session, engagement_id)
+    if engagement is None:
+        raise EngagementError(f"no engagement with id {engagement_id}")
+    return engagement
+
+
+async def publish(
+    session: AsyncSession,
+    engagement: Engagement,
+    offsets: PlanOffsets,
+    *,
+    now: datetime,
+    actor: str,
+) -> PlanReport:
+    if engagement.status is not EngagementStatus.DRAFT:
+        raise EngagementError(
+            f"engagement {engagement.id} is {engagement.status.value}, not a draft"
+        )
+    missing = engagement.missing_information()
+    if missing:
+        raise EngagementError(
+            "people must be told these before it can be published: " + ", ".join(missing)
+        )
+    engagement.status = EngagementStatus.PUBLISHED
+    engagement.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="engagement.published",
+        entity="engagement",
+        entity_id=engagement.id,
+        at=now,
+    )
+    return await replan_engagement(session, engagement, offsets, now)
+
+
+async def invite(
+    session: AsyncSession,
+    engagement: Engagement,
+    experts: Sequence[Expert],
+    offsets: PlanOffsets,
+    *,
+    now: datetime,
+    actor: str,
+) -> PlanReport:
+    if engagement.status in (EngagementStatus.CANCELLED, EngagementStatus.COMPLETED):
+        raise EngagementError(f"engagement {engagement.id} is {engagement.status.value}")
+    invited = {i.expert_id for i in engagement.invitations}
+    for expert in experts:
+        if expert.id in invited:
+            continue
+        session.add(Invitation(engagement_id=engagement.id, expert_id=expert.id, created_at=now))
+        audit.record(
+            session,
+            actor=actor,
+            action="invitation.created",
+            entity="engagement",
+            entity_id=engagement.id,
+            expert_id=expert.id,
+            at=now,
+        )
+    await session.flush()
+    session.expire(engagement, ["invitations"])
+    engagement = await get_engagement(session, engagement.id)
+    return await replan_engagement(session, engagement, offsets, now)
+
+
+async def record_answer(
+    session: AsyncSession,
+    engagement: Engagement,
+    expert_id: int,
+    answer: InvitationAnswer,
+    offsets: PlanOffsets,
+    *,
+    support_needs: str | None = None,
+    now: datetime,
+    actor: str,
+) -> PlanReport:
+    invitation = next((i for i in engagement.invitations if i.expert_id == expert_id), None)
+    if invitation is None:
+        raise EngagementError(f"expert {expert_id} is not invited to engagement {engagement.id}")
+    invitation.answer = answer
+    invitation.answered_at = now
+    if support_needs:
+        invitation.support_needs = support_needs
+    audit.record(
+        session,
+        actor=actor,
+        action="invitation.answered",
+        entity="engagement",
+        entity_id=engagement.id,
+        expert_id=expert_id,
+        at=now,
+    )
+    return await replan_engagement(session, engagement, offsets, now)
+
+
+async def move(
+    session: AsyncSession,
+    engagement: Engagement,
+    starts_at: datetime,
+    ends_at: datetime,
+    offsets: PlanOffsets,
+    *,
+    now: datetime,
+    actor: str,
+) -> PlanReport:
+    if engagement.status is EngagementStatus.CANCELLED:
+        raise EngagementError(f"engagement {engagement.id} is cancelled")
+    check_engagement_times(starts_at, ends_at, engagement.time_zone)
+    if starts_at <= now:
+        raise EngagementError("the new start is in the past: check the date")
+    audit.record(
+        session,
+        actor=actor,
+        action="engagement.moved",
+        entity="engagement",
+        entity_id=engagement.id,
+        at=now,
+    )
+    return await move_engagement(session, engagement, starts_at, ends_at, offsets, now)
+
+
+async def cancel(
+    session: AsyncSession, engagement: Engagement, reason: str, *, now: datetime, actor: str
+) -> PlanReport:
+    if engagement.status is EngagementStatus.CANCELLED:
+        raise EngagementError(f"engagement {engagement.id} is already cancelled")
+    if engagement.ends_at <= now:
+        raise EngagementError(f"engagement {engagement.id} has already happened")
+    audit.record(
+        session,
+        actor=actor,
+        action="engagement.cancelled",
+        entity="engagement",
+        entity_id=engagement.id,
+        at=now,
+    )
+    return await cancel_engagement(session, engagement, reason, now)
+
+
+async def list_engagements(session: AsyncSession) -> list[Engagement]:
+    return list(await session.scalars(select(Engagement).order_by(Engagement.starts_at)))

@@ -1,0 +1,131 @@
+"""Settings from environment variables and an optional ``.env`` file.
+
+The names are the ones operators already know from each provider's own docs. A channel
+with missing credentials runs in dry-run and says so at start-up, so nobody believes a
+message went out when it was only written to a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from store.enums import Channel
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(Path("var"), validation_alias=_env("LINKLINE_DATA_DIR"))
+    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
+    secret_key: SecretStr | None = Field(None, validation_alias=_env("LINKLINE_SECRET_KEY"))
+    public_url: str | None = Field(None, validation_alias=_env("LINKLINE_PUBLIC_URL"))
+    outbox_dir: Path | None = Field(None, validation_alias=_env("LINKLINE_OUTBOX_DIR"))
+    default_time_zone: str = Field(
+        "Europe/London", validation_alias=_env("LINKLINE_DEFAULT_TIME_ZONE")
+    )
+
+    dispatch_interval_seconds: float = Field(
+        5.0, gt=0, le=300, validation_alias=_env("LINKLINE_DISPATCH_INTERVAL_SECONDS")
+    )
+    dispatch_batch_size: int = Field(
+        50, ge=1, le=1000, validation_alias=_env("LINKLINE_DISPATCH_BATCH_SIZE")
+    )
+    lease_seconds: int = Field(120, ge=10, le=3600, validation_alias=_env("LINKLINE_LEASE_SECONDS"))
+
+    pre_brief_days: int = Field(7, ge=1, le=60, validation_alias=_env("LINKLINE_PRE_BRIEF_DAYS"))
+    reminder_days: int = Field(1, ge=1, le=30, validation_alias=_env("LINKLINE_REMINDER_DAYS"))
+    check_in_days: int = Field(1, ge=0, le=30, validation_alias=_env("LINKLINE_CHECK_IN_DAYS"))
+
+    twilio_account_sid: str | None = Field(None, validation_alias=_env("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: SecretStr | None = Field(None, validation_alias=_env("TWILIO_AUTH_TOKEN"))
+    twilio_from_number: str | None = Field(None, validation_alias=_env("TWILIO_FROM_NUMBER"))
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
+    )
+    smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
+    smtp_port: int = Field(587, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
+    smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
+    smtp_password: SecretStr | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
+    smtp_from: str | None = Field(None, validation_alias=_env("SMTP_FROM"))
+
+    @field_validator(
+        "database_url",
+        "public_url",
+        "twilio_account_sid",
+        "twilio_from_number",
+        "smtp_host",
+        "smtp_username",
+        "smtp_from",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'linkline.db'}"
+
+    @property
+    def resolved_outbox_dir(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    def channel_modes(self) -> list[ChannelMode]:
+        return [_mode(self, channel) for channel in Channel]
+
+
+@dataclass(frozen=True)
+class ChannelMode:
+    channel: Channel
+    live: bool
+    detail: str
+
+    def line(self) -> str:
+        state = "live" if self.live else "dry-run"
+        return f"{self.channel.value:<9} {state:<8} {self.detail}"
+
+
+_REQUIRED: dict[Channel, tuple[str, ...]] = {
+    Channel.SMS: ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"),
+    Channel.TELEGRAM: ("TELEGRAM_BOT_TOKEN",),
+    Channel.EMAIL: ("SMTP_HOST", "SMTP_FROM"),
+}
+
+
+def _mode(settings: Settings, channel: Channel) -> ChannelMode:
+    outbox = settings.resolved_outbox_dir / channel.value
+    if channel is Channel.PHONE:
+        return ChannelMode(channel, True, "calls are tasks for the expert's link worker")
+    if channel is Channel.LETTER:
+        return ChannelMode(channel, False, f"letters are written to {outbox} for printing")
+    missing = [name for name in _REQUIRED[channel] if not _is_set(settings, name)]
+    if missing:
+        return ChannelMode(
+            channel, False, f"{', '.join(missing)} not set; messages are written to {outbox}"
+        )
+    # Credentials are present, but the live adapters are not built yet: say so plainly.
+    return ChannelMode(
+        channel, False, f"credentials found but no live adapter yet; writing to {outbox}"
+    )
+
+
+def _is_set(settings: Settings, env_name: str) -> bool:
+    value = getattr(settings, env_name.lower())
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return bool(value and str(value).strip())

@@ -1,0 +1,73 @@
+"""A channel that writes each message to a file instead of sending it.
+
+Used by the demo, in development, and for any channel without credentials. One file per
+message, named by its idempotency key, so a repeat send is visible and a crash can be
+reconciled by looking for the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from channels.base import ChannelLimits, OutgoingMessage, PermanentError, Receipt
+from store.enums import Channel
+
+_SUFFIX = {Channel.EMAIL: ".eml.txt", Channel.LETTER: ".letter.txt"}
+
+
+def _file_stem(idempotency_key: str) -> str:
+    # Keys are ours and safe, but never let a key escape the folder.
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in idempotency_key)[:80]
+    return f"{safe}-{digest}"
+
+
+class DryRunChannel:
+    live = False
+
+    def __init__(self, kind: Channel, folder: Path, limits: ChannelLimits | None = None) -> None:
+        self.kind = kind
+        self.limits = limits or ChannelLimits(has_subject=kind is Channel.EMAIL)
+        self.folder = folder
+
+    def path_for(self, idempotency_key: str) -> Path:
+        return self.folder / f"{_file_stem(idempotency_key)}{_SUFFIX.get(self.kind, '.txt')}"
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        if not message.to.strip():
+            raise PermanentError("no address to send to")
+        path = self.path_for(message.idempotency_key)
+        text = self._render(message)
+        await asyncio.to_thread(self._write, path, text)
+        return Receipt(provider_id=f"dryrun-{path.stem[-12:]}", status="written")
+
+    async def lookup(self, idempotency_key: str) -> Receipt | None:
+        path = self.path_for(idempotency_key)
+        if await asyncio.to_thread(path.exists):
+            return Receipt(provider_id=f"dryrun-{path.stem[-12:]}", status="written")
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    def _render(self, message: OutgoingMessage) -> str:
+        lines = [
+            f"Channel: {self.kind.value} (dry-run: not sent)",
+            f"To: {message.to}",
+            f"Written: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        ]
+        if message.subject:
+            lines.append(f"Subject: {message.subject}")
+        return "\n".join([*lines, "", message.body, ""])
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Exclusive create: a second write of the same message is a bug we want to see.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)

@@ -1,0 +1,386 @@
+"""Sending what is due: claim, check every rule again, route, render, send, record.
+
+Each message is reloaded after it is claimed and every rule is checked afresh, because
+the world may have changed since it was planned (an answer, a pause, a cancellation).
+The delivery attempt is committed *before* the provider is called and the result after,
+with no transaction held open across the call. If a worker dies in between, the lease
+sweeper finds the open attempt and never resends blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from channels.base import OutgoingMessage, PermanentError, Receipt, TransientError
+from channels.registry import ChannelRegistry
+from scheduling.clock import Clock
+from scheduling.context import contact_rules, template_context
+from scheduling.decisions import Decision, Finish, Send, decide
+from scheduling.outbox import claim_due, expired_leases
+from scheduling.planner import open_phone_task_for_cancellation, open_venue_task
+from scheduling.rendering import Renderer
+from scheduling.tasks import open_task, responsible_staff
+from store.enums import AttemptOutcome, Channel, MessageStatus, TaskKind
+from store.models import DeliveryAttempt, Engagement, Expert, Message, Staff
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatchEvent:
+    """What happened to one message on one pass; the demo and logs read these."""
+
+    at: datetime
+    message_id: int
+    expert_id: int
+    purpose: str
+    outcome: str
+    channel: Channel | None
+    detail: str
+
+
+EventSink = Callable[[DispatchEvent], None]
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    worker: str = "worker-1"
+    batch_size: int = 50
+    lease: timedelta = timedelta(minutes=2)
+    retry_base: timedelta = timedelta(seconds=30)
+    retry_cap: timedelta = timedelta(hours=1)
+    max_transient_per_channel: int = 5
+    max_overdue: timedelta = timedelta(days=7)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: ChannelRegistry,
+        renderer: Renderer,
+        clock: Clock,
+        config: DispatchConfig | None = None,
+        on_event: EventSink | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = channels
+        self.renderer = renderer
+        self.clock = clock
+        self.config = config or DispatchConfig()
+        self.on_event = on_event
+
+    async def run_once(self) -> int:
+        """Claim one batch of due messages and work through it; returns how many."""
+        ids = await claim_due(
+            self.sessions,
+            worker=self.config.worker,
+            now=self.clock.now(),
+            limit=self.config.batch_size,
+            lease=self.config.lease,
+        )
+        for message_id in ids:
+            await self._process(message_id)
+        return len(ids)
+
+    async def run_until_idle(self, max_batches: int = 100) -> int:
+        total = 0
+        for _ in range(max_batches):
+            done = await self.run_once()
+            total += done
+            if done == 0:
+                break
+        return total
+
+    async def _process(self, message_id: int) -> None:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            message = await load_message(session, message_id)
+            if message is None or message.status is not MessageStatus.SENDING:
+                return
+            if message.claimed_by != self.config.worker:
+                return
+            decision = decide(
+                message,
+                self.channels,
+                self.config.max_transient_per_channel,
+                self.config.max_overdue,
+                now,
+            )
+            if decision.late_cancellation and message.engagement is not None:
+                await open_phone_task_for_cancellation(
+                    session, message.engagement, message.expert, now
+                )
+                await open_venue_task(session, message.engagement, now)
+            if isinstance(decision, Finish):
+                await self._finish(session, message, decision, now)
+                return
+            plan = await self._prepare(session, message, decision, now)
+        if plan is not None:
+            await self._send(*plan)
+
+    async def _prepare(
+        self, session: AsyncSession, message: Message, decision: Send, now: datetime
+    ) -> tuple[int, int, OutgoingMessage] | None:
+        """Render and record the attempt; the caller commits before the provider call."""
+        route = decision.route
+        if route.channel is Channel.PHONE:
+            await self._hand_to_caller(session, message, decision, now)
+            return None
+        context = template_context(message, route.details_safe, now)
+        try:
+            rendered = self.renderer.render(message.purpose, route.channel, context)
+        except ValueError as exc:
+            await self._finish(session, message, _render_failure(str(exc)), now)
+            return None
+        limit = self.channels[route.channel].limits.max_body_chars
+        if limit is not None and len(rendered.body) > limit:
+            failure = _render_failure(
+                f"the {route.channel.value} text is {len(rendered.body)} characters; "
+                f"the most is {limit}. Shorten the template."
+            )
+            await self._finish(session, message, failure, now)
+            return None
+        message.channel = route.channel
+        message.subject, message.body = rendered.subject, rendered.body
+        message.attempts += 1
+        attempt = DeliveryAttempt(
+            message_id=message.id,
+            channel=route.channel,
+            router_reason=decision.reason[:500],
+            outcome=AttemptOutcome.IN_PROGRESS,
+            worker=self.config.worker,
+            started_at=now,
+        )
+        session.add(attempt)
+        await session.flush()
+        outgoing = OutgoingMessage(
+            idempotency_key=message.idempotency_key,
+            channel=route.channel,
+            to=route.address,
+            body=rendered.body,
+            subject=rendered.subject,
+            recipient_name=message.expert.preferred_name,
+        )
+        return message.id, attempt.id, outgoing
+
+    async def _hand_to_caller(
+        self, session: AsyncSession, message: Message, decision: Send, now: datetime
+    ) -> None:
+        """Phone contact is made by a person: give them a script and the number."""
+        try:
+            script = self.renderer.render(
+                message.purpose, Channel.PHONE, template_context(message, True, now)
+            ).body
+        except ValueError:
+            script = f"Call about: {message.purpose.value.replace('_', ' ')}."
+        message.channel = Channel.PHONE
+        finish = Finish(
+            MessageStatus.HANDED_TO_PERSON,
+            f"{decision.reason}; a person will phone",
+            TaskKind.PHONE_CALL,
+            urgent=message.purpose.essential,
+            channel=Channel.PHONE,
+            task_details=f"{script}\nNumber: {decision.route.address}",
+        )
+        await self._finish(session, message, finish, now)
+
+    async def _send(self, message_id: int, attempt_id: int, outgoing: OutgoingMessage) -> None:
+        channel = self.channels[outgoing.channel]
+        try:
+            receipt: Receipt | Exception = await channel.send(outgoing)
+        except (TransientError, PermanentError) as exc:
+            receipt = exc
+        except Exception as exc:  # a bug or garbage from a provider must not stop the loop
+            log.exception("channel %s raised unexpectedly for message %s", channel.kind, message_id)
+            receipt = exc
+        async with self.sessions.begin() as session:
+            message = await load_message(session, message_id)
+            attempt = await session.get(DeliveryAttempt, attempt_id)
+            if message is None or attempt is None:
+                return
+            await self._record(session, message, attempt, receipt)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        message: Message,
+        attempt: DeliveryAttempt,
+        result: Receipt | Exception,
+    ) -> None:
+        now = self.clock.now()
+        attempt.finished_at = now
+        if isinstance(result, Receipt):
+            attempt.outcome = AttemptOutcome.ACCEPTED
+            attempt.provider_id, attempt.provider_status = result.provider_id, result.status
+            message.provider_id, message.sent_at = result.provider_id, now
+            message.last_error = None
+            message.move(MessageStatus.SENT, attempt.router_reason, now)
+            self._emit(message, "sent", message.channel, attempt.router_reason, now)
+            return
+        detail = getattr(result, "detail", None) or type(result).__name__
+        attempt.error = detail
+        message.last_error = detail
+        if isinstance(result, TransientError):
+            attempt.outcome = AttemptOutcome.TRANSIENT_FAILURE
+            delay = self._backoff(message, result)
+            message.next_attempt_at = now + delay
+            message.move(MessageStatus.PENDING, f"will try again: {detail}", now)
+            self._emit(message, "retry", message.channel, detail, now)
+        elif isinstance(result, PermanentError):
+            attempt.outcome = AttemptOutcome.PERMANENT_FAILURE
+            message.next_attempt_at = now  # the next pass routes to the next channel
+            message.move(MessageStatus.PENDING, f"{message.channel} failed for good: {detail}", now)
+            self._emit(message, "fallback", message.channel, detail, now)
+        else:
+            attempt.outcome = AttemptOutcome.UNKNOWN
+            finish = Finish(
+                MessageStatus.UNCERTAIN,
+                "the channel failed in an unexpected way; it may have been sent",
+                TaskKind.CHECK_POSSIBLE_SEND,
+            )
+            await self._finish(session, message, finish, now)
+
+    def _backoff(self, message: Message, error: TransientError) -> timedelta:
+        failures = sum(
+            1 for a in message.attempts_log if a.outcome is AttemptOutcome.TRANSIENT_FAILURE
+        )
+        base = self.config.retry_base * (2 ** max(failures - 1, 0))
+        delay = min(base, self.config.retry_cap) * random.uniform(0.5, 1.0)
+        return max(delay, error.retry_after or timedelta(0))
+
+    async def _finish(
+        self, session: AsyncSession, message: Message, finish: Finish, now: datetime
+    ) -> None:
+        if finish.defer_until is not None:
+            message.next_attempt_at = finish.defer_until
+            message.deferrals += 1
+            message.move(MessageStatus.PENDING, finish.reason, now)
+        else:
+            message.move(finish.status, finish.reason, now)
+        if finish.task is not None:
+            await _task_for(session, message, finish, now)
+        outcome = "deferred" if finish.defer_until else finish.status.value
+        self._emit(message, outcome, finish.channel, finish.reason, now)
+
+    async def sweep_expired_leases(self) -> int:
+        """Settle messages whose worker died: resend only when certain nothing went out."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            stale = await expired_leases(session, now)
+            for message in stale:
+                await self._settle(session, message, now)
+        return len(stale)
+
+    async def _settle(self, session: AsyncSession, message: Message, now: datetime) -> None:
+        await session.refresh(message, ["attempts_log", "expert"])
+        open_attempts = [a for a in message.attempts_log if a.outcome is AttemptOutcome.IN_PROGRESS]
+        if not open_attempts:
+            message.move(MessageStatus.PENDING, "worker stopped before sending; trying again", now)
+            return
+        attempt = open_attempts[-1]
+        attempt.outcome, attempt.finished_at = AttemptOutcome.UNKNOWN, now
+        channel = self.channels.get(attempt.channel)
+        found = await channel.lookup(message.idempotency_key) if channel else None
+        if found is not None:
+            attempt.outcome = AttemptOutcome.ACCEPTED
+            attempt.provider_id = message.provider_id = found.provider_id
+            message.sent_at = now
+            message.move(MessageStatus.SENT, "found at the provider after a worker stopped", now)
+            return
+        if channel is not None and getattr(channel, "lookup_is_conclusive", False):
+            message.move(MessageStatus.PENDING, "worker stopped; provider has no copy", now)
+            return
+        await load_message(session, message.id)
+        finish = Finish(
+            MessageStatus.UNCERTAIN,
+            "a worker stopped while sending; it may have been sent, so it is not resent",
+            TaskKind.CHECK_POSSIBLE_SEND,
+        )
+        await self._finish(session, message, finish, now)
+
+    def _emit(
+        self, message: Message, outcome: str, channel: Channel | None, detail: str, now: datetime
+    ) -> None:
+        log.info("message %s %s %s: %s", message.id, message.purpose, outcome, channel)
+        if self.on_event is not None:
+            self.on_event(
+                DispatchEvent(
+                    now,
+                    message.id,
+                    message.expert_id,
+                    message.purpose.value,
+                    outcome,
+                    channel,
+                    detail,
+                )
+            )
+
+
+def _render_failure(reason: str) -> Finish:
+    return Finish(MessageStatus.FAILED, reason, TaskKind.DELIVERY_PROBLEM)
+
+
+async def load_message(session: AsyncSession, message_id: int) -> Message | None:
+    return await session.scalar(
+        select(Message)
+        .where(Message.id == message_id)
+        .options(
+            selectinload(Message.attempts_log),
+            selectinload(Message.engagement).selectinload(Engagement.invitations),
+            selectinload(Message.engagement).selectinload(Engagement.lead),
+            selectinload(Message.expert).selectinload(Expert.consents),
+            selectinload(Message.expert).selectinload(Expert.contact_points),
+            selectinload(Message.expert).selectinload(Expert.windows),
+            selectinload(Message.expert).selectinload(Expert.link_worker).selectinload(Staff.cover),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _task_for(session: AsyncSession, message: Message, finish: Finish, now: datetime) -> None:
+    """Hand the message to a person, with what they need to act on it."""
+    expert = message.expert
+    staff = responsible_staff(expert.link_worker, now.date())
+    assert finish.task is not None
+    details = finish.task_details or (
+        f"{finish.reason}. Message {message.id} ({message.purpose.value}) for "
+        f"{expert.preferred_name}."
+    )
+    if finish.task is TaskKind.PHONE_CALL:
+        rules = contact_rules(expert, Channel.PHONE)
+        windows = ", ".join(w.describe() for w in rules.windows)
+        details = f"{details}\nSafe times to call: {windows}."
+    await open_task(
+        session,
+        kind=finish.task,
+        title=_TASK_TITLES[finish.task],
+        details=details,
+        assignee=staff,
+        expert=expert,
+        engagement=message.engagement,
+        message=message,
+        urgent=finish.urgent,
+        due_at=message.not_after,
+        now=now,
+        dedupe_key=f"msg{message.id}:{finish.task.value}",
+    )
+
+
+_TASK_TITLES = {
+    TaskKind.PHONE_CALL: "Phone call to make",
+    TaskKind.DELIVERY_PROBLEM: "A message could not be sent",
+    TaskKind.CHECK_POSSIBLE_SEND: "Check whether a message reached someone",
+    TaskKind.VENUE_VISIT: "Someone must go to the venue",
+    TaskKind.REIMBURSE_COSTS: "Pay back costs",
+}
+
+__all__ = ["Decision", "DispatchConfig", "DispatchEvent", "Dispatcher", "load_message"]

@@ -1,0 +1,60 @@
+"""Claiming due messages under a lease, so each is worked on by one worker at a time.
+
+The claim is committed before any provider is called. On PostgreSQL several workers
+claim disjoint rows with FOR UPDATE SKIP LOCKED; SQLite ignores FOR UPDATE, and is made
+safe by taking the write lock at BEGIN (see store.engine).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store.enums import MessageStatus
+from store.models import Message
+
+
+async def claim_due(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    worker: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+) -> list[int]:
+    async with sessions.begin() as session:
+        ids = list(
+            await session.scalars(
+                select(Message.id)
+                .where(Message.status == MessageStatus.PENDING, Message.next_attempt_at <= now)
+                .order_by(Message.next_attempt_at, Message.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if ids:
+            await session.execute(
+                update(Message)
+                .where(Message.id.in_(ids))
+                .values(
+                    status=MessageStatus.SENDING,
+                    claimed_by=worker,
+                    lease_until=now + lease,
+                    updated_at=now,
+                )
+            )
+    return ids
+
+
+async def expired_leases(session: AsyncSession, now: datetime, limit: int = 200) -> list[Message]:
+    """Messages whose worker stopped mid-way (crash, kill): the sweeper decides their fate."""
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.status == MessageStatus.SENDING, Message.lease_until < now)
+        .order_by(Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)

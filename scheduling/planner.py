@@ -1,0 +1,264 @@
+"""Writing the contact plan into the outbox, and keeping it right as engagements change.
+
+Re-planning is idempotent: each message has a key built from engagement, expert and
+purpose, so running it twice changes nothing. Only messages not yet sent are moved or
+cancelled; anything already sent stays in the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from scheduling.plan import PlannedMessage, PlanOffsets, plan_invitation
+from scheduling.tasks import open_task, responsible_staff
+from store.enums import (
+    EngagementStatus,
+    ExpertStatus,
+    InvitationAnswer,
+    MessageStatus,
+    Purpose,
+    TaskKind,
+)
+from store.models import Engagement, Expert, Invitation, Message, Staff
+
+CANCELLATION_NOTICE = timedelta(hours=24)
+_PLANNED = (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN)
+
+
+def message_key(engagement_id: int, expert_id: int, purpose: Purpose, version: int = 0) -> str:
+    suffix = f":v{version}" if version else ""
+    return f"eng{engagement_id}:exp{expert_id}:{purpose.value}{suffix}"
+
+
+@dataclass
+class PlanReport:
+    added: int = 0
+    moved: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+
+
+async def load_engagement(session: AsyncSession, engagement_id: int) -> Engagement | None:
+    return await session.scalar(
+        select(Engagement)
+        .where(Engagement.id == engagement_id)
+        .options(
+            selectinload(Engagement.invitations)
+            .selectinload(Invitation.expert)
+            .selectinload(Expert.link_worker)
+            .selectinload(Staff.cover),
+            selectinload(Engagement.lead),
+        )
+    )
+
+
+async def replan_engagement(
+    session: AsyncSession, engagement: Engagement, base: PlanOffsets, now: datetime
+) -> PlanReport:
+    """Bring the outbox in line with the engagement as it is now."""
+    report = PlanReport()
+    offsets = base.with_overrides(engagement.plan_overrides or {})
+    existing = await _messages_by_key(session, engagement.id)
+    for invitation in engagement.invitations:
+        wanted: list[PlannedMessage] = []
+        if _should_plan(engagement, invitation):
+            wanted = plan_invitation(
+                engagement.starts_at, engagement.ends_at, engagement.time_zone, offsets, now=now
+            )
+        wanted_keys = set()
+        for planned in wanted:
+            key = message_key(engagement.id, invitation.expert_id, planned.purpose)
+            wanted_keys.add(key)
+            _apply(session, existing.get(key), key, planned, engagement, invitation, now, report)
+        for purpose in _PLANNED:
+            key = message_key(engagement.id, invitation.expert_id, purpose)
+            message = existing.get(key)
+            if key not in wanted_keys and message and message.status is MessageStatus.PENDING:
+                reason = _drop_reason(engagement, invitation)
+                message.move(_drop_status(invitation), reason, now)
+                report.cancelled += 1
+    return report
+
+
+def _should_plan(engagement: Engagement, invitation: Invitation) -> bool:
+    return (
+        engagement.status is EngagementStatus.PUBLISHED
+        and invitation.answer is not InvitationAnswer.NO
+        and invitation.expert.status is not ExpertStatus.WITHDRAWN
+    )
+
+
+def _drop_reason(engagement: Engagement, invitation: Invitation) -> str:
+    if invitation.answer is InvitationAnswer.NO:
+        return "they said no, so nothing more is sent about it"
+    if invitation.expert.status is ExpertStatus.WITHDRAWN:
+        return "they have withdrawn"
+    if engagement.status is EngagementStatus.CANCELLED:
+        return "the engagement was cancelled"
+    return "no longer in the plan after the engagement changed"
+
+
+def _drop_status(invitation: Invitation) -> MessageStatus:
+    if invitation.answer is InvitationAnswer.NO:
+        return MessageStatus.SUPPRESSED
+    return MessageStatus.CANCELLED
+
+
+def _apply(
+    session: AsyncSession,
+    message: Message | None,
+    key: str,
+    planned: PlannedMessage,
+    engagement: Engagement,
+    invitation: Invitation,
+    now: datetime,
+    report: PlanReport,
+) -> None:
+    if message is None:
+        session.add(_new_message(key, planned, engagement.id, invitation.expert_id, now))
+        report.added += 1
+    elif message.status is MessageStatus.PENDING and message.due_at != planned.due_at:
+        message.due_at = planned.due_at
+        message.next_attempt_at = planned.due_at
+        message.not_after = planned.not_after
+        message.status_reason = "moved with the engagement"
+        message.updated_at = now
+        report.moved += 1
+    else:
+        report.unchanged += 1
+
+
+def _new_message(
+    key: str, planned: PlannedMessage, engagement_id: int | None, expert_id: int, now: datetime
+) -> Message:
+    return Message(
+        expert_id=expert_id,
+        engagement_id=engagement_id,
+        purpose=planned.purpose,
+        idempotency_key=key,
+        due_at=planned.due_at,
+        next_attempt_at=planned.due_at,
+        not_after=planned.not_after,
+        status=MessageStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _messages_by_key(session: AsyncSession, engagement_id: int) -> dict[str, Message]:
+    rows = await session.scalars(select(Message).where(Message.engagement_id == engagement_id))
+    return {m.idempotency_key: m for m in rows}
+
+
+async def move_engagement(
+    session: AsyncSession,
+    engagement: Engagement,
+    starts_at: datetime,
+    ends_at: datetime,
+    base: PlanOffsets,
+    now: datetime,
+) -> PlanReport:
+    """Move unsent messages with it, and tell anyone who already heard the old time."""
+    engagement.starts_at, engagement.ends_at = starts_at, ends_at
+    engagement.sequence += 1
+    engagement.updated_at = now
+    existing = await _messages_by_key(session, engagement.id)
+    report = await replan_engagement(session, engagement, base, now)
+    told = {m.expert_id for m in existing.values() if m.sent_at is not None}
+    for invitation in engagement.invitations:
+        if invitation.expert_id in told and _should_plan(engagement, invitation):
+            key = message_key(
+                engagement.id, invitation.expert_id, Purpose.TIME_CHANGED, engagement.sequence
+            )
+            notice = PlannedMessage(Purpose.TIME_CHANGED, now, starts_at)
+            session.add(_new_message(key, notice, engagement.id, invitation.expert_id, now))
+            report.added += 1
+    return report
+
+
+async def cancel_engagement(
+    session: AsyncSession, engagement: Engagement, reason: str, now: datetime
+) -> PlanReport:
+    """Cancel unsent messages, tell everyone who might come, and give people the work
+    the 24-hour rule needs when a notice cannot be relied on."""
+    report = PlanReport()
+    engagement.status = EngagementStatus.CANCELLED
+    engagement.cancelled_at = now
+    engagement.cancel_reason = reason
+    engagement.updated_at = now
+    for message in (await _messages_by_key(session, engagement.id)).values():
+        if message.status is MessageStatus.PENDING:
+            message.move(MessageStatus.CANCELLED, "the engagement was cancelled", now)
+            report.cancelled += 1
+    notify = [
+        i
+        for i in engagement.invitations
+        if i.answer is not InvitationAnswer.NO and i.expert.status is not ExpertStatus.WITHDRAWN
+    ]
+    for invitation in notify:
+        key = message_key(engagement.id, invitation.expert_id, Purpose.CANCELLATION)
+        notice = PlannedMessage(Purpose.CANCELLATION, now, engagement.starts_at)
+        session.add(_new_message(key, notice, engagement.id, invitation.expert_id, now))
+        report.added += 1
+    late = engagement.starts_at - now < CANCELLATION_NOTICE
+    if late:
+        for invitation in notify:
+            await open_phone_task_for_cancellation(session, engagement, invitation.expert, now)
+        if notify:
+            await open_venue_task(session, engagement, now)
+    if notify:
+        await open_task(
+            session,
+            kind=TaskKind.REIMBURSE_COSTS,
+            title="Pay back the costs of a cancelled engagement",
+            details=f"Engagement {engagement.id} ({engagement.title}) was cancelled. Pay back "
+            "everything people had already spent or booked: travel, childcare, support workers.",
+            assignee=engagement.lead,
+            engagement=engagement,
+            now=now,
+            dedupe_key=f"eng{engagement.id}:reimburse",
+        )
+    return report
+
+
+async def open_phone_task_for_cancellation(
+    session: AsyncSession, engagement: Engagement, expert: Expert, now: datetime
+) -> None:
+    """A written notice cannot be relied on in time: a person must phone."""
+    staff = responsible_staff(expert.link_worker, now.date())
+    await open_task(
+        session,
+        kind=TaskKind.PHONE_CALL,
+        title="Phone about a cancellation (under 24 hours' notice)",
+        details=f"Phone {expert.preferred_name} to say engagement {engagement.id} "
+        f"({engagement.title}) is cancelled. Record that you told them.",
+        assignee=staff,
+        expert=expert,
+        engagement=engagement,
+        urgent=True,
+        due_at=engagement.starts_at - timedelta(hours=2),
+        now=now,
+        dedupe_key=f"eng{engagement.id}:exp{expert.id}:cancel-call",
+    )
+
+
+async def open_venue_task(session: AsyncSession, engagement: Engagement, now: datetime) -> None:
+    await open_task(
+        session,
+        kind=TaskKind.VENUE_VISIT,
+        title="Someone must go to the venue to meet anyone who comes",
+        details=f"Engagement {engagement.id} ({engagement.title}) was cancelled with less than "
+        "24 hours' notice. Unless everyone has been told in person or by phone, someone must "
+        "be at the venue at the start time.",
+        assignee=engagement.lead,
+        engagement=engagement,
+        urgent=True,
+        due_at=engagement.starts_at,
+        now=now,
+        dedupe_key=f"eng{engagement.id}:venue",
+    )

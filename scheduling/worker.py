@@ -1,0 +1,81 @@
+"""APScheduler as a clock only: recurring jobs that ask the outbox what is due.
+
+The in-memory job store is empty at each start and nothing about a message lives in it,
+so a restart loses nothing: the truth is in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduling.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        dispatch_every: float,
+        sweep_every: float = 60.0,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.dispatch_every = dispatch_every
+        self.sweep_every = sweep_every
+        self._scheduler: AsyncIOScheduler | None = None
+        self._busy = asyncio.Lock()
+        self.passes = 0
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running
+
+    def start(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+        scheduler.add_job(
+            self.dispatch_due,
+            "interval",
+            seconds=self.dispatch_every,
+            id="dispatch_due",
+            next_run_time=datetime.now(UTC),
+            **common,
+        )
+        scheduler.add_job(
+            self.sweep_leases, "interval", seconds=self.sweep_every, id="sweep_leases", **common
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def dispatch_due(self) -> None:
+        async with self._busy:
+            try:
+                await self.dispatcher.run_until_idle()
+            except Exception:
+                # One bad pass must not stop the clock; the next pass retries from the outbox.
+                log.exception("dispatch pass failed")
+            self.passes += 1
+
+    async def sweep_leases(self) -> None:
+        async with self._busy:
+            try:
+                settled = await self.dispatcher.sweep_expired_leases()
+            except Exception:
+                log.exception("lease sweep failed")
+                return
+            if settled:
+                log.warning("settled %d messages left behind by a stopped worker", settled)
+
+    async def stop(self) -> None:
+        """Stop the clock, then wait for the pass in flight so no send is cut in half."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        async with self._busy:
+            return

@@ -1,0 +1,120 @@
+"""Database engines and sessions for the embedded SQLite default and for PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+from store.crypto import Cipher, SecretKeyError
+from store.models import Meta
+from store.types import attach_cipher
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message says what to fix."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people already have (``postgresql://``) and pick the async driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(
+            f"DATABASE_URL is not a database URL: {url!r} (example: "
+            "postgresql://user@127.0.0.1:5432/linkline or sqlite:///var/linkline.db)"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise DatabaseError(
+            f"DATABASE_URL uses {backend!r}; Linkline supports SQLite and PostgreSQL"
+        )
+    if "+" not in parsed.drivername:
+        parsed = parsed.set(drivername=_DRIVERS[parsed.drivername])
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL for concurrent readers, and BEGIN IMMEDIATE so a claim takes the write lock first.
+
+    Without BEGIN IMMEDIATE two claimers both read the same due rows before either writes
+    (SQLite ignores FOR UPDATE), and a message could be sent twice.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, cipher: Cipher, **kwargs: Any) -> AsyncEngine:
+    url = normalise_url(url)
+    if is_sqlite(url):
+        engine = _create_async_engine(url, **kwargs)
+        _configure_sqlite(engine)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = _create_async_engine(url, **kwargs)
+    attach_cipher(engine.dialect, cipher)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def describe_connection_error(url: str, exc: BaseException) -> str:
+    """One line a person can act on, without echoing a password."""
+    shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+    return (
+        f"cannot reach the database at {shown}: {reason}. "
+        "Check DATABASE_URL and that the server is running."
+    )
+
+
+async def check_connection(engine: AsyncEngine) -> None:
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+    except (OSError, DBAPIError, OperationalError) as exc:
+        raise DatabaseError(describe_connection_error(str(engine.url), exc)) from exc
+
+
+async def verify_key(sessions: async_sessionmaker[AsyncSession], cipher: Cipher) -> None:
+    """Record the key's fingerprint on first use; refuse a different key afterwards.
+
+    Catching this at start-up beats discovering it as undecryptable rows at send time.
+    """
+    async with sessions.begin() as session:
+        stored = await session.scalar(select(Meta.value).where(Meta.key == "key_fingerprint"))
+        if stored is None:
+            session.add(Meta(key="key_fingerprint", value=cipher.fingerprint()))
+        elif stored != cipher.fingerprint():
+            raise SecretKeyError(
+                "LINKLINE_SECRET_KEY is not the key this database was created with: set the "
+                "original key (or restore the key file next to the database)"
+            )

@@ -1,0 +1,158 @@
+"""The words of the domain, as enums the database and the code share."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+    LETTER = "letter"
+    PHONE = "phone"
+
+    @classmethod
+    def parse(cls, text: str) -> Channel:
+        """Read a channel name as a person types it ("SMS", " Email ", "post")."""
+        key = text.strip().lower()
+        key = {"text": "sms", "post": "letter", "call": "phone", "mail": "email"}.get(key, key)
+        try:
+            return cls(key)
+        except ValueError:
+            names = ", ".join(c.value for c in cls)
+            raise ValueError(f"unknown channel {text.strip()!r}: use one of {names}") from None
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    LINK_WORKER = "link_worker"
+
+
+class ExpertStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    WITHDRAWN = "withdrawn"
+
+
+class PastoralLevel(StrEnum):
+    OFF = "off"
+    MONTHLY = "monthly"
+    FORTNIGHTLY = "fortnightly"
+    WEEKLY = "weekly"
+
+
+class AccessNeed(StrEnum):
+    LARGE_PRINT = "large_print"
+    EASY_READ = "easy_read"
+
+
+class EngagementStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class InvitationAnswer(StrEnum):
+    PENDING = "pending"
+    YES = "yes"
+    NO = "no"
+    MAYBE = "maybe"
+
+
+class Purpose(StrEnum):
+    """Why a message is sent; each has its own templates."""
+
+    PRE_BRIEF = "pre_brief"
+    REMINDER = "reminder"
+    CHECK_IN = "check_in"
+    CANCELLATION = "cancellation"
+    TIME_CHANGED = "time_changed"
+
+    @property
+    def essential(self) -> bool:
+        """Essential news reaches even a paused expert who had said yes to the engagement."""
+        return self in (Purpose.CANCELLATION, Purpose.TIME_CHANGED)
+
+
+class MessageStatus(StrEnum):
+    """The outbox lifecycle. Moves are checked by :func:`can_move`."""
+
+    PENDING = "pending"  # waiting for its time (or its next try)
+    SENDING = "sending"  # claimed by a worker under a lease
+    SENT = "sent"  # the provider accepted it
+    DELIVERED = "delivered"  # the provider confirmed delivery
+    FAILED = "failed"  # every channel failed; a person has a task
+    UNCERTAIN = "uncertain"  # a crash hid whether it went: never resent automatically
+    HANDED_TO_PERSON = "handed_to_person"  # a person will make this contact (a task)
+    SUPPRESSED = "suppressed"  # a rule said not to send (declined, paused, withdrawn)
+    CANCELLED = "cancelled"  # the reason for it went away (engagement moved or cancelled)
+
+
+FINAL_STATUSES = frozenset(
+    {
+        MessageStatus.DELIVERED,
+        MessageStatus.FAILED,
+        MessageStatus.HANDED_TO_PERSON,
+        MessageStatus.SUPPRESSED,
+        MessageStatus.CANCELLED,
+    }
+)
+
+UNSENT_STATUSES = frozenset({MessageStatus.PENDING})
+
+_MOVES: dict[MessageStatus, frozenset[MessageStatus]] = {
+    MessageStatus.PENDING: frozenset(
+        {
+            MessageStatus.SENDING,
+            MessageStatus.CANCELLED,
+            MessageStatus.SUPPRESSED,
+            MessageStatus.HANDED_TO_PERSON,
+            MessageStatus.FAILED,
+        }
+    ),
+    MessageStatus.SENDING: frozenset(
+        {
+            MessageStatus.PENDING,
+            MessageStatus.SENT,
+            MessageStatus.FAILED,
+            MessageStatus.UNCERTAIN,
+            MessageStatus.HANDED_TO_PERSON,
+            MessageStatus.SUPPRESSED,
+            MessageStatus.CANCELLED,
+        }
+    ),
+    MessageStatus.SENT: frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED}),
+    MessageStatus.UNCERTAIN: frozenset({MessageStatus.SENT, MessageStatus.HANDED_TO_PERSON}),
+}
+
+
+def can_move(current: MessageStatus, new: MessageStatus) -> bool:
+    return new in _MOVES.get(current, frozenset())
+
+
+class IllegalTransition(ValueError):
+    pass
+
+
+class AttemptOutcome(StrEnum):
+    IN_PROGRESS = "in_progress"  # recorded before the provider call
+    ACCEPTED = "accepted"
+    TRANSIENT_FAILURE = "transient_failure"
+    PERMANENT_FAILURE = "permanent_failure"
+    UNKNOWN = "unknown"  # the worker died during the call
+
+
+class TaskKind(StrEnum):
+    PHONE_CALL = "phone_call"
+    VENUE_VISIT = "venue_visit"
+    REIMBURSE_COSTS = "reimburse_costs"
+    DELIVERY_PROBLEM = "delivery_problem"
+    CHECK_POSSIBLE_SEND = "check_possible_send"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"

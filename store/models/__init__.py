@@ -1,0 +1,25 @@
+"""All tables. Import from here so every model is registered on the metadata."""
+
+from store.models.base import Base
+from store.models.engagements import ADVANCE_INFORMATION_FIELDS, Engagement, Invitation
+from store.models.outbox import DeliveryAttempt, Message
+from store.models.people import ChannelConsent, ContactPoint, ContactWindow, Expert, Staff
+from store.models.work import AuditEvent, Meta, Reply, Task
+
+__all__ = [
+    "ADVANCE_INFORMATION_FIELDS",
+    "AuditEvent",
+    "Base",
+    "ChannelConsent",
+    "ContactPoint",
+    "ContactWindow",
+    "DeliveryAttempt",
+    "Engagement",
+    "Expert",
+    "Invitation",
+    "Message",
+    "Meta",
+    "Reply",
+    "Staff",
+    "Task",
+]

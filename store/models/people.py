@@ -1,0 +1,125 @@
+"""Staff, experts, their consent per channel, contact points and safe-contact windows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.enums import Channel, ExpertStatus, PastoralLevel, Role
+from store.models.base import Base, enum_column
+from store.types import EncryptedText
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[Role] = enum_column(Role)
+    cover_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    away_from: Mapped[date | None]
+    away_until: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    cover: Mapped[Staff | None] = relationship(remote_side=[id])
+
+    def is_away(self, on: date) -> bool:
+        return bool(self.away_from and self.away_from <= on <= (self.away_until or self.away_from))
+
+
+class Expert(Base):
+    __tablename__ = "expert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(
+        String(40), unique=True
+    )  # the organisation's own reference
+    preferred_name: Mapped[str] = mapped_column(EncryptedText)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    access_needs: Mapped[list[str]] = mapped_column(default=list)
+    preferred_channel: Mapped[Channel] = enum_column(Channel)
+    fallback_channels: Mapped[list[str]] = mapped_column(default=list)
+    discreet: Mapped[bool] = mapped_column(default=True)
+    pastoral_level: Mapped[PastoralLevel] = enum_column(PastoralLevel, default=PastoralLevel.OFF)
+    paused_until: Mapped[date | None]
+    status: Mapped[ExpertStatus] = enum_column(ExpertStatus, default=ExpertStatus.ACTIVE)
+    payment_preference: Mapped[str | None] = mapped_column(String(40))
+    link_worker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    link_worker: Mapped[Staff] = relationship()
+    consents: Mapped[list[ChannelConsent]] = relationship(
+        back_populates="expert", cascade="all, delete-orphan"
+    )
+    contact_points: Mapped[list[ContactPoint]] = relationship(
+        back_populates="expert", cascade="all, delete-orphan"
+    )
+    windows: Mapped[list[ContactWindow]] = relationship(
+        back_populates="expert", cascade="all, delete-orphan", order_by="ContactWindow.id"
+    )
+
+    def channel_order(self) -> list[Channel]:
+        """Preferred channel first, then the fallbacks the expert chose, without repeats."""
+        order = [self.preferred_channel, *(Channel(c) for c in self.fallback_channels)]
+        return list(dict.fromkeys(order))
+
+
+class ChannelConsent(Base):
+    """A channel is used only when a person confirmed with the expert that it is safe."""
+
+    __tablename__ = "channel_consent"
+    __table_args__ = (UniqueConstraint("expert_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"))
+    channel: Mapped[Channel] = enum_column(Channel)
+    allowed: Mapped[bool] = mapped_column(default=False)
+    details_safe: Mapped[bool] = mapped_column(default=False)  # full details may be sent here
+    confirmed_on: Mapped[date]
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+    expert: Mapped[Expert] = relationship(back_populates="consents")
+    confirmed_by: Mapped[Staff] = relationship()
+
+
+class ContactPoint(Base):
+    """Where to reach an expert on one channel. The value is encrypted; lookup uses the hash."""
+
+    __tablename__ = "contact_point"
+    __table_args__ = (UniqueConstraint("expert_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"))
+    channel: Mapped[Channel] = enum_column(Channel)
+    value: Mapped[str] = mapped_column(EncryptedText)
+    lookup_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    verified_at: Mapped[datetime | None]
+    opted_out_at: Mapped[datetime | None]
+    opt_out_reason: Mapped[str | None] = mapped_column(String(200))
+
+    expert: Mapped[Expert] = relationship(back_populates="contact_points")
+
+    @property
+    def usable(self) -> bool:
+        return self.verified_at is not None and self.opted_out_at is None
+
+
+class ContactWindow(Base):
+    """Days and local hours when contact is safe; channel None means every channel."""
+
+    __tablename__ = "contact_window"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"))
+    channel: Mapped[Channel | None] = enum_column(Channel, nullable=True)
+    days: Mapped[str] = mapped_column(String(40))  # e.g. "mon-fri", parsed by scheduling.windows
+    start: Mapped[time]
+    end: Mapped[time]
+
+    expert: Mapped[Expert] = relationship(back_populates="windows")
