@@ -28,7 +28,7 @@ from scheduling.outbox import claim_due, expired_leases
 from scheduling.planner import open_phone_task_for_cancellation, open_venue_task
 from scheduling.rendering import Renderer
 from scheduling.tasks import open_task, responsible_staff
-from store.enums import AttemptOutcome, Channel, MessageStatus, TaskKind
+from store.enums import AttemptOutcome, Channel, MessageStatus, Purpose, TaskKind
 from store.models import DeliveryAttempt, Engagement, Expert, Message, Staff
 
 log = logging.getLogger(__name__)
@@ -349,8 +349,15 @@ async def load_message(session: AsyncSession, message_id: int) -> Message | None
 async def _task_for(session: AsyncSession, message: Message, finish: Finish, now: datetime) -> None:
     """Hand the message to a person, with what they need to act on it."""
     expert = message.expert
-    staff = responsible_staff(expert.link_worker, now.date())
     assert finish.task is not None
+    if (
+        finish.task is TaskKind.PHONE_CALL
+        and message.purpose is Purpose.CANCELLATION
+        and message.engagement is not None
+    ):
+        await open_phone_task_for_cancellation(session, message.engagement, expert, now)
+        return
+    staff = responsible_staff(expert.link_worker, now.date())
     details = finish.task_details or (
         f"{finish.reason}. Message {message.id} ({message.purpose.value}) for "
         f"{expert.preferred_name}."

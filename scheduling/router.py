@@ -32,8 +32,9 @@ class RoutingDecision:
     skipped: list[str] = field(default_factory=list)
 
     def explain(self) -> str:
-        chosen = self.route.reason if self.route else "no channel is usable"
-        return "; ".join([chosen, *self.skipped]) if self.skipped else chosen
+        if self.route is None:
+            return "; ".join(self.skipped) or "the expert has no channels set"
+        return "; ".join([self.route.reason, *self.skipped])
 
 
 def choose_route(

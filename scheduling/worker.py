@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,12 +26,17 @@ class Worker:
         *,
         dispatch_every: float,
         sweep_every: float = 60.0,
+        before_pass: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.dispatch_every = dispatch_every
         self.sweep_every = sweep_every
+        # The demo moves its simulated clock here; in service it is None.
+        self.before_pass = before_pass
         self._scheduler: AsyncIOScheduler | None = None
         self._busy = asyncio.Lock()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = False
         self.passes = 0
 
     @property
@@ -54,8 +61,12 @@ class Worker:
         self._scheduler = scheduler
 
     async def dispatch_due(self) -> None:
-        async with self._busy:
+        async with self._job(), self._busy:
+            if self._stopping:
+                return
             try:
+                if self.before_pass is not None:
+                    await self.before_pass()
                 await self.dispatcher.run_until_idle()
             except Exception:
                 # One bad pass must not stop the clock; the next pass retries from the outbox.
@@ -63,7 +74,9 @@ class Worker:
             self.passes += 1
 
     async def sweep_leases(self) -> None:
-        async with self._busy:
+        async with self._job(), self._busy:
+            if self._stopping:
+                return
             try:
                 settled = await self.dispatcher.sweep_expired_leases()
             except Exception:
@@ -72,10 +85,28 @@ class Worker:
             if settled:
                 log.warning("settled %d messages left behind by a stopped worker", settled)
 
+    @asynccontextmanager
+    async def _job(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
     async def stop(self) -> None:
         """Stop the clock, then wait for the pass in flight so no send is cut in half."""
+        # APScheduler's shutdown() cancels coroutine jobs still running, so pause it
+        # first and let the pass in flight finish.
+        self._stopping = True
+        if self._scheduler is not None:
+            self._scheduler.pause()
+        current = asyncio.current_task()
+        pending = [t for t in self._in_flight if t is not current]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        async with self._busy:
-            return

@@ -21,8 +21,15 @@ def list_() -> None:
             for e in await load_experts(session):
                 consent = ", ".join(c.channel.value for c in e.consents if c.allowed) or "none"
                 channels = " > ".join(c.value for c in e.channel_order())
-                table.add_row(str(e.id), e.ref or "", e.preferred_name, channels, consent,
-                              e.status.value, e.link_worker.name)
+                table.add_row(
+                    str(e.id),
+                    e.ref or "",
+                    e.preferred_name,
+                    channels,
+                    consent,
+                    e.status.value,
+                    e.link_worker.name,
+                )
             console.print(table)
 
     run(action)

@@ -29,4 +29,6 @@ app.command("demo")(demo.run_demo)
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # A pass skipped because the previous one is still running is by design (max_instances=1).
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     app()

@@ -66,8 +66,9 @@ def cover(
             person, covering = await find_staff(session, staff), await find_staff(session, by)
             if person is None or covering is None:
                 fail(f"no staff member {staff if person is None else by!r}")
-            await set_cover(session, person, covering, first, last, now=built.clock.now(),
-                            actor=CLI_ACTOR)
+            await set_cover(
+                session, person, covering, first, last, now=built.clock.now(), actor=CLI_ACTOR
+            )
             console.print(f"{covering.name} covers for {person.name} from {first} to {last}.")
 
     run(action)

@@ -1,0 +1,113 @@
+"""`linkline demo`: the whole loop over three simulated weeks, in under a minute."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from bot.cli.common import console, fail, open_app, run
+from bot.demo import DAYS, START, DemoResult, run_story
+from bot.settings import Settings
+from scheduling.clock import SimulatedClock
+from scheduling.dispatcher import DispatchEvent
+
+MARKER = ".linkline-demo"
+LONDON = ZoneInfo("Europe/London")
+_SHOWN = {
+    "sent": "sent",
+    "deferred": "held",
+    "suppressed": "not sent",
+    "cancelled": "cancelled",
+    "handed_to_person": "to a person",
+    "retry": "retry",
+    "fallback": "fallback",
+    "failed": "FAILED",
+    "uncertain": "UNCERTAIN",
+}
+
+
+def _fresh_folder(folder: Path) -> None:
+    """Only ever delete a folder the demo made itself."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            fail(f"{folder} is not empty and was not made by the demo: choose another --out", 2)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("made by `linkline demo`; safe to delete\n", encoding="utf-8")
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(LONDON).strftime("%a %d %b %H:%M")
+
+
+def run_demo(
+    out: Path = typer.Option(
+        Path("var/demo"),
+        "--out",
+        help="Folder for the demo's database and the messages it writes (replaced on each run).",
+    ),
+) -> None:
+    """Run three simulated weeks with six sample experts: no network, no credentials."""
+    _fresh_folder(out)
+    settings = Settings(  # the demo ignores .env: it must never touch real data or providers
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=out,
+        database_url=f"sqlite:///{out / 'demo.db'}",
+        outbox_dir=out / "outbox",
+    )
+    names: dict[int, str] = {}
+
+    def say(at: datetime, text: str) -> None:
+        console.print(f"[dim]{_when(at)}[/]  [bold]{text}[/]", highlight=False)
+
+    def on_event(event: DispatchEvent) -> None:
+        channel = event.channel.value if event.channel else "-"
+        who = names.get(event.expert_id, f"expert {event.expert_id}")
+        console.print(
+            f"[dim]{_when(event.at)}[/]  {who:<7} {event.purpose:<13} {channel:<9} "
+            f"{_SHOWN.get(event.outcome, event.outcome):<12} [dim]{event.detail}[/]",
+            highlight=False,
+        )
+
+    async def action() -> DemoResult:
+        clock = SimulatedClock(START)
+        async with open_app(upgrade=True, clock=clock, settings=settings) as built:
+            console.print(f"Linkline demo: {DAYS} days from {_when(START)}, UK time.\n")
+            names.update({1: "Ana", 2: "Ben", 3: "Cara", 4: "Dev", 5: "Eilidh", 6: "Fin"})
+            return await run_story(built, clock, say, on_event)
+
+    began = time.monotonic()
+    result = run(action)
+    _summary(result, out, time.monotonic() - began)
+
+
+def _summary(result: DemoResult, out: Path, seconds: float) -> None:
+    console.print()
+    table = Table("status", "channel", "messages", title="Where every planned message ended up")
+    for (status, channel), count in sorted(result.statuses.items()):
+        table.add_row(status, channel, str(count))
+    console.print(table)
+    held = sum(1 for e in result.events if e.outcome == "deferred")
+    console.print(f"{held} times a message was held until the person's safe hours.")
+    reasons: dict[str, int] = {}
+    for e in result.events:
+        if e.outcome in ("suppressed", "cancelled"):
+            reasons[e.detail] = reasons.get(e.detail, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        console.print(f"  not sent ({count}): {reason}")
+    tasks = Table("task", "urgent", "for", title="Work for people")
+    for task in result.tasks:
+        who = result.names.get(task.expert_id or 0, "")
+        tasks.add_row(task.title, "yes" if task.urgent else "", who)
+    console.print(tasks)
+    files = sorted(p for p in (out / "outbox").rglob("*") if p.is_file())
+    console.print(
+        f"{len(files)} messages written under {out / 'outbox'} (dry-run: nothing was "
+        f"sent). Database: {out / 'demo.db'}. Ran in {seconds:.1f} s."
+    )

@@ -1,0 +1,269 @@
+"""`linkline engagements`: set up meetings, invite experts, move or cancel them."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from bot.cli.common import CLI_ACTOR, console, fail, local, open_app, parse_local_datetime, run
+from bot.services import engagements as service
+from bot.services.experts import find_expert
+from bot.services.staff import find_staff
+from scheduling.planner import PlanReport
+from store.enums import InvitationAnswer
+from store.models import Message
+
+app = typer.Typer(help="Engagements: meetings, sessions and events.", no_args_is_help=True)
+TZ = "Europe/London"
+
+
+def _report(report: PlanReport) -> str:
+    return (
+        f"Contact plan: {report.added} added, {report.moved} moved, "
+        f"{report.cancelled} cancelled, {report.unchanged} unchanged."
+    )
+
+
+@app.command("create")
+def create(
+    title: str = typer.Option(..., "--title", help="What people will call it."),
+    start: str = typer.Option(..., "--start", help="Local start, e.g. '2026-03-17 14:00'."),
+    end: str = typer.Option(..., "--end", help="Local end, e.g. '2026-03-17 16:00'."),
+    lead: str = typer.Option(..., "--lead", help="Email of the staff member leading it."),
+    purpose: str | None = typer.Option(None, "--purpose", help="What it's for."),
+    objectives: str | None = typer.Option(None, "--objectives"),
+    outcomes: str | None = typer.Option(None, "--outcomes", help="What should come out of it."),
+    venue: str | None = typer.Option(None, "--venue", help="Venue name."),
+    address: str | None = typer.Option(None, "--address", help="Venue address."),
+    accessibility: str | None = typer.Option(None, "--accessibility"),
+    online_link: str | None = typer.Option(None, "--online-link"),
+    meeting_point: str | None = typer.Option(
+        None, "--meeting-point", help="Who meets people, where."
+    ),
+    practitioners: str | None = typer.Option(None, "--practitioners", help="Who will be there."),
+    expenses: str | None = typer.Option(None, "--expenses", help="Travel and costs covered."),
+    how_to_claim: str | None = typer.Option(None, "--how-to-claim"),
+    paperwork: str | None = typer.Option(None, "--paperwork", help="Papers, and when they come."),
+    pre_brief_days: int | None = typer.Option(None, "--pre-brief-days"),
+    reminder_days: int | None = typer.Option(None, "--reminder-days"),
+    check_in_days: int | None = typer.Option(None, "--check-in-days"),
+    publish: bool = typer.Option(False, "--publish", help="Publish now (all details needed)."),
+) -> None:
+    """Create an engagement (a draft until every detail people need is filled in)."""
+    starts = parse_local_datetime(start, TZ, "--start")
+    ends = parse_local_datetime(end, TZ, "--end")
+    overrides = {
+        k: v
+        for k, v in {
+            "pre_brief_days": pre_brief_days,
+            "reminder_days": reminder_days,
+            "check_in_days": check_in_days,
+        }.items()
+        if v is not None
+    }
+    details = {
+        "purpose": purpose,
+        "objectives": objectives,
+        "expected_outcomes": outcomes,
+        "venue_name": venue,
+        "venue_address": address,
+        "venue_accessibility": accessibility,
+        "online_link": online_link,
+        "meeting_point": meeting_point,
+        "practitioners": practitioners,
+        "transport_and_expenses": expenses,
+        "how_to_claim": how_to_claim,
+        "paperwork": paperwork,
+    }
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            staff = await find_staff(session, lead)
+            if staff is None:
+                fail(f"no staff member with email {lead!r}")
+            now = built.clock.now()
+            engagement = await service.create_engagement(
+                session,
+                title=title,
+                starts_at=starts,
+                ends_at=ends,
+                lead=staff,
+                details=details,
+                plan_overrides=overrides,
+                base_offsets=built.offsets,
+                time_zone=TZ,
+                now=now,
+                actor=CLI_ACTOR,
+            )
+            console.print(f"Created engagement {engagement.id} (draft).")
+            missing = engagement.missing_information()
+            if publish:
+                engagement = await service.get_engagement(session, engagement.id)
+                await service.publish(session, engagement, built.offsets, now=now, actor=CLI_ACTOR)
+                console.print("Published.")
+            elif missing:
+                console.print("Before publishing, fill in: " + ", ".join(missing))
+
+    run(action)
+
+
+@app.command("publish")
+def publish(engagement_id: int = typer.Argument(..., help="The engagement's id.")) -> None:
+    """Publish a draft, so invited experts get their contact plan."""
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            engagement = await service.get_engagement(session, engagement_id)
+            report = await service.publish(
+                session, engagement, built.offsets, now=built.clock.now(), actor=CLI_ACTOR
+            )
+            console.print(f"Published. {_report(report)}")
+
+    run(action)
+
+
+@app.command("list")
+def list_() -> None:
+    """Show all engagements, soonest first."""
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions() as session:
+            table = Table("id", "title", "starts (UK time)", "status")
+            for e in await service.list_engagements(session):
+                table.add_row(str(e.id), e.title, local(e.starts_at), e.status.value)
+            console.print(table)
+
+    run(action)
+
+
+@app.command("show")
+def show(engagement_id: int = typer.Argument(..., help="The engagement's id.")) -> None:
+    """Show one engagement: its details, who is invited and the planned messages."""
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions() as session:
+            e = await service.get_engagement(session, engagement_id)
+            console.print(f"[bold]{e.title}[/] ({e.status.value})")
+            console.print(f"{local(e.starts_at)} to {local(e.ends_at)}; lead: {e.lead.name}")
+            missing = e.missing_information()
+            if missing:
+                console.print("Still needed before publishing: " + ", ".join(missing))
+            invited = Table("expert", "answer", "support needs")
+            for i in e.invitations:
+                invited.add_row(i.expert.preferred_name, i.answer.value, i.support_needs or "")
+            console.print(invited)
+            plan = Table("message", "expert", "purpose", "due (UK time)", "status")
+            messages = await session.scalars(
+                select(Message).where(Message.engagement_id == e.id).order_by(Message.due_at)
+            )
+            for m in messages:
+                plan.add_row(
+                    str(m.id), str(m.expert_id), m.purpose.value, local(m.due_at), m.status.value
+                )
+            console.print(plan)
+
+    run(action)
+
+
+@app.command("invite")
+def invite(
+    engagement_id: int = typer.Argument(..., help="The engagement's id."),
+    experts: list[str] = typer.Argument(..., help="Expert ids or refs."),
+) -> None:
+    """Invite experts; their contact plan is written at once if it is published."""
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            engagement = await service.get_engagement(session, engagement_id)
+            found = []
+            for key in experts:
+                expert = await find_expert(session, key)
+                if expert is None:
+                    fail(f"no expert with id or ref {key!r}")
+                found.append(expert)
+            report = await service.invite(
+                session, engagement, found, built.offsets, now=built.clock.now(), actor=CLI_ACTOR
+            )
+            console.print(f"Invited {len(found)}. {_report(report)}")
+
+    run(action)
+
+
+@app.command("answer")
+def answer(
+    engagement_id: int = typer.Argument(..., help="The engagement's id."),
+    expert: str = typer.Argument(..., help="Expert id or ref."),
+    reply: str = typer.Argument(..., help="yes, no or maybe."),
+    support_needs: str | None = typer.Option(None, "--support-needs"),
+) -> None:
+    """Record an expert's answer. "No" stops every message about it, and is never chased."""
+    try:
+        chosen = InvitationAnswer(reply.strip().lower())
+    except ValueError:
+        fail("the answer must be yes, no or maybe", 2)
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            engagement = await service.get_engagement(session, engagement_id)
+            person = await find_expert(session, expert)
+            if person is None:
+                fail(f"no expert with id or ref {expert!r}")
+            report = await service.record_answer(
+                session,
+                engagement,
+                person.id,
+                chosen,
+                built.offsets,
+                support_needs=support_needs,
+                now=built.clock.now(),
+                actor=CLI_ACTOR,
+            )
+            console.print(f"Recorded '{chosen.value}'. {_report(report)}")
+
+    run(action)
+
+
+@app.command("move")
+def move(
+    engagement_id: int = typer.Argument(..., help="The engagement's id."),
+    start: str = typer.Option(..., "--start", help="New local start, e.g. '2026-03-18 14:00'."),
+    end: str = typer.Option(..., "--end", help="New local end."),
+) -> None:
+    """Move an engagement: unsent messages move too, and people already told get one notice."""
+    starts = parse_local_datetime(start, TZ, "--start")
+    ends = parse_local_datetime(end, TZ, "--end")
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            engagement = await service.get_engagement(session, engagement_id)
+            report = await service.move(
+                session,
+                engagement,
+                starts,
+                ends,
+                built.offsets,
+                now=built.clock.now(),
+                actor=CLI_ACTOR,
+            )
+            console.print(f"Moved. {_report(report)}")
+
+    run(action)
+
+
+@app.command("cancel")
+def cancel(
+    engagement_id: int = typer.Argument(..., help="The engagement's id."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept for staff, never sent)."),
+) -> None:
+    """Cancel: everyone invited is told, and under 24 hours' notice people get phone tasks."""
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            engagement = await service.get_engagement(session, engagement_id)
+            report = await service.cancel(
+                session, engagement, reason, now=built.clock.now(), actor=CLI_ACTOR
+            )
+            console.print(f"Cancelled. {_report(report)} See `linkline tasks` for calls to make.")
+
+    run(action)
