@@ -34,7 +34,7 @@ class Renderer:
             loader=FileSystemLoader(folder),
             undefined=StrictUndefined,
             autoescape=False,
-            trim_blocks=True,
+            trim_blocks=False,
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )

@@ -29,13 +29,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _DAY_KEYS = {name[:3].lower(): i for i, name in enumerate(_DAY_NAMES)}
 _DAY_KEYS.update({name.lower(): i for i, name in enumerate(_DAY_NAMES)})
-_DAY_WORDS = {
-    "every day": frozenset(range(7)),
-    "everyday": frozenset(range(7)),
-    "daily": frozenset(range(7)),
-    "weekdays": frozenset(range(5)),
-    "weekends": frozenset({5, 6}),
-}
+_EVERY_DAY = frozenset(range(7))
+_DAY_WORDS = {"every day": _EVERY_DAY, "everyday": _EVERY_DAY, "daily": _EVERY_DAY}
+_DAY_WORDS |= {"weekdays": frozenset(range(5)), "weekends": frozenset({5, 6})}
 _DAYS_HELP = "Use three-letter day names, like 'mon-fri', 'mon,wed,fri', 'weekdays' or 'every day'."
 _HOURS_HELP = "Write hours as start-end in 24-hour time, like '09:00-20:00' or '22:00-02:00'."
 # Zone names that resolve on this server but are not a person's IANA zone (or count leap seconds).
@@ -65,7 +61,7 @@ class SafeWindow:
         for edge in (self.start, self.end):
             if not isinstance(edge, time) or edge.tzinfo is not None:
                 raise WindowError("safe window times must be plain local clock times, no time zone")
-        if self.start.replace(fold=0) == self.end.replace(fold=0):
+        if self.start == self.end:
             raise WindowError("a safe window needs some allowed hours: start and end are the same")
         object.__setattr__(self, "days", days)
 
@@ -194,9 +190,9 @@ def _wall_intervals(day: date, rules: ContactRules) -> Iterator[tuple[datetime, 
     for window in rules.windows:
         if day.weekday() not in window.days:
             continue
-        start = datetime.combine(day, window.start.replace(fold=0))
+        start = datetime.combine(day, window.start)
         end_day = day + timedelta(days=1) if window.end <= window.start else day
-        end = datetime.combine(end_day, window.end.replace(fold=0))
+        end = datetime.combine(end_day, window.end)
         for piece_day in (day, end_day) if end_day != day else (day,):
             midnight = datetime.combine(piece_day, time())
             lo, hi = max(start, midnight), min(end, midnight + timedelta(days=1))
@@ -336,9 +332,9 @@ def _describe_days(days: frozenset[int]) -> str:
 
 
 def _clock(moment: time) -> str:
-    if moment.replace(fold=0) == time(0):
+    if moment == time(0):
         return "midnight"
-    if moment.replace(fold=0) == time(12):
+    if moment == time(12):
         return "midday"
     hour = moment.hour % 12 or 12
     minutes = f":{moment.minute:02d}" if moment.minute or moment.second else ""

@@ -45,7 +45,7 @@ async def add_staff(
 
 def expert_input(**overrides: Any) -> ExpertInput:
     data: dict[str, Any] = {
-        "preferred_name": "Ana Morrison",
+        "preferred_name": "Ana",
         "link_worker": "sam@example.org",
         "preferred_channel": "sms",
         "phone": "07123 456789",

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
-from bot.cli.common import console, open_app, run
+from bot.cli.common import CLI_ACTOR, console, err_console, fail, open_app, run
+from bot.services.expert_csv import (
+    ExpertExport,
+    RowError,
+    check_against_database,
+    export_experts,
+    import_experts,
+    parse_csv,
+)
 from bot.services.experts import load_experts
 
 app = typer.Typer(help="Experts by experience: list, import and export.", no_args_is_help=True)
+
+# 10,000 generous rows; anything far bigger is the wrong file, so refuse before reading it.
+_MAX_BYTES = 20 * 1024 * 1024
 
 
 @app.command("list")
@@ -21,15 +38,128 @@ def list_() -> None:
             for e in await load_experts(session):
                 consent = ", ".join(c.channel.value for c in e.consents if c.allowed) or "none"
                 channels = " > ".join(c.value for c in e.channel_order())
-                table.add_row(
-                    str(e.id),
-                    e.ref or "",
-                    e.preferred_name,
-                    channels,
-                    consent,
-                    e.status.value,
-                    e.link_worker.name,
-                )
+                table.add_row(str(e.id), e.ref or "", e.preferred_name, channels, consent,
+                              e.status.value, e.link_worker.name)  # fmt: skip
             console.print(table)
 
     run(action)
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="A CSV file with one expert on each row."),
+) -> None:
+    """Add experts from a CSV file, all or none.
+
+    Every row is checked first. If any row has a problem, nothing is added and each problem
+    is listed by line and column, so you can fix the file and run this again. The columns
+    are described in the README.
+    """
+    rows, errors = parse_csv(_read_text(file))
+
+    async def action() -> list[RowError]:
+        async with open_app() as built, built.sessions.begin() as session:
+            if errors:  # also check the good rows, so one pass shows everything to fix
+                return errors + await check_against_database(session, built.cipher, rows)
+            with _progress_bar(len(rows)) as advance:
+                return await import_experts(session, built.cipher, rows, actor=CLI_ACTOR,
+                                            now=built.clock.now(), progress=advance)  # fmt: skip
+
+    problems = run(action)
+    if problems:
+        _show_problems(file, problems)
+        raise typer.Exit(1)
+    unconfirmed = sum(1 for r in rows if not any(c.allowed for c in r.expert.consent.values()))
+    console.print(f"Imported {_experts(len(rows))}.")
+    if unconfirmed:
+        console.print(
+            f"No confirmed consent yet for {_experts(unconfirmed)}: Linkline sends them "
+            "nothing until a person confirms a safe channel with them."
+        )
+
+
+@app.command("export")
+def export(
+    file: Path = typer.Argument(..., help="Where to write the CSV file."),
+    force: bool = typer.Option(False, "--force", help="Replace the file if it already exists."),
+) -> None:
+    """Write every expert, with their contact details, to a CSV file only you can read.
+
+    The file opens in a spreadsheet and can be imported again. Consent is left out for anyone
+    paused, withdrawn or opted out of a channel, so importing the file never restarts
+    contact that a person asked to stop.
+    """
+    if file.exists() and not force:
+        fail(f"{file} already exists: choose another name, or add --force to replace it")
+
+    async def action() -> ExpertExport:
+        async with open_app() as built, built.sessions.begin() as session:
+            result = await export_experts(session, actor=CLI_ACTOR, now=built.clock.now())
+            _write_private(file, result.text, force=force)  # a failed write records no export
+            return result
+
+    result = run(action)
+    console.print(
+        f"Exported {_experts(result.count)} to {file}. It holds personal contact details: "
+        "keep it safe and delete it when done.",
+        highlight=False,
+    )
+    if result.consent_withheld:
+        console.print(
+            f"Consent is left out for {_experts(result.consent_withheld)} who paused, withdrew "
+            "or opted out of a channel, so importing this file sends them nothing."
+        )
+
+
+def _read_text(file: Path) -> str:
+    try:
+        if file.stat().st_size > _MAX_BYTES:
+            fail(f"{file} is over 20 MB: is it the right file? Split it into smaller files")
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"there is no file {file}")
+    except IsADirectoryError:
+        fail(f"{file} is a folder, not a CSV file")
+    except UnicodeDecodeError:
+        fail(f"{file} is not UTF-8 text: in your spreadsheet, save it as 'CSV UTF-8'")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+
+
+def _write_private(file: Path, text: str, *, force: bool) -> None:
+    """Owner-only (0600) before the first byte is written, even when replacing a file."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        descriptor = os.open(file, flags, 0o600)
+    except FileExistsError:
+        fail(f"{file} already exists: choose another name, or add --force to replace it")
+    except OSError as exc:
+        fail(f"cannot write {file}: {exc.strerror}")
+    os.fchmod(descriptor, 0o600)
+    # The byte-order mark lets spreadsheets see UTF-8, so accented names survive the round trip.
+    with os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
+        handle.write(text)
+
+
+@contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[int], None]]:
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("Importing experts", total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _show_problems(file: Path, problems: list[RowError]) -> None:
+    """Line and column only: contact details are never echoed back to the screen."""
+    table = Table("line", "column", "problem")
+    for problem in sorted(problems, key=lambda p: p.row):
+        table.add_row(str(problem.row), problem.column, problem.message)
+    err_console.print(table)
+    err_console.print(
+        f"[bold red]Nothing was imported.[/] Fix {len(problems)} problem(s) in {file} "
+        "and run the import again.",
+        highlight=False,
+    )
+
+
+def _experts(count: int) -> str:
+    return f"{count} expert{'' if count == 1 else 's'}"

@@ -199,6 +199,8 @@ def _from_pydantic(line: int, error: ErrorDetails, cells: dict[str, str]) -> Row
         column = f"consent_{loc[1]}"
     if error["type"] == "missing":
         message = "this column is required: the cell is empty"
+    elif error["type"].startswith("date"):
+        message = "this is not a real date: write it like 2026-01-05"
     if column in _PRIVATE and cells.get(column):
         message = message.replace(repr(cells[column]), "this").replace(cells[column], "this")
     return RowError(line, column, message)

@@ -369,13 +369,18 @@ def test_is_allowed_agrees_with_the_persons_clock(case: tuple) -> None:
 
 @PROPERTY
 @given(cases())
-def test_result_is_a_real_local_time(case: tuple) -> None:
+def test_a_held_message_goes_when_a_window_opens_or_a_clock_gap_ends(case: tuple) -> None:
     instant, r = case
     result = next_allowed(instant, r)
     assert result is not None
     local = result.astimezone(ZoneInfo(r.tz))
-    # A clock reading that exists maps back to the very same instant (no skipped-hour readings).
-    assert local.replace(tzinfo=None).replace(tzinfo=local.tzinfo).astimezone(UTC) == result
+    wall = local.replace(tzinfo=None)
+    # The result's clock reading really exists: read back, it is the very same instant.
+    assert wall.replace(tzinfo=local.tzinfo, fold=local.fold).astimezone(UTC) == result
+    if result != instant.astimezone(UTC):  # (a repeated-hour local time never equals UTC)
+        openings = {time(0), *(w.start for w in r.windows)}
+        clocks_changed = (result - TICK).astimezone(local.tzinfo).utcoffset() != local.utcoffset()
+        assert wall.time() in openings or clocks_changed
 
 
 @PROPERTY

@@ -1,0 +1,320 @@
+"""The contact loop as a person would notice it: what is sent, when, and what is not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from bot.services import engagements as service
+from scheduling.clock import SimulatedClock
+from store.enums import AttemptOutcome, InvitationAnswer, MessageStatus, Purpose, TaskKind
+from store.models import DeliveryAttempt, Message, Task
+from tests.builders import add_engagement, add_expert
+
+
+async def _messages(app: App, **where: object) -> list[Message]:
+    async with app.sessions() as session:
+        query = select(Message).order_by(Message.due_at, Message.id)
+        for key, value in where.items():
+            query = query.where(getattr(Message, key) == value)
+        return list(await session.scalars(query))
+
+
+async def _tasks(app: App) -> list[Task]:
+    async with app.sessions() as session:
+        return list(await session.scalars(select(Task).order_by(Task.id)))
+
+
+async def _run_at(app: App, clock: SimulatedClock, when: object) -> None:
+    clock.set(when)  # type: ignore[arg-type]
+    await app.dispatcher().run_until_idle()
+
+
+def _outbox_files(app: App) -> list[Path]:
+    return sorted(p for p in app.settings.resolved_outbox_dir.rglob("*") if p.is_file())
+
+
+async def test_an_invited_expert_gets_pre_brief_reminder_and_check_in(app: App) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert])
+    purposes = [m.purpose for m in await _messages(app)]
+    assert purposes == [Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN]
+
+
+async def test_each_message_is_sent_once_at_its_time_and_recorded(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at - timedelta(minutes=1))
+    assert _outbox_files(app) == []  # never early
+    await _run_at(app, clock, pre_brief.due_at)
+    await app.dispatcher().run_until_idle()  # a second pass sends nothing more
+    sent = await _messages(app, status=MessageStatus.SENT)
+    assert [m.id for m in sent] == [pre_brief.id]
+    assert len(_outbox_files(app)) == 1
+    text = _outbox_files(app)[0].read_text()
+    assert "Hi Ana, it's Sam." in text
+    async with app.sessions() as session:
+        attempts = list(await session.scalars(select(DeliveryAttempt)))
+    assert [a.outcome for a in attempts] == [AttemptOutcome.ACCEPTED]
+    assert "preferred channel" in attempts[0].router_reason
+
+
+async def test_a_message_due_at_night_is_held_until_the_safe_window_opens(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session, windows=[{"days": "every day",
+                                                          "hours": "18:00-20:00"}])
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)  # 10:00 London, outside 18:00-20:00
+    held = (await _messages(app, id=pre_brief.id))[0]
+    assert held.status is MessageStatus.PENDING
+    assert "held until" in (held.status_reason or "")
+    assert held.next_attempt_at.hour == 18  # 18:00 GMT in January
+    assert _outbox_files(app) == []
+    await _run_at(app, clock, held.next_attempt_at)
+    assert (await _messages(app, id=pre_brief.id))[0].status is MessageStatus.SENT
+
+
+async def test_a_channel_nobody_confirmed_as_safe_is_never_used(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session, consent={})
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)
+    message = (await _messages(app, id=pre_brief.id))[0]
+    assert message.status is MessageStatus.HANDED_TO_PERSON
+    assert "nobody has confirmed it is safe" in (message.status_reason or "")
+    assert _outbox_files(app) == []
+    assert [t.kind for t in await _tasks(app)] == [TaskKind.DELIVERY_PROBLEM]
+
+
+async def test_a_fallback_is_used_when_the_preferred_channel_is_not_allowed(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(
+            app, session, fallback_channels="email", email="ana@example.net",
+            consent={"email": {"allowed": True}},
+        )
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)
+    message = (await _messages(app, id=pre_brief.id))[0]
+    assert message.status is MessageStatus.SENT and message.channel.value == "email"
+    async with app.sessions() as session:
+        attempt = await session.scalar(select(DeliveryAttempt))
+    assert attempt is not None and "sms skipped" in attempt.router_reason
+
+
+async def test_saying_no_stops_every_message_about_it(app: App, clock: SimulatedClock) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        engagement = await add_engagement(app, session, experts=[expert])
+        await service.record_answer(session, engagement, expert.id, InvitationAnswer.NO,
+                                    app.offsets, now=clock.now(), actor="test")
+    statuses = {m.status for m in await _messages(app)}
+    assert statuses == {MessageStatus.SUPPRESSED}
+    clock.advance(timedelta(days=30))
+    await app.dispatcher().run_until_idle()
+    assert _outbox_files(app) == []
+
+
+async def test_a_paused_expert_gets_nothing_until_the_pause_ends(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        expert.paused_until = (clock.now() + timedelta(days=60)).date()
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)
+    message = (await _messages(app, id=pre_brief.id))[0]
+    assert message.status is MessageStatus.SUPPRESSED
+    assert "paused until" in (message.status_reason or "")
+
+
+async def test_moving_an_engagement_moves_unsent_messages_and_tells_those_already_told(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        engagement = await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)
+    async with app.sessions.begin() as session:
+        engagement = await service.get_engagement(session, engagement.id)
+        await service.move(session, engagement, engagement.starts_at + timedelta(days=7),
+                           engagement.ends_at + timedelta(days=7), app.offsets,
+                           now=clock.now(), actor="test")
+    messages = await _messages(app)
+    notice = [m for m in messages if m.purpose is Purpose.TIME_CHANGED]
+    assert len(notice) == 1
+    reminder = next(m for m in messages if m.purpose is Purpose.REMINDER)
+    assert reminder.due_at.date() == (engagement.starts_at - timedelta(days=1)).date()
+    await app.dispatcher().run_until_idle()
+    text = next(p for p in _outbox_files(app) if "time_changed" in p.name).read_text()
+    assert "The time has changed" in text
+
+
+async def test_replanning_twice_changes_nothing(app: App, clock: SimulatedClock) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        engagement = await add_engagement(app, session, experts=[expert])
+        again = await service.invite(session, engagement, [expert], app.offsets,
+                                     now=clock.now(), actor="test")
+    assert (again.added, again.moved, again.cancelled) == (0, 0, 0)
+    async with app.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Message)) == 3
+
+
+async def test_a_late_cancellation_tells_people_and_gives_staff_the_calls_to_make(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        engagement = await add_engagement(app, session, experts=[expert],
+                                          starts_in=timedelta(hours=26))
+    clock.advance(timedelta(hours=6))  # now 20 hours before the start
+    async with app.sessions.begin() as session:
+        engagement = await service.get_engagement(session, engagement.id)
+        await service.cancel(session, engagement, "venue closed", now=clock.now(), actor="test")
+    await app.dispatcher().run_until_idle()
+    kinds = sorted(t.kind.value for t in await _tasks(app))
+    assert kinds == ["phone_call", "reimburse_costs", "venue_visit"]
+    assert all(t.urgent for t in await _tasks(app) if t.kind is not TaskKind.REIMBURSE_COSTS)
+    notice = (await _messages(app, purpose=Purpose.CANCELLATION))[0]
+    assert notice.status is MessageStatus.SENT
+    others = await _messages(app)
+    assert {m.status for m in others if m.purpose is not Purpose.CANCELLATION} <= {
+        MessageStatus.CANCELLED, MessageStatus.SENT,
+    }
+
+
+async def test_a_cancellation_held_past_the_24_hour_mark_by_safe_hours_becomes_a_call(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session, windows=[{"days": "sat", "hours": "10:00-11:00"}])
+        engagement = await add_engagement(app, session, experts=[expert],
+                                          starts_in=timedelta(days=3))  # a Thursday
+        engagement = await service.get_engagement(session, engagement.id)
+        await service.cancel(session, engagement, "ill", now=clock.now(), actor="test")
+    await app.dispatcher().run_until_idle()
+    notice = (await _messages(app, purpose=Purpose.CANCELLATION))[0]
+    assert notice.status is MessageStatus.HANDED_TO_PERSON  # Saturday is after the meeting
+    tasks = await _tasks(app)
+    assert any(t.kind is TaskKind.PHONE_CALL and t.urgent for t in tasks)
+    assert _outbox_files(app) == []
+
+
+async def test_phone_contact_becomes_a_task_with_a_script_for_the_link_worker(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session, preferred_channel="phone",
+                                  consent={"phone": {"allowed": True}})
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)
+    (task,) = await _tasks(app)
+    assert task.kind is TaskKind.PHONE_CALL
+    assert "Call Ana" in (task.details or "") and "+447123456789" in (task.details or "")
+    assert "Safe times to call" in (task.details or "")
+
+
+async def test_cover_signs_messages_while_the_link_worker_is_away(
+    app: App, clock: SimulatedClock
+) -> None:
+    from bot.services.staff import create_staff, find_staff, set_cover
+    from store.enums import Role
+
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        sam = await find_staff(session, "sam@example.org")
+        jo = await create_staff(session, name="Jo Reid", email="jo@example.org",
+                                role=Role.LINK_WORKER, now=clock.now(), actor="test")
+        assert sam is not None
+        first = (clock.now() + timedelta(days=3)).date()
+        await set_cover(session, sam, jo, first, first + timedelta(days=1),
+                        now=clock.now(), actor="test")
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)
+    assert "it's Jo, covering for Sam" in _outbox_files(app)[0].read_text()
+
+
+async def test_nothing_more_than_a_week_late_is_sent_automatically(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert], starts_in=timedelta(days=40))
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at + timedelta(days=8))
+    message = (await _messages(app, id=pre_brief.id))[0]
+    assert message.status is MessageStatus.HANDED_TO_PERSON
+    assert "late" in (message.status_reason or "")
+    assert not any("pre_brief" in p.name for p in _outbox_files(app))
+
+
+async def test_a_worker_that_died_mid_send_is_settled_without_a_blind_resend(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    clock.set(pre_brief.due_at)
+    dispatcher = app.dispatcher()
+    # Simulate a crash after the attempt was recorded, before the provider answered.
+    from scheduling.outbox import claim_due
+
+    ids = await claim_due(app.sessions, worker=dispatcher.config.worker, now=clock.now(),
+                          limit=10, lease=dispatcher.config.lease)
+    async with app.sessions.begin() as session:
+        from scheduling.dispatcher import load_message
+        from scheduling.decisions import Send, decide
+
+        message = await load_message(session, ids[0])
+        assert message is not None
+        decision = decide(message, app.channels, 5, timedelta(days=7), clock.now())
+        assert isinstance(decision, Send)
+        plan = await dispatcher._prepare(session, message, decision, clock.now())
+    assert plan is not None
+    await app.channels[plan[2].channel].send(plan[2])  # the provider got it; then the crash
+    clock.advance(dispatcher.config.lease + timedelta(seconds=1))
+    assert await dispatcher.sweep_expired_leases() == 1
+    settled = (await _messages(app, id=pre_brief.id))[0]
+    assert settled.status is MessageStatus.SENT  # found at the provider: not sent again
+    assert len(_outbox_files(app)) == 1
+
+
+async def test_a_stale_claim_with_no_send_started_is_simply_retried(
+    app: App, clock: SimulatedClock
+) -> None:
+    from scheduling.outbox import claim_due
+
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    clock.set(pre_brief.due_at)
+    await claim_due(app.sessions, worker="dead-worker", now=clock.now(), limit=10,
+                    lease=timedelta(minutes=2))
+    clock.advance(timedelta(minutes=3))
+    dispatcher = app.dispatcher()
+    assert await dispatcher.sweep_expired_leases() == 1
+    await dispatcher.run_until_idle()
+    assert (await _messages(app, id=pre_brief.id))[0].status is MessageStatus.SENT

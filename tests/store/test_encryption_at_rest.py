@@ -1,0 +1,42 @@
+"""A copied database file must not reveal who the experts are or how to reach them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from scheduling.clock import SimulatedClock
+from store.models import Message
+from tests.builders import add_engagement, add_expert
+
+
+async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
+    app: App, clock: SimulatedClock
+) -> None:
+    if app.engine.dialect.name != "sqlite":
+        return
+    async with app.sessions.begin() as session:
+        expert = await add_expert(
+            app, session, preferred_name="Morag Zebedee", phone="07123 456789",
+            email="morag.zebedee@example.net", postal_address="1 Quillan Wynd; Perth PH1 1ZZ",
+            fallback_channels="email;letter",
+            consent={"sms": {"allowed": True}, "email": {"allowed": True}},
+        )
+        await add_engagement(app, session, experts=[expert])
+    clock.set(await _first_due(app))
+    await app.dispatcher().run_until_idle()  # rendered message bodies are stored too
+    await app.engine.dispose()
+    folder = Path(str(app.engine.url.database)).parent
+    raw = b"".join(p.read_bytes() for p in folder.glob("linkline.db*"))
+    assert b"pre_brief" in raw and b"sms" in raw  # the file really holds the outbox
+    for secret in [b"Morag", b"Zebedee", b"7123456789", b"447123456789", b"morag.zebedee",
+                   b"Quillan"]:
+        assert secret not in raw, secret
+
+
+async def _first_due(app: App) -> datetime:
+    async with app.sessions() as session:
+        return await session.scalar(select(func.min(Message.due_at)))
