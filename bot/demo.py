@@ -23,7 +23,7 @@ from bot.services.experts import create_expert
 from bot.services.staff import create_staff, set_cover
 from scheduling.clock import SimulatedClock
 from scheduling.dispatcher import DispatchEvent
-from store.enums import Channel, InvitationAnswer, Role
+from store.enums import Channel, InvitationAnswer, MessageStatus, Role
 from store.models import Expert, Message, Task
 
 LONDON = ZoneInfo("Europe/London")
@@ -266,6 +266,7 @@ class DemoResult:
     statuses: dict[tuple[str, str], int]
     tasks: list[Task]
     names: dict[int, str]
+    not_sent: dict[str, int]
 
 
 async def run_story(
@@ -313,8 +314,14 @@ async def _collect(app: App, events: list[DispatchEvent]) -> DemoResult:
             (status.value, channel.value if channel else "-"): n for status, channel, n in rows
         }
         tasks = list(await session.scalars(select(Task).order_by(Task.id)))
+        reasons = await session.execute(
+            select(Message.status_reason, func.count())
+            .where(Message.status.in_([MessageStatus.SUPPRESSED, MessageStatus.CANCELLED]))
+            .group_by(Message.status_reason)
+        )
+        not_sent = {reason or "no reason recorded": n for reason, n in reasons}
         names = {e.id: e.preferred_name for e in await session.scalars(select(Expert))}
-    return DemoResult(events, statuses, tasks, names)
+    return DemoResult(events, statuses, tasks, names, not_sent)
 
 
 __all__ = ["DAYS", "START", "Channel", "DemoResult", "run_story"]

@@ -34,6 +34,8 @@ def normalise_url(url: str) -> str:
             f"DATABASE_URL is not a database URL: {url!r} (example: "
             "postgresql://user@127.0.0.1:5432/linkline or sqlite:///var/linkline.db)"
         ) from exc
+    if parsed.drivername.startswith("postgres+") or parsed.drivername == "postgres":
+        parsed = parsed.set(drivername=parsed.drivername.replace("postgres", "postgresql", 1))
     backend = parsed.get_backend_name()
     if backend not in {"sqlite", "postgresql"}:
         raise DatabaseError(

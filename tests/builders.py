@@ -31,14 +31,21 @@ FULL_DETAILS: dict[str, str] = {
 
 
 async def add_staff(
-    session: AsyncSession, name: str = "Sam Taylor", email: str = "sam@example.org",
-    role: Role = Role.LINK_WORKER, now: datetime | None = None,
+    session: AsyncSession,
+    name: str = "Sam Taylor",
+    email: str = "sam@example.org",
+    role: Role = Role.LINK_WORKER,
+    now: datetime | None = None,
 ) -> Staff:
     existing = await find_staff(session, email)
     if existing is not None:
         return existing
     return await create_staff(
-        session, name=name, email=email, role=role, now=now or datetime.now().astimezone(),
+        session,
+        name=name,
+        email=email,
+        role=role,
+        now=now or datetime.now().astimezone(),
         actor="test",
     )
 
@@ -78,9 +85,17 @@ async def add_engagement(
     lead = await add_staff(session, now=app.clock.now())
     starts = app.clock.now() + starts_in
     engagement = await engagement_service.create_engagement(
-        session, title=title, starts_at=starts, ends_at=starts + length, lead=lead,
-        details={**FULL_DETAILS, **details}, plan_overrides=None, base_offsets=app.offsets,
-        time_zone="Europe/London", now=app.clock.now(), actor="test",
+        session,
+        title=title,
+        starts_at=starts,
+        ends_at=starts + length,
+        lead=lead,
+        details={**FULL_DETAILS, **details},
+        plan_overrides=None,
+        base_offsets=app.offsets,
+        time_zone="Europe/London",
+        now=app.clock.now(),
+        actor="test",
     )
     engagement = await engagement_service.get_engagement(session, engagement.id)
     if publish:

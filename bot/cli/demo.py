@@ -95,11 +95,7 @@ def _summary(result: DemoResult, out: Path, seconds: float) -> None:
     console.print(table)
     held = sum(1 for e in result.events if e.outcome == "deferred")
     console.print(f"{held} times a message was held until the person's safe hours.")
-    reasons: dict[str, int] = {}
-    for e in result.events:
-        if e.outcome in ("suppressed", "cancelled"):
-            reasons[e.detail] = reasons.get(e.detail, 0) + 1
-    for reason, count in sorted(reasons.items()):
+    for reason, count in sorted(result.not_sent.items()):
         console.print(f"  not sent ({count}): {reason}")
     tasks = Table("task", "urgent", "for", title="Work for people")
     for task in result.tasks:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -38,8 +39,10 @@ def list_() -> None:
             for e in await load_experts(session):
                 consent = ", ".join(c.channel.value for c in e.consents if c.allowed) or "none"
                 channels = " > ".join(c.value for c in e.channel_order())
-                table.add_row(str(e.id), e.ref or "", e.preferred_name, channels, consent,
-                              e.status.value, e.link_worker.name)  # fmt: skip
+                # escape: a name like "[Jo]" is text to show, not formatting to apply
+                names = escape(e.ref or ""), escape(e.preferred_name)
+                table.add_row(str(e.id), *names, channels, consent, e.status.value,
+                              escape(e.link_worker.name))  # fmt: skip
             console.print(table)
 
     run(action)
@@ -49,11 +52,11 @@ def list_() -> None:
 def import_(
     file: Path = typer.Argument(..., help="A CSV file with one expert on each row."),
 ) -> None:
-    """Add experts from a CSV file, all or none.
+    """Add experts from a CSV file: all of them, or none if any row has a problem.
 
-    Every row is checked first. If any row has a problem, nothing is added and each problem
-    is listed by line and column, so you can fix the file and run this again. The columns
-    are described in the README.
+    Problems are listed by line and column, so you can fix the file and run this again.
+
+    The columns are described in the README.
     """
     rows, errors = parse_csv(_read_text(file))
 
@@ -85,12 +88,12 @@ def export(
 ) -> None:
     """Write every expert, with their contact details, to a CSV file only you can read.
 
-    The file opens in a spreadsheet and can be imported again. Consent is left out for anyone
-    paused, withdrawn or opted out of a channel, so importing the file never restarts
-    contact that a person asked to stop.
+    The file opens in a spreadsheet and can be imported again with `linkline experts import`.
+
+    Consent is left out for anyone paused, withdrawn or opted out: a re-import sends them nothing.
     """
     if file.exists() and not force:
-        fail(f"{file} already exists: choose another name, or add --force to replace it")
+        fail(f"{_name(file)} already exists: choose another name, or add --force to replace it")
 
     async def action() -> ExpertExport:
         async with open_app() as built, built.sessions.begin() as session:
@@ -100,7 +103,7 @@ def export(
 
     result = run(action)
     console.print(
-        f"Exported {_experts(result.count)} to {file}. It holds personal contact details: "
+        f"Exported {_experts(result.count)} to {_name(file)}. It holds personal contact details: "
         "keep it safe and delete it when done.",
         highlight=False,
     )
@@ -114,16 +117,16 @@ def export(
 def _read_text(file: Path) -> str:
     try:
         if file.stat().st_size > _MAX_BYTES:
-            fail(f"{file} is over 20 MB: is it the right file? Split it into smaller files")
+            fail(f"{_name(file)} is over 20 MB: is it the right file? Split it into smaller files")
         return file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        fail(f"there is no file {file}")
+        fail(f"there is no file {_name(file)}")
     except IsADirectoryError:
-        fail(f"{file} is a folder, not a CSV file")
+        fail(f"{_name(file)} is a folder, not a CSV file")
     except UnicodeDecodeError:
-        fail(f"{file} is not UTF-8 text: in your spreadsheet, save it as 'CSV UTF-8'")
+        fail(f"{_name(file)} is not UTF-8 text: in your spreadsheet, save it as 'CSV UTF-8'")
     except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}")
+        fail(f"cannot read {_name(file)}: {exc.strerror}")
 
 
 def _write_private(file: Path, text: str, *, force: bool) -> None:
@@ -132,9 +135,9 @@ def _write_private(file: Path, text: str, *, force: bool) -> None:
     try:
         descriptor = os.open(file, flags, 0o600)
     except FileExistsError:
-        fail(f"{file} already exists: choose another name, or add --force to replace it")
+        fail(f"{_name(file)} already exists: choose another name, or add --force to replace it")
     except OSError as exc:
-        fail(f"cannot write {file}: {exc.strerror}")
+        fail(f"cannot write {_name(file)}: {exc.strerror}")
     os.fchmod(descriptor, 0o600)
     # The byte-order mark lets spreadsheets see UTF-8, so accented names survive the round trip.
     with os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
@@ -152,13 +155,18 @@ def _show_problems(file: Path, problems: list[RowError]) -> None:
     """Line and column only: contact details are never echoed back to the screen."""
     table = Table("line", "column", "problem")
     for problem in sorted(problems, key=lambda p: p.row):
-        table.add_row(str(problem.row), problem.column, problem.message)
+        table.add_row(str(problem.row), escape(problem.column), escape(problem.message))
     err_console.print(table)
     err_console.print(
-        f"[bold red]Nothing was imported.[/] Fix {len(problems)} problem(s) in {file} "
+        f"[bold red]Nothing was imported.[/] Fix {len(problems)} problem(s) in {_name(file)} "
         "and run the import again.",
         highlight=False,
     )
+
+
+def _name(file: Path) -> str:
+    """A path as text: brackets in a folder name are not formatting."""
+    return escape(str(file))
 
 
 def _experts(count: int) -> str:

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import socket
+from types import FrameType
 
 import typer
 import uvicorn
 
 from bot.cli.common import console, fail, open_app, run
 from bot.web.app import create_web_app
+
+
+class _Server(uvicorn.Server):
+    """Stop gracefully on SIGTERM or Ctrl+C and return, so Linkline's own clean-up runs.
+
+    uvicorn re-raises the signal after its shutdown, which would end the process before
+    the database is closed.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -40,6 +53,7 @@ def run_service(
             config = uvicorn.Config(
                 create_web_app(built), host=host, port=port, log_level="warning", lifespan="on"
             )
-            await uvicorn.Server(config).serve()
+            await _Server(config).serve()
+        console.print("Linkline stopped.")
 
     run(action)

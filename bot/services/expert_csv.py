@@ -41,8 +41,9 @@ REQUIRED = ("preferred_name", "link_worker", "preferred_channel")
 MAX_ROWS = 10_000
 FILE, ROW = "(file)", "(row)"  # where a problem is not about one cell
 # Cells ExpertInput reads as they are; the others are yes/no, consent or windows.
-_OWN_SHAPE = {f"consent_{c.value}" for c in Channel} | {"details_safe", "safe_days", "safe_hours"}
-_PLAIN = tuple(c for c in COLUMNS if c not in {*_OWN_SHAPE, "discreet"})
+_SHAPED = {f"consent_{c.value}" for c in Channel} | {"details_safe", "safe_days", "safe_hours"}
+_PLAIN = tuple(c for c in COLUMNS if c not in {*_SHAPED, "discreet"})
+_LISTS = ("fallback_channels", "access_needs")
 _OWN = {"phone": "phone number", "email": "email address", "telegram_chat_id": "Telegram chat id"}
 _PRIVATE = (*_OWN, "postal_address")  # never repeated back in an error message
 _BOOLS = {"yes": True, "y": True, "true": True, "1": True}
@@ -113,11 +114,12 @@ def _read(text: str) -> tuple[list[list[str]], RowError | None]:
 def _check_header(header: list[str]) -> list[RowError]:
     errors = []
     for position, name in enumerate(header, 1):
-        if name not in COLUMNS:
-            hint = difflib.get_close_matches(name, COLUMNS, n=1)
+        if not name:
+            errors.append(RowError(1, f"column {position}", "this column has no name"))
+        elif name not in COLUMNS:
+            hint = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.5)
             tip = f" (did you mean {hint[0]}?)" if hint else ": see the README for the columns"
-            label = name or f"column {position}"
-            errors.append(RowError(1, label, f"unknown column {label!r}{tip}"))
+            errors.append(RowError(1, name, f"unknown column {name!r}{tip}"))
         elif header.count(name) > 1 and header.index(name) + 1 == position:
             errors.append(RowError(1, name, f"the column {name} appears more than once"))
     for name in REQUIRED:
@@ -130,6 +132,8 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[ExpertInput | None, list
     cells = {name: _unguard(value).strip() for name, value in raw.items()}
     errors: list[RowError] = []
     data: dict[str, Any] = {k: v for k, v in cells.items() if v and k in _PLAIN}
+    for column in _LISTS:  # split here so each item gets ExpertInput's own clear message
+        data[column] = _split(cells.get(column, "").replace(",", ";"))
     if (discreet := _boolean(line, cells, "discreet", errors)) is not None:
         data["discreet"] = discreet
     data["consent"] = _consent(line, cells, errors)
@@ -202,7 +206,7 @@ def _from_pydantic(line: int, error: ErrorDetails, cells: dict[str, str]) -> Row
     elif error["type"].startswith("date"):
         message = "this is not a real date: write it like 2026-01-05"
     if column in _PRIVATE and cells.get(column):
-        message = message.replace(repr(cells[column]), "this").replace(cells[column], "this")
+        message = message.replace(repr(cells[column]), "this")
     return RowError(line, column, message)
 
 
@@ -268,7 +272,7 @@ async def _lookup(
     for start in range(0, len(keys), 500):  # stay under every database's parameter limit
         chunk = keys[start : start + 500]
         result = await session.execute(select(key, value).where(key.in_(chunk)))
-        found.update((k, v) for k, v in result.tuples())
+        found.update((k, v) for k, v in result)
     return found
 
 

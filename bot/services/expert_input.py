@@ -95,6 +95,7 @@ class ExpertInput(BaseModel):
     @field_validator("fallback_channels", mode="before")
     @classmethod
     def _channels(cls, value: object) -> object:
+        value = _split_list(value)  # runs before the annotated splitter, so split here too
         if isinstance(value, list):
             return [Channel.parse(v) if isinstance(v, str) else v for v in value]
         return value

@@ -71,8 +71,9 @@ async def test_a_message_due_at_night_is_held_until_the_safe_window_opens(
     app: App, clock: SimulatedClock
 ) -> None:
     async with app.sessions.begin() as session:
-        expert = await add_expert(app, session, windows=[{"days": "every day",
-                                                          "hours": "18:00-20:00"}])
+        expert = await add_expert(
+            app, session, windows=[{"days": "every day", "hours": "18:00-20:00"}]
+        )
         await add_engagement(app, session, experts=[expert])
     pre_brief = (await _messages(app))[0]
     await _run_at(app, clock, pre_brief.due_at)  # 10:00 London, outside 18:00-20:00
@@ -105,7 +106,10 @@ async def test_a_fallback_is_used_when_the_preferred_channel_is_not_allowed(
 ) -> None:
     async with app.sessions.begin() as session:
         expert = await add_expert(
-            app, session, fallback_channels="email", email="ana@example.net",
+            app,
+            session,
+            fallback_channels="email",
+            email="ana@example.net",
             consent={"email": {"allowed": True}},
         )
         await add_engagement(app, session, experts=[expert])
@@ -122,8 +126,15 @@ async def test_saying_no_stops_every_message_about_it(app: App, clock: Simulated
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
         engagement = await add_engagement(app, session, experts=[expert])
-        await service.record_answer(session, engagement, expert.id, InvitationAnswer.NO,
-                                    app.offsets, now=clock.now(), actor="test")
+        await service.record_answer(
+            session,
+            engagement,
+            expert.id,
+            InvitationAnswer.NO,
+            app.offsets,
+            now=clock.now(),
+            actor="test",
+        )
     statuses = {m.status for m in await _messages(app)}
     assert statuses == {MessageStatus.SUPPRESSED}
     clock.advance(timedelta(days=30))
@@ -155,9 +166,15 @@ async def test_moving_an_engagement_moves_unsent_messages_and_tells_those_alread
     await _run_at(app, clock, pre_brief.due_at)
     async with app.sessions.begin() as session:
         engagement = await service.get_engagement(session, engagement.id)
-        await service.move(session, engagement, engagement.starts_at + timedelta(days=7),
-                           engagement.ends_at + timedelta(days=7), app.offsets,
-                           now=clock.now(), actor="test")
+        await service.move(
+            session,
+            engagement,
+            engagement.starts_at + timedelta(days=7),
+            engagement.ends_at + timedelta(days=7),
+            app.offsets,
+            now=clock.now(),
+            actor="test",
+        )
     messages = await _messages(app)
     notice = [m for m in messages if m.purpose is Purpose.TIME_CHANGED]
     assert len(notice) == 1
@@ -172,8 +189,9 @@ async def test_replanning_twice_changes_nothing(app: App, clock: SimulatedClock)
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
         engagement = await add_engagement(app, session, experts=[expert])
-        again = await service.invite(session, engagement, [expert], app.offsets,
-                                     now=clock.now(), actor="test")
+        again = await service.invite(
+            session, engagement, [expert], app.offsets, now=clock.now(), actor="test"
+        )
     assert (again.added, again.moved, again.cancelled) == (0, 0, 0)
     async with app.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Message)) == 3
@@ -184,8 +202,9 @@ async def test_a_late_cancellation_tells_people_and_gives_staff_the_calls_to_mak
 ) -> None:
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
-        engagement = await add_engagement(app, session, experts=[expert],
-                                          starts_in=timedelta(hours=26))
+        engagement = await add_engagement(
+            app, session, experts=[expert], starts_in=timedelta(hours=26)
+        )
     clock.advance(timedelta(hours=6))  # now 20 hours before the start
     async with app.sessions.begin() as session:
         engagement = await service.get_engagement(session, engagement.id)
@@ -198,7 +217,8 @@ async def test_a_late_cancellation_tells_people_and_gives_staff_the_calls_to_mak
     assert notice.status is MessageStatus.SENT
     others = await _messages(app)
     assert {m.status for m in others if m.purpose is not Purpose.CANCELLATION} <= {
-        MessageStatus.CANCELLED, MessageStatus.SENT,
+        MessageStatus.CANCELLED,
+        MessageStatus.SENT,
     }
 
 
@@ -207,8 +227,9 @@ async def test_a_cancellation_held_past_the_24_hour_mark_by_safe_hours_becomes_a
 ) -> None:
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session, windows=[{"days": "sat", "hours": "10:00-11:00"}])
-        engagement = await add_engagement(app, session, experts=[expert],
-                                          starts_in=timedelta(days=3))  # a Thursday
+        engagement = await add_engagement(
+            app, session, experts=[expert], starts_in=timedelta(days=3)
+        )  # a Thursday
         engagement = await service.get_engagement(session, engagement.id)
         await service.cancel(session, engagement, "ill", now=clock.now(), actor="test")
     await app.dispatcher().run_until_idle()
@@ -223,8 +244,9 @@ async def test_phone_contact_becomes_a_task_with_a_script_for_the_link_worker(
     app: App, clock: SimulatedClock
 ) -> None:
     async with app.sessions.begin() as session:
-        expert = await add_expert(app, session, preferred_channel="phone",
-                                  consent={"phone": {"allowed": True}})
+        expert = await add_expert(
+            app, session, preferred_channel="phone", consent={"phone": {"allowed": True}}
+        )
         await add_engagement(app, session, experts=[expert])
     pre_brief = (await _messages(app))[0]
     await _run_at(app, clock, pre_brief.due_at)
@@ -243,12 +265,19 @@ async def test_cover_signs_messages_while_the_link_worker_is_away(
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
         sam = await find_staff(session, "sam@example.org")
-        jo = await create_staff(session, name="Jo Reid", email="jo@example.org",
-                                role=Role.LINK_WORKER, now=clock.now(), actor="test")
+        jo = await create_staff(
+            session,
+            name="Jo Reid",
+            email="jo@example.org",
+            role=Role.LINK_WORKER,
+            now=clock.now(),
+            actor="test",
+        )
         assert sam is not None
         first = (clock.now() + timedelta(days=3)).date()
-        await set_cover(session, sam, jo, first, first + timedelta(days=1),
-                        now=clock.now(), actor="test")
+        await set_cover(
+            session, sam, jo, first, first + timedelta(days=1), now=clock.now(), actor="test"
+        )
         await add_engagement(app, session, experts=[expert])
     pre_brief = (await _messages(app))[0]
     await _run_at(app, clock, pre_brief.due_at)
@@ -281,11 +310,16 @@ async def test_a_worker_that_died_mid_send_is_settled_without_a_blind_resend(
     # Simulate a crash after the attempt was recorded, before the provider answered.
     from scheduling.outbox import claim_due
 
-    ids = await claim_due(app.sessions, worker=dispatcher.config.worker, now=clock.now(),
-                          limit=10, lease=dispatcher.config.lease)
+    ids = await claim_due(
+        app.sessions,
+        worker=dispatcher.config.worker,
+        now=clock.now(),
+        limit=10,
+        lease=dispatcher.config.lease,
+    )
     async with app.sessions.begin() as session:
-        from scheduling.dispatcher import load_message
         from scheduling.decisions import Send, decide
+        from scheduling.dispatcher import load_message
 
         message = await load_message(session, ids[0])
         assert message is not None
@@ -311,8 +345,9 @@ async def test_a_stale_claim_with_no_send_started_is_simply_retried(
         await add_engagement(app, session, experts=[expert])
     pre_brief = (await _messages(app))[0]
     clock.set(pre_brief.due_at)
-    await claim_due(app.sessions, worker="dead-worker", now=clock.now(), limit=10,
-                    lease=timedelta(minutes=2))
+    await claim_due(
+        app.sessions, worker="dead-worker", now=clock.now(), limit=10, lease=timedelta(minutes=2)
+    )
     clock.advance(timedelta(minutes=3))
     dispatcher = app.dispatcher()
     assert await dispatcher.sweep_expired_leases() == 1

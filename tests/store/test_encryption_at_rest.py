@@ -20,8 +20,12 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
         return
     async with app.sessions.begin() as session:
         expert = await add_expert(
-            app, session, preferred_name="Morag Zebedee", phone="07123 456789",
-            email="morag.zebedee@example.net", postal_address="1 Quillan Wynd; Perth PH1 1ZZ",
+            app,
+            session,
+            preferred_name="Morag Zebedee",
+            phone="07123 456789",
+            email="morag.zebedee@example.net",
+            postal_address="1 Quillan Wynd; Perth PH1 1ZZ",
             fallback_channels="email;letter",
             consent={"sms": {"allowed": True}, "email": {"allowed": True}},
         )
@@ -32,8 +36,14 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
     folder = Path(str(app.engine.url.database)).parent
     raw = b"".join(p.read_bytes() for p in folder.glob("linkline.db*"))
     assert b"pre_brief" in raw and b"sms" in raw  # the file really holds the outbox
-    for secret in [b"Morag", b"Zebedee", b"7123456789", b"447123456789", b"morag.zebedee",
-                   b"Quillan"]:
+    for secret in [
+        b"Morag",
+        b"Zebedee",
+        b"7123456789",
+        b"447123456789",
+        b"morag.zebedee",
+        b"Quillan",
+    ]:
         assert secret not in raw, secret
 
 

@@ -1,0 +1,46 @@
+"""`linkline demo` tells the whole story without network or credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_demo_shows_sent_held_suppressed_and_the_24_hour_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "240")
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "held until Thursday 19 March at 6pm" in text  # Fin's evening-only window
+    assert "they said no" in text  # Fin declined: never chased
+    assert "Phone about a cancellation" in text and "go to the venue" in text
+    assert "would not arrive in time" in text  # no letter that cannot arrive
+    assert (
+        "Jo, covering for Sam"
+        in (out / "outbox" / "email")
+        .joinpath(
+            next(p.name for p in (out / "outbox" / "email").iterdir() if "check_in" in p.name)
+        )
+        .read_text()
+    )
+    kinds = {p.parent.name for p in (out / "outbox").rglob("*.txt")}
+    assert kinds == {"sms", "telegram", "email", "letter"}
+    assert "Traceback" not in text
+
+
+def test_the_demo_never_deletes_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--out", str(precious)])
+    assert result.exit_code == 2
+    assert (precious / "notes.txt").read_text(encoding="utf-8") == "keep me"

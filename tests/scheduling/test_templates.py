@@ -1,0 +1,77 @@
+"""Every template renders, reads plainly, and says nothing revealing in discreet mode."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scheduling.rendering import DEFAULT_TEMPLATE_DIR, Renderer
+from store.enums import Channel, Purpose
+
+CONTEXT = {
+    "name": "Ana",
+    "worker": "Sam",
+    "title": "Domestic abuse survivors' panel",  # deliberately revealing: must stay hidden
+    "when": "Tuesday 3 March at 2pm",
+    "day": "Tuesday 3 March",
+    "ends": "4pm",
+    "day_of_meeting": "Tuesday",
+    "purpose": "Recovery support design",
+    "objectives": "x",
+    "expected_outcomes": "x",
+    "venue_name": "Women's Aid office",
+    "venue_address": "1 Street, Town AB1 2CD",
+    "venue_accessibility": "Step-free",
+    "online_link": "",
+    "meeting_point": "At the door",
+    "practitioners": "Two people",
+    "transport_and_expenses": "Fares paid",
+    "how_to_claim": "Receipts",
+    "paperwork": "None",
+}
+SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
+ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]
+
+
+def blocked_words() -> list[str]:
+    text = (DEFAULT_TEMPLATE_DIR / "discreet_blocked_words.txt").read_text(encoding="utf-8")
+    return [w.strip().lower() for w in text.splitlines() if w.strip() and not w.startswith("#")]
+
+
+@pytest.mark.parametrize(("purpose", "channel"), ALL)
+def test_every_purpose_has_a_template_for_every_channel(purpose: Purpose, channel: Channel) -> None:
+    for details in (True, False):
+        rendered = Renderer().render(purpose, channel, {**CONTEXT, "details": details})
+        assert rendered.body.strip()
+        assert "{{" not in rendered.body and "{%" not in rendered.body
+
+
+@pytest.mark.parametrize(("purpose", "channel"), [(p, c) for p in Purpose for c in SENDABLE])
+def test_discreet_messages_reveal_nothing_someone_else_could_read(
+    purpose: Purpose, channel: Channel
+) -> None:
+    rendered = Renderer().render(purpose, channel, {**CONTEXT, "details": False})
+    visible = f"{rendered.subject or ''}\n{rendered.body}".lower()
+    found = [w for w in blocked_words() if w in visible]
+    assert found == [], f"{purpose.value}/{channel.value} shows {found}"
+
+
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_text_messages_fit_in_a_few_segments(purpose: Purpose) -> None:
+    for channel in (Channel.SMS, Channel.TELEGRAM):
+        body = Renderer().render(purpose, channel, {**CONTEXT, "details": False}).body
+        assert len(body) <= 320, f"{purpose.value}/{channel.value}: {len(body)} characters"
+
+
+@pytest.mark.parametrize("path", sorted(DEFAULT_TEMPLATE_DIR.rglob("*.txt")), ids=str)
+def test_sentences_are_short_and_plain(path: Path) -> None:
+    text = re.sub(r"{[{%].*?[%}]}", "x", path.read_text(encoding="utf-8"))
+    for sentence in re.split(r"[.!?:\n]", text):
+        assert len(sentence.split()) <= 25, f"long sentence in {path.name}: {sentence!r}"
+
+
+def test_a_missing_value_is_an_error_not_a_blank() -> None:
+    with pytest.raises(ValueError, match="could not be used"):
+        Renderer().render(Purpose.PRE_BRIEF, Channel.SMS, {"details": False})
