@@ -1,0 +1,45 @@
+# The two commands in README.md: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test demo lint clean help
+
+help:
+	@echo "make run   - set up, create the SQLite database, start Linkline (dry-run channels)"
+	@echo "make test  - install the development tools and run every test"
+	@echo "make demo  - three simulated weeks with six sample experts, in under a minute"
+	@echo "make lint  - ruff and the import-layer contracts"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Linkline needs Python 3.11 or newer: run make with PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/linkline db upgrade
+	@echo "Dry-run messages are written under var/outbox/. Try 'make demo' to see the whole loop."
+	$(BIN)/linkline run
+
+demo: $(VENV)/.installed
+	$(BIN)/linkline demo
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
