@@ -75,7 +75,7 @@ async def build_app(
     notices: list[str] = []
     sqlite = is_sqlite(url)
     if sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     loaded = load_or_create_key(secret, settings.key_file, may_create=sqlite)
     if loaded.created_file is not None:
