@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from channels.base import MessageChannel
 from scheduling.context import contact_rules
+from scheduling.plan import CANCELLATION_NOTICE
 from scheduling.router import Route, choose_route
 from scheduling.windows import WindowError, next_allowed
 from scheduling.wording import spoken_datetime
@@ -29,8 +30,6 @@ from store.enums import (
     TaskKind,
 )
 from store.models import Message
-
-CANCELLATION_NOTICE = timedelta(hours=24)
 
 
 @dataclass(frozen=True)

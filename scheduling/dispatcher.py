@@ -15,21 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
 
 from channels.base import OutgoingMessage, PermanentError, Receipt, TransientError
 from channels.registry import ChannelRegistry
 from scheduling.clock import Clock
-from scheduling.context import contact_rules, template_context
+from scheduling.context import template_context
 from scheduling.decisions import Decision, Finish, Send, decide
-from scheduling.outbox import claim_due, expired_leases
-from scheduling.planner import open_phone_task_for_cancellation, open_venue_task
+from scheduling.handoff import hand_to_person, open_phone_task_for_cancellation, open_venue_task
+from scheduling.outbox import claim_due, expired_leases, load_message
 from scheduling.rendering import Renderer
-from scheduling.tasks import open_task, responsible_staff
-from store.enums import AttemptOutcome, Channel, MessageStatus, Purpose, TaskKind
-from store.models import DeliveryAttempt, Engagement, Expert, Message, Staff
+from store.enums import AttemptOutcome, Channel, MessageStatus, TaskKind
+from store.models import DeliveryAttempt, Message
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +264,7 @@ class Dispatcher:
         else:
             message.move(finish.status, finish.reason, now)
         if finish.task is not None:
-            await _task_for(session, message, finish, now)
+            await hand_to_person(session, message, finish, now)
         outcome = "deferred" if finish.defer_until else finish.status.value
         self._emit(message, outcome, finish.channel, finish.reason, now)
 
@@ -328,66 +325,5 @@ class Dispatcher:
 def _render_failure(reason: str) -> Finish:
     return Finish(MessageStatus.FAILED, reason, TaskKind.DELIVERY_PROBLEM)
 
-
-async def load_message(session: AsyncSession, message_id: int) -> Message | None:
-    return await session.scalar(
-        select(Message)
-        .where(Message.id == message_id)
-        .options(
-            selectinload(Message.attempts_log),
-            selectinload(Message.engagement).selectinload(Engagement.invitations),
-            selectinload(Message.engagement).selectinload(Engagement.lead),
-            selectinload(Message.expert).selectinload(Expert.consents),
-            selectinload(Message.expert).selectinload(Expert.contact_points),
-            selectinload(Message.expert).selectinload(Expert.windows),
-            selectinload(Message.expert).selectinload(Expert.link_worker).selectinload(Staff.cover),
-        )
-        .execution_options(populate_existing=True)
-    )
-
-
-async def _task_for(session: AsyncSession, message: Message, finish: Finish, now: datetime) -> None:
-    """Hand the message to a person, with what they need to act on it."""
-    expert = message.expert
-    assert finish.task is not None
-    if (
-        finish.task is TaskKind.PHONE_CALL
-        and message.purpose is Purpose.CANCELLATION
-        and message.engagement is not None
-    ):
-        await open_phone_task_for_cancellation(session, message.engagement, expert, now)
-        return
-    staff = responsible_staff(expert.link_worker, now.date())
-    details = finish.task_details or (
-        f"{finish.reason}. Message {message.id} ({message.purpose.value}) for "
-        f"{expert.preferred_name}."
-    )
-    if finish.task is TaskKind.PHONE_CALL:
-        rules = contact_rules(expert, Channel.PHONE)
-        windows = ", ".join(w.describe() for w in rules.windows)
-        details = f"{details}\nSafe times to call: {windows}."
-    await open_task(
-        session,
-        kind=finish.task,
-        title=_TASK_TITLES[finish.task],
-        details=details,
-        assignee=staff,
-        expert=expert,
-        engagement=message.engagement,
-        message=message,
-        urgent=finish.urgent,
-        due_at=message.not_after,
-        now=now,
-        dedupe_key=f"msg{message.id}:{finish.task.value}",
-    )
-
-
-_TASK_TITLES = {
-    TaskKind.PHONE_CALL: "Phone call to make",
-    TaskKind.DELIVERY_PROBLEM: "A message could not be sent",
-    TaskKind.CHECK_POSSIBLE_SEND: "Check whether a message reached someone",
-    TaskKind.VENUE_VISIT: "Someone must go to the venue",
-    TaskKind.REIMBURSE_COSTS: "Pay back costs",
-}
 
 __all__ = ["Decision", "DispatchConfig", "DispatchEvent", "Dispatcher", "load_message"]

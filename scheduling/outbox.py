@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from store.enums import MessageStatus
-from store.models import Message
+from store.models import Engagement, Expert, Message, Staff
 
 
 async def claim_due(
@@ -58,3 +59,21 @@ async def expired_leases(session: AsyncSession, now: datetime, limit: int = 200)
         .with_for_update(skip_locked=True)
     )
     return list(rows)
+
+
+async def load_message(session: AsyncSession, message_id: int) -> Message | None:
+    """One message with everything the rules need, fresh from the database."""
+    return await session.scalar(
+        select(Message)
+        .where(Message.id == message_id)
+        .options(
+            selectinload(Message.attempts_log),
+            selectinload(Message.engagement).selectinload(Engagement.invitations),
+            selectinload(Message.engagement).selectinload(Engagement.lead),
+            selectinload(Message.expert).selectinload(Expert.consents),
+            selectinload(Message.expert).selectinload(Expert.contact_points),
+            selectinload(Message.expert).selectinload(Expert.windows),
+            selectinload(Message.expert).selectinload(Expert.link_worker).selectinload(Staff.cover),
+        )
+        .execution_options(populate_existing=True)
+    )

@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from store.enums import Purpose
 
+# The charter: at least 24 hours' notice of a cancellation, or people are told in person.
+CANCELLATION_NOTICE = timedelta(hours=24)
+
 
 class PlanError(ValueError):
     """Contradictory plan settings or impossible engagement times, in words a person can fix."""

@@ -8,14 +8,15 @@ cancelled; anything already sent stays in the record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from scheduling.plan import PlannedMessage, PlanOffsets, plan_invitation
-from scheduling.tasks import open_task, responsible_staff
+from scheduling.handoff import open_phone_task_for_cancellation, open_venue_task
+from scheduling.plan import CANCELLATION_NOTICE, PlannedMessage, PlanOffsets, plan_invitation
+from scheduling.tasks import open_task
 from store.enums import (
     EngagementStatus,
     ExpertStatus,
@@ -26,7 +27,6 @@ from store.enums import (
 )
 from store.models import Engagement, Expert, Invitation, Message, Staff
 
-CANCELLATION_NOTICE = timedelta(hours=24)
 _PLANNED = (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN)
 
 
@@ -224,41 +224,3 @@ async def cancel_engagement(
             dedupe_key=f"eng{engagement.id}:reimburse",
         )
     return report
-
-
-async def open_phone_task_for_cancellation(
-    session: AsyncSession, engagement: Engagement, expert: Expert, now: datetime
-) -> None:
-    """A written notice cannot be relied on in time: a person must phone."""
-    staff = responsible_staff(expert.link_worker, now.date())
-    await open_task(
-        session,
-        kind=TaskKind.PHONE_CALL,
-        title="Phone about a cancellation (under 24 hours' notice)",
-        details=f"Phone {expert.preferred_name} to say engagement {engagement.id} "
-        f"({engagement.title}) is cancelled. Record that you told them.",
-        assignee=staff,
-        expert=expert,
-        engagement=engagement,
-        urgent=True,
-        due_at=engagement.starts_at - timedelta(hours=2),
-        now=now,
-        dedupe_key=f"eng{engagement.id}:exp{expert.id}:cancel-call",
-    )
-
-
-async def open_venue_task(session: AsyncSession, engagement: Engagement, now: datetime) -> None:
-    await open_task(
-        session,
-        kind=TaskKind.VENUE_VISIT,
-        title="Someone must go to the venue to meet anyone who comes",
-        details=f"Engagement {engagement.id} ({engagement.title}) was cancelled with less than "
-        "24 hours' notice. Unless everyone has been told in person or by phone, someone must "
-        "be at the venue at the start time.",
-        assignee=engagement.lead,
-        engagement=engagement,
-        urgent=True,
-        due_at=engagement.starts_at,
-        now=now,
-        dedupe_key=f"eng{engagement.id}:venue",
-    )

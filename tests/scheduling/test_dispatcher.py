@@ -319,7 +319,7 @@ async def test_a_worker_that_died_mid_send_is_settled_without_a_blind_resend(
     )
     async with app.sessions.begin() as session:
         from scheduling.decisions import Send, decide
-        from scheduling.dispatcher import load_message
+        from scheduling.outbox import load_message
 
         message = await load_message(session, ids[0])
         assert message is not None

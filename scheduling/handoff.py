@@ -1,0 +1,98 @@
+"""Handing work to people: phone calls, problems to look at, the 24-hour rule's tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.context import contact_rules
+from scheduling.decisions import Finish
+from scheduling.tasks import open_task, responsible_staff
+from store.enums import Channel, Purpose, TaskKind
+from store.models import Engagement, Expert, Message
+
+
+async def hand_to_person(
+    session: AsyncSession, message: Message, finish: Finish, now: datetime
+) -> None:
+    """Hand the message to a person, with what they need to act on it."""
+    expert = message.expert
+    assert finish.task is not None
+    if (
+        finish.task is TaskKind.PHONE_CALL
+        and message.purpose is Purpose.CANCELLATION
+        and message.engagement is not None
+    ):
+        await open_phone_task_for_cancellation(session, message.engagement, expert, now)
+        return
+    staff = responsible_staff(expert.link_worker, now.date())
+    details = finish.task_details or (
+        f"{finish.reason}. Message {message.id} ({message.purpose.value}) for "
+        f"{expert.preferred_name}."
+    )
+    if finish.task is TaskKind.PHONE_CALL:
+        rules = contact_rules(expert, Channel.PHONE)
+        windows = ", ".join(w.describe() for w in rules.windows)
+        details = f"{details}\nSafe times to call: {windows}."
+    await open_task(
+        session,
+        kind=finish.task,
+        title=TASK_TITLES[finish.task],
+        details=details,
+        assignee=staff,
+        expert=expert,
+        engagement=message.engagement,
+        message=message,
+        urgent=finish.urgent,
+        due_at=message.not_after,
+        now=now,
+        dedupe_key=f"msg{message.id}:{finish.task.value}",
+    )
+
+
+TASK_TITLES = {
+    TaskKind.PHONE_CALL: "Phone call to make",
+    TaskKind.DELIVERY_PROBLEM: "A message could not be sent",
+    TaskKind.CHECK_POSSIBLE_SEND: "Check whether a message reached someone",
+    TaskKind.VENUE_VISIT: "Someone must go to the venue",
+    TaskKind.REIMBURSE_COSTS: "Pay back costs",
+}
+
+
+async def open_phone_task_for_cancellation(
+    session: AsyncSession, engagement: Engagement, expert: Expert, now: datetime
+) -> None:
+    """A written notice cannot be relied on in time: a person must phone."""
+    staff = responsible_staff(expert.link_worker, now.date())
+    await open_task(
+        session,
+        kind=TaskKind.PHONE_CALL,
+        title="Phone about a cancellation (under 24 hours' notice)",
+        details=f"Phone {expert.preferred_name} to say engagement {engagement.id} "
+        f"({engagement.title}) is cancelled. Record that you told them.",
+        assignee=staff,
+        expert=expert,
+        engagement=engagement,
+        urgent=True,
+        due_at=engagement.starts_at - timedelta(hours=2),
+        now=now,
+        dedupe_key=f"eng{engagement.id}:exp{expert.id}:cancel-call",
+    )
+
+
+async def open_venue_task(session: AsyncSession, engagement: Engagement, now: datetime) -> None:
+    await open_task(
+        session,
+        kind=TaskKind.VENUE_VISIT,
+        title="Someone must go to the venue to meet anyone who comes",
+        details=f"Engagement {engagement.id} ({engagement.title}) was cancelled with less than "
+        "24 hours' notice. Unless everyone has been told in person or by phone, someone must "
+        "be at the venue at the start time.",
+        assignee=engagement.lead,
+        engagement=engagement,
+        urgent=True,
+        due_at=engagement.starts_at,
+        now=now,
+        dedupe_key=f"eng{engagement.id}:venue",
+    )
