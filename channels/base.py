@@ -8,8 +8,8 @@ permanent one means "stop using this channel for this person and fall back".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Protocol, runtime_checkable
+from datetime import datetime, timedelta
+from typing import Literal, Protocol, runtime_checkable
 
 from store.enums import Channel
 
@@ -18,7 +18,21 @@ from store.enums import Channel
 class ChannelLimits:
     max_body_chars: int | None = None
     has_subject: bool = False
-    lead_time: timedelta = timedelta(0)  # how long before it reaches the person
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """A calendar entry sent with an email: REQUEST to add or update, CANCEL to remove."""
+
+    uid: str  # stable per engagement and person, so updates replace the same entry
+    sequence: int  # rises with every change; a CANCEL uses a higher number than the REQUEST
+    method: Literal["REQUEST", "CANCEL"]
+    summary: str  # what shows in the calendar: neutral in discreet mode
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None = None
+    organizer_name: str = ""
+    organizer_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,13 @@ class OutgoingMessage:
     body: str
     subject: str | None = None
     recipient_name: str = ""
+    sender_name: str = ""  # the link worker's first name, shown where a channel allows
+    html_body: str | None = None
+    calendar: CalendarEvent | None = None
+    large_print: bool = False
+    easy_read: bool = False
+    # After this moment the message must not reach the person (end of their safe hours).
+    deliver_before: datetime | None = None
     metadata: dict[str, str] = field(default_factory=dict)
 
 
@@ -62,7 +83,18 @@ class TransientError(ChannelError):
 
 
 class PermanentError(ChannelError):
-    """This channel will not reach this person: fall back, and tell a person."""
+    """This channel will not reach this person: fall back, and tell a person.
+
+    ``opt_out_reason`` is set when the person (or their provider) said no more on this
+    channel, e.g. they replied STOP or blocked the bot: the contact point is then marked
+    opted out so nothing else is sent there either.
+    """
+
+    def __init__(
+        self, detail: str, *, code: str | None = None, opt_out_reason: str | None = None
+    ) -> None:
+        super().__init__(detail, code=code)
+        self.opt_out_reason = opt_out_reason
 
 
 @runtime_checkable
@@ -70,6 +102,11 @@ class MessageChannel(Protocol):
     kind: Channel
     limits: ChannelLimits
     live: bool
+    lookup_is_conclusive: bool  # True when lookup() returning None proves it was never sent
+
+    def earliest_arrival(self, send_at: datetime) -> datetime:
+        """When a message handed over at ``send_at`` can reach the person at the earliest."""
+        ...
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         """Hand the message to the provider, or raise TransientError / PermanentError."""

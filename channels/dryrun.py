@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from channels.base import ChannelLimits, OutgoingMessage, PermanentError, Receipt
+from channels.working_days import letter_arrival
 from store.enums import Channel
 
 _SUFFIX = {Channel.EMAIL: ".eml.txt", Channel.LETTER: ".letter.txt"}
@@ -28,6 +29,7 @@ def _file_stem(idempotency_key: str) -> str:
 
 class DryRunChannel:
     live = False
+    lookup_is_conclusive = True  # the file is written before send() returns
 
     def __init__(self, kind: Channel, folder: Path, limits: ChannelLimits | None = None) -> None:
         self.kind = kind
@@ -44,6 +46,10 @@ class DryRunChannel:
         text = self._render(message)
         await asyncio.to_thread(self._write, path, text)
         return Receipt(provider_id=f"dryrun-{path.stem[-12:]}", status="written")
+
+    def earliest_arrival(self, send_at: datetime) -> datetime:
+        """A dry-run letter keeps the real postal timing, so routing behaves as it will live."""
+        return letter_arrival(send_at) if self.kind is Channel.LETTER else send_at
 
     async def lookup(self, idempotency_key: str) -> Receipt | None:
         path = self.path_for(idempotency_key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import timedelta
 from pathlib import Path
 
 from channels.base import ChannelLimits, MessageChannel
@@ -17,8 +16,7 @@ DEFAULT_LIMITS = {
     Channel.SMS: ChannelLimits(max_body_chars=480),
     Channel.TELEGRAM: ChannelLimits(max_body_chars=4096),
     Channel.EMAIL: ChannelLimits(has_subject=True),
-    # Posted the next working day and two more to arrive: never chosen when too slow.
-    Channel.LETTER: ChannelLimits(lead_time=timedelta(days=3)),
+    Channel.LETTER: ChannelLimits(),
 }
 
 

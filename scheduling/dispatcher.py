@@ -24,6 +24,7 @@ from scheduling.context import template_context
 from scheduling.decisions import Decision, Finish, Send, decide
 from scheduling.handoff import hand_to_person, open_phone_task_for_cancellation, open_venue_task
 from scheduling.outbox import claim_due, expired_leases, load_message
+from scheduling.outgoing import build_outgoing
 from scheduling.rendering import Renderer
 from store.enums import AttemptOutcome, Channel, MessageStatus, TaskKind
 from store.models import DeliveryAttempt, Message
@@ -159,15 +160,8 @@ class Dispatcher:
         )
         session.add(attempt)
         await session.flush()
-        outgoing = OutgoingMessage(
-            idempotency_key=message.idempotency_key,
-            channel=route.channel,
-            to=route.address,
-            body=rendered.body,
-            subject=rendered.subject,
-            recipient_name=message.expert.preferred_name,
-        )
-        return message.id, attempt.id, outgoing
+        details = bool(context["details"])
+        return message.id, attempt.id, build_outgoing(message, route, rendered, details, now)
 
     async def _hand_to_caller(
         self, session: AsyncSession, message: Message, decision: Send, now: datetime
@@ -234,6 +228,8 @@ class Dispatcher:
             self._emit(message, "retry", message.channel, detail, now)
         elif isinstance(result, PermanentError):
             attempt.outcome = AttemptOutcome.PERMANENT_FAILURE
+            if result.opt_out_reason:
+                _opt_out(message, attempt.channel, result.opt_out_reason, now)
             message.next_attempt_at = now  # the next pass routes to the next channel
             message.move(MessageStatus.PENDING, f"{message.channel} failed for good: {detail}", now)
             self._emit(message, "fallback", message.channel, detail, now)
@@ -320,6 +316,14 @@ class Dispatcher:
                     detail,
                 )
             )
+
+
+def _opt_out(message: Message, channel: Channel, reason: str, now: datetime) -> None:
+    """They said no more on this channel (STOP, blocked the bot): never use it again."""
+    for point in message.expert.contact_points:
+        if point.channel is channel and point.opted_out_at is None:
+            point.opted_out_at = now
+            point.opt_out_reason = reason[:200]
 
 
 def _render_failure(reason: str) -> Finish:

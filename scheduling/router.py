@@ -87,6 +87,6 @@ def _why_not(
     sender = channels.get(channel)
     if sender is None:
         return "not set up on this system"
-    if deadline is not None and now + sender.limits.lead_time > deadline:
+    if deadline is not None and sender.earliest_arrival(now) > deadline:
         return "would not arrive in time"
     return None
