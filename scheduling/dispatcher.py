@@ -141,11 +141,26 @@ class Dispatcher:
             return None
         limit = self.channels[route.channel].limits.max_body_chars
         if limit is not None and len(rendered.body) > limit:
-            failure = _render_failure(
-                f"the {route.channel.value} text is {len(rendered.body)} characters; "
-                f"the most is {limit}. Shorten the template."
+            # Too long for this channel: record why, and let the next pass use the next one.
+            detail = (
+                f"the {route.channel.value} text is {len(rendered.body)} characters; the most "
+                f"is {limit}"
             )
-            await self._finish(session, message, failure, now)
+            session.add(
+                DeliveryAttempt(
+                    message_id=message.id,
+                    channel=route.channel,
+                    router_reason=decision.reason[:500],
+                    outcome=AttemptOutcome.PERMANENT_FAILURE,
+                    error=detail,
+                    worker=self.config.worker,
+                    started_at=now,
+                    finished_at=now,
+                )
+            )
+            message.last_error, message.next_attempt_at = detail, now
+            message.move(MessageStatus.PENDING, f"{detail}; trying the next channel", now)
+            self._emit(message, "fallback", route.channel, detail, now)
             return None
         message.channel = route.channel
         message.subject, message.body = rendered.subject, rendered.body

@@ -353,3 +353,37 @@ async def test_a_stale_claim_with_no_send_started_is_simply_retried(
     assert await dispatcher.sweep_expired_leases() == 1
     await dispatcher.run_until_idle()
     assert (await _messages(app, id=pre_brief.id))[0].status is MessageStatus.SENT
+
+
+async def test_a_text_too_long_for_sms_falls_back_to_the_next_channel(
+    app: App, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    from scheduling.rendering import Renderer
+
+    folder = tmp_path / "templates"
+    for purpose in ("pre_brief", "reminder", "check_in"):
+        (folder / purpose).mkdir(parents=True)
+        (folder / purpose / "sms.txt").write_text("Hi {{ name }}. " + "word " * 200)
+        (folder / purpose / "email.txt").write_text("Subject: A note\nHi {{ name }}.")
+    app.renderer = Renderer(folder)
+    async with app.sessions.begin() as session:
+        expert = await add_expert(
+            app,
+            session,
+            fallback_channels="email",
+            email="ana@example.net",
+            consent={"sms": {"allowed": True}, "email": {"allowed": True}},
+        )
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)
+    message = (await _messages(app, id=pre_brief.id))[0]
+    assert message.status is MessageStatus.SENT and message.channel is not None
+    assert message.channel.value == "email"
+    async with app.sessions() as session:
+        attempts = list(await session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id)))
+    assert [a.outcome for a in attempts] == [
+        AttemptOutcome.PERMANENT_FAILURE,
+        AttemptOutcome.ACCEPTED,
+    ]
+    assert "characters; the most is 480" in (attempts[0].error or "")
