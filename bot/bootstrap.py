@@ -13,8 +13,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channel_setup import build_channels
 from bot.settings import Settings
-from channels.registry import ChannelRegistry, dry_run_registry
+from channels.registry import ChannelRegistry
 from scheduling.clock import Clock, SystemClock
 from scheduling.dispatcher import DispatchConfig, Dispatcher, EventSink
 from scheduling.plan import PlanOffsets
@@ -95,7 +96,8 @@ async def build_app(
     except BaseException:
         await engine.dispose()
         raise
-    channels = dry_run_registry(settings.resolved_outbox_dir)
+    clock = clock or SystemClock()
+    channels = build_channels(settings, clock.now)
     offsets = PlanOffsets(
         pre_brief_days=settings.pre_brief_days,
         reminder_days=settings.reminder_days,
@@ -108,7 +110,7 @@ async def build_app(
         sessions,
         channels,
         Renderer(),
-        clock or SystemClock(),
+        clock,
         offsets,
         notices,
     )

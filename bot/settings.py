@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
     smtp_password: SecretStr | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
     smtp_from: str | None = Field(None, validation_alias=_env("SMTP_FROM"))
+    letter_return_address: str = Field(
+        "", validation_alias=_env("LINKLINE_LETTER_RETURN_ADDRESS"), max_length=200
+    )
 
     @field_validator(
         "database_url",
@@ -80,6 +83,22 @@ class Settings(BaseSettings):
     @property
     def resolved_outbox_dir(self) -> Path:
         return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def letters_dir(self) -> Path:
+        return self.data_dir / "letters"
+
+    @property
+    def twilio_status_url(self) -> str | None:
+        if not self.public_url:
+            return None
+        return self.public_url.rstrip("/") + "/webhooks/twilio/status"
+
+    def is_live(self, channel: Channel) -> bool:
+        """A channel sends for real when every credential it needs is set."""
+        if channel in (Channel.PHONE, Channel.LETTER):
+            return True
+        return all(_is_set(self, name) for name in _REQUIRED[channel])
 
     @property
     def key_file(self) -> Path:
@@ -112,16 +131,27 @@ def _mode(settings: Settings, channel: Channel) -> ChannelMode:
     if channel is Channel.PHONE:
         return ChannelMode(channel, True, "calls are tasks for the expert's link worker")
     if channel is Channel.LETTER:
-        return ChannelMode(channel, False, f"letters are written to {outbox} for printing")
+        return ChannelMode(
+            channel,
+            True,
+            f"PDF letters wait in {settings.letters_dir} for `linkline letters batch`",
+        )
     missing = [name for name in _REQUIRED[channel] if not _is_set(settings, name)]
     if missing:
         return ChannelMode(
             channel, False, f"{', '.join(missing)} not set; messages are written to {outbox}"
         )
-    # Credentials are present, but the live adapters are not built yet: say so plainly.
-    return ChannelMode(
-        channel, False, f"credentials found but no live adapter yet; writing to {outbox}"
-    )
+    return ChannelMode(channel, True, _LIVE_DETAIL[channel](settings))
+
+
+_LIVE_DETAIL = {
+    Channel.SMS: lambda s: (
+        f"sending through Twilio from {s.twilio_from_number}"
+        + ("" if s.public_url else "; set LINKLINE_PUBLIC_URL to get delivery reports")
+    ),
+    Channel.TELEGRAM: lambda s: "sending through the Telegram Bot API",
+    Channel.EMAIL: lambda s: f"sending through {s.smtp_host}:{s.smtp_port} as {s.smtp_from}",
+}
 
 
 def _is_set(settings: Settings, env_name: str) -> bool:

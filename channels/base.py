@@ -97,6 +97,14 @@ class PermanentError(ChannelError):
         self.opt_out_reason = opt_out_reason
 
 
+class OutcomeUnknown(ChannelError):
+    """The provider may have received the message, but we never heard back.
+
+    Neither transient nor permanent: retrying could reach the person twice, so the
+    dispatcher records the message as uncertain and a person checks.
+    """
+
+
 @runtime_checkable
 class MessageChannel(Protocol):
     kind: Channel

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from channels.base import ChannelLimits, OutgoingMessage, PermanentError, Receip
 from channels.working_days import letter_arrival
 from store.enums import Channel
 
-_SUFFIX = {Channel.EMAIL: ".eml.txt", Channel.LETTER: ".letter.txt"}
+_SUFFIX = {Channel.LETTER: ".letter.txt"}
 
 
 def _file_stem(idempotency_key: str) -> str:
@@ -31,20 +32,31 @@ class DryRunChannel:
     live = False
     lookup_is_conclusive = True  # the file is written before send() returns
 
-    def __init__(self, kind: Channel, folder: Path, limits: ChannelLimits | None = None) -> None:
+    def __init__(
+        self,
+        kind: Channel,
+        folder: Path,
+        limits: ChannelLimits | None = None,
+        *,
+        formatter: Callable[[OutgoingMessage], bytes] | None = None,
+        suffix: str | None = None,
+    ) -> None:
+        """``formatter`` writes the exact bytes a live channel would send (an .eml)."""
         self.kind = kind
         self.limits = limits or ChannelLimits(has_subject=kind is Channel.EMAIL)
         self.folder = folder
+        self.formatter = formatter
+        self.suffix = suffix or _SUFFIX.get(kind, ".txt")
 
     def path_for(self, idempotency_key: str) -> Path:
-        return self.folder / f"{_file_stem(idempotency_key)}{_SUFFIX.get(self.kind, '.txt')}"
+        return self.folder / f"{_file_stem(idempotency_key)}{self.suffix}"
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         if not message.to.strip():
             raise PermanentError("no address to send to")
         path = self.path_for(message.idempotency_key)
-        text = self._render(message)
-        await asyncio.to_thread(self._write, path, text)
+        data = self.formatter(message) if self.formatter else self._render(message).encode()
+        await asyncio.to_thread(self._write, path, data)
         return Receipt(provider_id=f"dryrun-{path.stem[-12:]}", status="written")
 
     def earliest_arrival(self, send_at: datetime) -> datetime:
@@ -71,9 +83,9 @@ class DryRunChannel:
         return "\n".join([*lines, "", message.body, ""])
 
     @staticmethod
-    def _write(path: Path, text: str) -> None:
+    def _write(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Exclusive create: a second write of the same message is a bug we want to see.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)

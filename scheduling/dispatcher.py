@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.base import OutgoingMessage, PermanentError, Receipt, TransientError
+from channels.base import OutcomeUnknown, OutgoingMessage, PermanentError, Receipt, TransientError
 from channels.registry import ChannelRegistry
 from scheduling.clock import Clock
 from scheduling.context import template_context
@@ -203,7 +203,7 @@ class Dispatcher:
         channel = self.channels[outgoing.channel]
         try:
             receipt: Receipt | Exception = await channel.send(outgoing)
-        except (TransientError, PermanentError) as exc:
+        except (TransientError, PermanentError, OutcomeUnknown) as exc:
             receipt = exc
         except Exception as exc:  # a bug or garbage from a provider must not stop the loop
             log.exception("channel %s raised unexpectedly for message %s", channel.kind, message_id)
@@ -250,11 +250,12 @@ class Dispatcher:
             self._emit(message, "fallback", message.channel, detail, now)
         else:
             attempt.outcome = AttemptOutcome.UNKNOWN
-            finish = Finish(
-                MessageStatus.UNCERTAIN,
-                "the channel failed in an unexpected way; it may have been sent",
-                TaskKind.CHECK_POSSIBLE_SEND,
+            reason = (
+                f"{detail}; it may have been sent, so it is not sent again"
+                if isinstance(result, OutcomeUnknown)
+                else "the channel failed in an unexpected way; it may have been sent"
             )
+            finish = Finish(MessageStatus.UNCERTAIN, reason, TaskKind.CHECK_POSSIBLE_SEND)
             await self._finish(session, message, finish, now)
 
     def _backoff(self, message: Message, error: TransientError) -> timedelta:

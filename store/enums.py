@@ -123,7 +123,9 @@ _MOVES: dict[MessageStatus, frozenset[MessageStatus]] = {
             MessageStatus.CANCELLED,
         }
     ),
-    MessageStatus.SENT: frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED}),
+    MessageStatus.SENT: frozenset(
+        {MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.PENDING}
+    ),
     MessageStatus.UNCERTAIN: frozenset({MessageStatus.SENT, MessageStatus.HANDED_TO_PERSON}),
 }
 

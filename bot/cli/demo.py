@@ -103,7 +103,10 @@ def _summary(result: DemoResult, out: Path, seconds: float) -> None:
         tasks.add_row(task.title, "yes" if task.urgent else "", who)
     console.print(tasks)
     files = sorted(p for p in (out / "outbox").rglob("*") if p.is_file())
+    letters = sorted((out / "letters").rglob("*.pdf"))
     console.print(
-        f"{len(files)} messages written under {out / 'outbox'} (dry-run: nothing was "
-        f"sent). Database: {out / 'demo.db'}. Ran in {seconds:.1f} s."
+        f"{len(files)} texts, Telegram messages and .eml emails written under "
+        f"{out / 'outbox'} (dry-run: nothing was sent); {len(letters)} PDF letters waiting "
+        f"under {out / 'letters'} for printing. Database: {out / 'demo.db'}. "
+        f"Ran in {seconds:.1f} s."
     )

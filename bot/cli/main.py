@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from bot.cli import db, demo, engagements, experts, keys, log, run, staff, tasks
+from bot.cli import db, demo, engagements, experts, keys, letters, log, run, staff, tasks
 
 app = typer.Typer(
     name="linkline",
@@ -22,6 +22,7 @@ app.add_typer(engagements.app, name="engagements")
 app.add_typer(staff.app, name="staff")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(keys.app, name="keys")
+app.add_typer(letters.app, name="letters")
 app.command("log")(log.show_log)
 app.command("run")(run.run_service)
 app.command("demo")(demo.run_demo)

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from bot.bootstrap import App
+from bot.web.twilio_status import twilio_status_router
 from scheduling.worker import Worker
 
 
@@ -34,6 +35,7 @@ def create_web_app(built: App, worker: Worker | None = None) -> FastAPI:
     web = FastAPI(
         title="Linkline", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
+    web.include_router(twilio_status_router(built))
 
     @web.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from bot.cli.main import app
@@ -24,16 +27,17 @@ def test_the_demo_shows_sent_held_suppressed_and_the_24_hour_rule(
     assert "they said no" in text  # Fin declined: never chased
     assert "Phone about a cancellation" in text and "go to the venue" in text
     assert "would not arrive in time" in text  # no letter that cannot arrive
-    assert (
-        "Jo, covering for Sam"
-        in (out / "outbox" / "email")
-        .joinpath(
-            next(p.name for p in (out / "outbox" / "email").iterdir() if "check_in" in p.name)
-        )
-        .read_text()
-    )
-    kinds = {p.parent.name for p in (out / "outbox").rglob("*.txt")}
-    assert kinds == {"sms", "telegram", "email", "letter"}
+    check_in = next((out / "outbox" / "email").glob("*check_in*.eml"))
+    email = BytesParser(policy=policy.default).parsebytes(check_in.read_bytes())
+    body = email.get_body(("plain",))
+    assert body is not None and "Jo, covering for Sam" in body.get_content()
+    assert {p.parent.name for p in (out / "outbox").rglob("*.txt")} == {"sms", "telegram"}
+    pre_brief = next((out / "outbox" / "email").glob("eng1_*pre_brief*.eml"))
+    parsed = BytesParser(policy=policy.default).parsebytes(pre_brief.read_bytes())
+    calendar = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+    assert calendar and calendar[0].get_param("method") == "REQUEST"  # an invitation too
+    letters = list((out / "letters" / "pending").glob("*.pdf"))
+    assert letters and "Dev" in PdfReader(letters[0]).pages[0].extract_text()
     assert "Traceback" not in text
 
 

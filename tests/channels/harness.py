@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from channels.base import MessageChannel
 
 Failure = Literal["transient", "permanent", "opt_out"]
+
+# The contract's "now": harnesses give their channel this clock, so safe-hours checks
+# against deliver_before do not depend on the day the tests run.
+CONTRACT_NOW = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

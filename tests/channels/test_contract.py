@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from channels.base import OutgoingMessage, PermanentError, TransientError
-from tests.channels.harness import Harness
+from tests.channels.harness import CONTRACT_NOW, Harness
 
-NOW = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
+NOW = CONTRACT_NOW
 
 
 def _message(harness: Harness, key: str = "eng1:exp1:pre_brief", body: str = "") -> OutgoingMessage:

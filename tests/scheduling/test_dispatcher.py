@@ -387,3 +387,33 @@ async def test_a_text_too_long_for_sms_falls_back_to_the_next_channel(
         AttemptOutcome.ACCEPTED,
     ]
     assert "characters; the most is 480" in (attempts[0].error or "")
+
+
+async def test_a_send_that_may_have_gone_through_is_never_resent_and_a_person_checks(
+    app: App, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    from channels.base import OutcomeUnknown, OutgoingMessage, Receipt
+    from channels.dryrun import DryRunChannel
+    from channels.registry import ChannelRegistry
+    from store.enums import Channel
+
+    class NoAnswer(DryRunChannel):
+        calls = 0
+
+        async def send(self, message: OutgoingMessage) -> Receipt:
+            NoAnswer.calls += 1
+            raise OutcomeUnknown("no answer after the request was sent")
+
+    app.channels = ChannelRegistry([NoAnswer(Channel.SMS, tmp_path / "sms")])
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)
+    clock.advance(timedelta(days=1))
+    await app.dispatcher().run_until_idle()
+    message = (await _messages(app, id=pre_brief.id))[0]
+    assert message.status is MessageStatus.UNCERTAIN
+    assert "may have been sent" in (message.status_reason or "")
+    assert NoAnswer.calls == 1
+    assert [t.kind for t in await _tasks(app)] == [TaskKind.CHECK_POSSIBLE_SEND]

@@ -1,0 +1,313 @@
+"""Text messages through Twilio's REST API, with the async SDK.
+
+Twilio has no idempotency key, so this adapter is careful about the one question that
+matters most: did the text go? A refusal before sending (bad number, STOP, rate limit,
+outage) is a clear transient or permanent error. A failure *after* the request may have
+reached Twilio (a read timeout, a dropped connection, an unreadable 2xx) is neither: it
+raises :class:`SendOutcomeUnknown`, which the dispatcher records as uncertain and hands to
+a person, because a second copy of a text can hurt as much as a missing one.
+
+Nothing here logs or stores a phone number or a message body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from channels.base import (
+    ChannelError,
+    ChannelLimits,
+    OutcomeUnknown,
+    OutgoingMessage,
+    PermanentError,
+    Receipt,
+    TransientError,
+)
+from store.enums import Channel
+
+log = logging.getLogger(__name__)
+
+MAX_VALIDITY_SECONDS = 36_000  # Twilio's ceiling: a queued text is dropped after 10 hours
+REQUEST_TIMEOUT_SECONDS = 20.0
+CREDENTIALS_HINT = "Twilio refused our credentials: check TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN"
+
+# Codes that mean "this number will not get texts from us"; never the person's fault to fix.
+UNREACHABLE_CODES = frozenset({21211, 21408, 21608, 21612, 21614, 21635})
+OPT_OUT_CODE = 21610
+RATE_LIMIT_CODE = 20429
+AUTH_CODES = frozenset({20003, 20404})
+
+# --- GSM-7 --------------------------------------------------------------------------------
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")  # each costs two septets (escape + char)
+
+# Typography that word processors add; each has a plain GSM-7 twin, and leaving one in
+# would silently switch the whole text to UCS-2 and more than double its segments.
+_PLAIN = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+    }
+)
+
+
+def plain_text(text: str) -> str:
+    """Swap curly quotes, dashes and the ellipsis for their GSM-7 equivalents."""
+    return text.translate(_PLAIN)
+
+
+def segments(text: str) -> tuple[str, int]:
+    """How Twilio will split ``text``: ("GSM-7" or "UCS-2", number of segments).
+
+    GSM-7 fits 160 septets in one segment or 153 per segment when split; UCS-2 fits 70
+    UTF-16 units or 67 per segment. A two-unit character (a GSM escape, an emoji's
+    surrogate pair) is never split across segments, so counting packs greedily.
+    """
+    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
+        costs = [2 if c in GSM7_EXTENSION else 1 for c in text]
+        return "GSM-7", _pack(costs, single=160, multi=153)
+    costs = [2 if ord(c) > 0xFFFF else 1 for c in text]
+    return "UCS-2", _pack(costs, single=70, multi=67)
+
+
+def _pack(costs: list[int], *, single: int, multi: int) -> int:
+    if sum(costs) <= single:
+        return 1
+    count, used = 1, 0
+    for cost in costs:
+        if used + cost > multi:
+            count, used = count + 1, 0
+        used += cost
+    return count
+
+
+# --- configuration and HTTP ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    account_sid: str
+    auth_token: str = field(repr=False)
+    from_number: str
+    status_callback_url: str | None = None
+    # When set, every request goes to this scheme+host instead (a local fake, a proxy).
+    api_base_url: str | None = None
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS
+
+
+class SendOutcomeUnknown(OutcomeUnknown):
+    """Twilio may have taken the message: it has no idempotency key to make a retry safe."""
+
+
+class LinklineTwilioHttpClient(AsyncTwilioHttpClient):
+    """Twilio's aiohttp client with a real timeout, an optional base URL, and Retry-After.
+
+    Twilio's client ignores its own ``timeout`` argument, so the session is built here
+    with one. A 429 or 5xx is turned into a :class:`TransientError` here because only
+    here are the response headers (Retry-After) still in hand.
+    """
+
+    def __init__(self, base_url: str | None = None, timeout: float = REQUEST_TIMEOUT_SECONDS):
+        super().__init__(pool_connections=False, logger=log)
+        self._base = urlsplit(base_url) if base_url else None
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+
+    async def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - Twilio's signature, passed on
+        allow_redirects: bool = False,
+    ) -> Response:
+        if self._base is not None:
+            parts = urlsplit(url)
+            url = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
+        headers = dict(headers or {})
+        if auth is not None:  # aiohttp 3.14 deprecates auth=; send the same header ourselves
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            headers["Authorization"] = f"Basic {token}"
+        response = await super().request(
+            method, url, params, data, headers, None, timeout, allow_redirects
+        )
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise TransientError(
+                f"Twilio answered HTTP {status}; will try again",
+                code=f"http-{status}",
+                retry_after=_retry_after(response.headers),
+            )
+        return response
+
+    @property
+    def closed(self) -> bool:
+        return self.session is None or self.session.closed
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> timedelta | None:
+    """Read Retry-After as seconds (Twilio's form); an HTTP date or nonsense is ignored."""
+    value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    try:
+        seconds = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return timedelta(seconds=min(seconds, 3600))
+
+
+# --- the channel -----------------------------------------------------------------------------
+
+
+class SmsChannel:
+    """The live SMS channel. The Twilio client is built lazily inside the running loop."""
+
+    kind = Channel.SMS
+    live = True
+    lookup_is_conclusive = False  # no idempotency key at Twilio: finding nothing proves nothing
+
+    def __init__(
+        self,
+        config: SmsConfig,
+        *,
+        now: Callable[[], datetime] | None = None,
+        limits: ChannelLimits | None = None,
+    ) -> None:
+        self.config = config
+        self.limits = limits or ChannelLimits(max_body_chars=480)
+        self._now = now or (lambda: datetime.now(UTC))
+        self._http: LinklineTwilioHttpClient | None = None
+        self._client: Client | None = None
+
+    def earliest_arrival(self, send_at: datetime) -> datetime:
+        """A text arrives within seconds of being handed over."""
+        return send_at
+
+    async def lookup(self, idempotency_key: str) -> Receipt | None:
+        """Twilio cannot be asked by our key, so a crash mid-send is settled by a person."""
+        return None
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        if not message.to.strip():
+            raise PermanentError("no phone number to send to")
+        params: dict[str, Any] = {
+            "to": message.to,
+            "from_": self.config.from_number,
+            "body": plain_text(message.body),
+        }
+        if self.config.status_callback_url:
+            params["status_callback"] = self.config.status_callback_url
+        validity = self._validity_seconds(message.deliver_before)
+        if validity is not None:
+            params["validity_period"] = validity
+        instance = await self._create(params)
+        return _receipt(instance)
+
+    def _validity_seconds(self, deliver_before: datetime | None) -> int | None:
+        """Seconds left in the safe window, so Twilio drops a text that would arrive late."""
+        if deliver_before is None:
+            return None
+        left = math.floor((deliver_before - self._now()).total_seconds())
+        if left < 1:
+            raise TransientError("the safe time to text has passed; waiting for the next one")
+        return min(left, MAX_VALIDITY_SECONDS)
+
+    async def _create(self, params: dict[str, Any]) -> Any:
+        client = self._ensure_client()
+        try:
+            return await client.messages.create_async(**params)
+        except ChannelError:
+            raise
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _map_twilio_error(exc.status, exc.code) from None
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # The connection never opened: nothing can have been sent.
+            raise TransientError(f"could not reach Twilio ({type(exc).__name__})") from None
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError, TypeError, KeyError) as exc:
+            raise SendOutcomeUnknown(
+                f"no clear answer from Twilio ({type(exc).__name__}); it may have been sent",
+                code="outcome-unknown",
+            ) from None
+
+    def _ensure_client(self) -> Client:
+        if self._client is None:
+            self._http = LinklineTwilioHttpClient(
+                self.config.api_base_url, self.config.request_timeout
+            )
+            self._client = Client(
+                self.config.account_sid, self.config.auth_token, http_client=self._http
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        http, self._http, self._client = self._http, None, None
+        if http is not None and not http.closed:
+            await http.close()
+            await asyncio.sleep(0)  # let aiohttp finish closing the connector's transports
+
+
+def _receipt(instance: Any) -> Receipt:
+    """A 2xx without a message id means Twilio may have taken it: never guess."""
+    sid = getattr(instance, "sid", None)
+    if not isinstance(sid, str) or not sid:
+        raise SendOutcomeUnknown(
+            "Twilio accepted the request but gave no message id; it may have been sent",
+            code="outcome-unknown",
+        )
+    status = getattr(instance, "status", None)
+    return Receipt(provider_id=sid, status=str(status) if status else "queued")
+
+
+def _map_twilio_error(status: int | None, code: int | None) -> ChannelError:
+    """Turn Twilio's refusal into what the dispatcher should do next (no personal data)."""
+    label = f"twilio-{code or status}"
+    if code == OPT_OUT_CODE:
+        return PermanentError(
+            "the number replied STOP to our texts",
+            code=label,
+            opt_out_reason="replied STOP to texts",
+        )
+    if code in UNREACHABLE_CODES:
+        return PermanentError(f"Twilio cannot text this number (error {code})", code=label)
+    if code in AUTH_CODES or status in (401, 403):
+        return TransientError(CREDENTIALS_HINT, code=label)
+    if code == RATE_LIMIT_CODE or status == 429 or (status is not None and status >= 500):
+        return TransientError(f"Twilio is busy (error {code or status})", code=label)
+    return TransientError(f"Twilio refused the message (HTTP {status}, error {code})", code=label)

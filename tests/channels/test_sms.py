@@ -1,0 +1,267 @@
+"""What the SMS adapter promises beyond the shared contract: plain typography, honest
+segment counts, a validity period that ends with the safe window, and each Twilio
+refusal mapped to the right next step."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from channels.base import OutgoingMessage, PermanentError, TransientError
+from channels.sms import CREDENTIALS_HINT, SendOutcomeUnknown, SmsChannel, SmsConfig, segments
+from scheduling.clock import SimulatedClock
+from store.enums import Channel
+from tests.fakes.twilio import Callback, FakeTwilio
+
+TO = "+447123456789"
+CALLBACK = "https://linkline.example.org/webhooks/twilio/status"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTwilio]:
+    server = await FakeTwilio().start()
+    yield server
+    await server.close()
+
+
+def _config(fake: FakeTwilio, **overrides: object) -> SmsConfig:
+    config = SmsConfig(
+        account_sid=fake.account_sid,
+        auth_token=fake.auth_token,
+        from_number="+447700900000",
+        status_callback_url=CALLBACK,
+        api_base_url=fake.url,
+    )
+    return replace(config, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def sms(fake: FakeTwilio, clock: SimulatedClock) -> AsyncIterator[SmsChannel]:
+    channel = SmsChannel(_config(fake), now=clock.now)
+    yield channel
+    await channel.aclose()
+
+
+def _message(
+    clock: SimulatedClock, body: str = "Hi Ana, it's Sam.", **kw: object
+) -> OutgoingMessage:
+    fields: dict[str, object] = {"deliver_before": clock.now() + timedelta(hours=2)}
+    fields.update(kw)
+    return OutgoingMessage(
+        idempotency_key="eng1:exp1:reminder", channel=Channel.SMS, to=TO, body=body, **fields
+    )  # type: ignore[arg-type]
+
+
+async def test_curly_quotes_dashes_and_ellipsis_go_out_plain(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    await sms.send(_message(clock, "It\u2019s \u201cfine\u201d \u2013 really\u2026 \u2014 Sam"))
+    (got,) = fake.ledger
+    assert got.body == 'It\'s "fine" - really... - Sam'
+    assert segments(got.body) == ("GSM-7", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a" * 160, ("GSM-7", 1)),
+        ("a" * 161, ("GSM-7", 2)),
+        ("a" * 306, ("GSM-7", 2)),
+        ("a" * 307, ("GSM-7", 3)),
+        ("€" * 80, ("GSM-7", 1)),  # the euro sign is an escape pair: 2 septets
+        ("a" * 159 + "€", ("GSM-7", 2)),
+        ("a" * 152 + "€" + "a" * 152, ("GSM-7", 3)),  # an escape pair is never split
+        ("Fàilte, cò às a tha thu? Tha mi ùr, èibhinn", ("GSM-7", 1)),  # lower-case grave vowels
+        ("À bientôt", ("UCS-2", 1)),  # capital A-grave is not in GSM-7
+        ("a" * 68 + "🙂", ("UCS-2", 1)),  # an emoji is two UTF-16 units: 70 in all
+        ("a" * 69 + "🙂", ("UCS-2", 2)),
+        ("a" * 134 + "🙂", ("UCS-2", 3)),  # the pair does not fit the end of segment two
+        ("ŵ" * 134, ("UCS-2", 2)),  # Welsh w-circumflex: 67 per segment when split
+        ("", ("GSM-7", 1)),
+    ],
+)
+def test_segment_counting(text: str, expected: tuple[str, int]) -> None:
+    assert segments(text) == expected
+
+
+async def test_validity_period_is_the_time_left_in_the_safe_window(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    await sms.send(_message(clock, deliver_before=clock.now() + timedelta(minutes=95)))
+    await sms.send(_message(clock, deliver_before=clock.now() + timedelta(hours=30)))
+    await sms.send(_message(clock, deliver_before=None))
+    assert [m.validity_period for m in fake.ledger] == ["5700", "36000", None]
+
+
+async def test_a_passed_deadline_sends_nothing(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    with pytest.raises(TransientError):
+        await sms.send(_message(clock, deliver_before=clock.now() - timedelta(seconds=1)))
+    with pytest.raises(TransientError):
+        await sms.send(_message(clock, deliver_before=clock.now()))
+    assert fake.requests_seen == 0 and fake.ledger == []
+
+
+async def test_the_status_callback_and_sender_are_sent(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    receipt = await sms.send(_message(clock))
+    (got,) = fake.ledger
+    assert got.status_callback == CALLBACK
+    assert got.from_ == "+447700900000" and got.to == TO
+    assert receipt.provider_id == got.sid and receipt.status == "queued"
+
+
+@pytest.mark.parametrize("code", [21211, 21614, 21612, 21635, 21408, 21608])
+async def test_numbers_that_cannot_get_texts_are_permanent(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock, code: int
+) -> None:
+    fake.fail_next(400, code)
+    with pytest.raises(PermanentError) as caught:
+        await sms.send(_message(clock))
+    assert caught.value.opt_out_reason is None
+    assert str(code) in caught.value.detail
+    _no_personal_data(caught.value.detail)
+
+
+async def test_stop_is_an_opt_out(sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock) -> None:
+    fake.fail_next(400, 21610, message="Attempt to send to unsubscribed recipient")
+    with pytest.raises(PermanentError) as caught:
+        await sms.send(_message(clock))
+    assert caught.value.opt_out_reason == "replied STOP to texts"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retry_after", "wait"),
+    [
+        (429, 20429, "30", timedelta(seconds=30)),
+        (429, 20429, None, None),
+        (500, 20500, None, None),
+        (503, None, "2", timedelta(seconds=2)),
+    ],
+)
+async def test_busy_or_down_is_transient_and_honours_retry_after(
+    sms: SmsChannel,
+    fake: FakeTwilio,
+    clock: SimulatedClock,
+    status: int,
+    code: int | None,
+    retry_after: str | None,
+    wait: timedelta | None,
+) -> None:
+    fake.fail_next(status, code, retry_after=retry_after)
+    with pytest.raises(TransientError) as caught:
+        await sms.send(_message(clock))
+    assert caught.value.retry_after == wait
+
+
+async def test_an_unreadable_error_page_is_transient(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    fake.garbage_next(status=502)
+    with pytest.raises(TransientError):
+        await sms.send(_message(clock))
+    fake.garbage_next(status=400)
+    with pytest.raises(TransientError):
+        await sms.send(_message(clock))
+
+
+async def test_an_unreadable_success_is_not_retried_blindly(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    """A 2xx may mean Twilio took it: retrying could text twice, so a person checks."""
+    fake.garbage_next(status=201)
+    with pytest.raises(SendOutcomeUnknown) as caught:
+        await sms.send(_message(clock))
+    assert not isinstance(caught.value, TransientError | PermanentError)
+
+
+async def test_a_timeout_after_sending_is_uncertain_not_transient(
+    fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    channel = SmsChannel(_config(fake, request_timeout=0.1), now=clock.now)
+    fake.fail_next(201, delay=0.6)
+    try:
+        with pytest.raises(SendOutcomeUnknown):
+            await channel.send(_message(clock))
+    finally:
+        await channel.aclose()
+
+
+async def test_an_unreachable_api_is_transient(clock: SimulatedClock) -> None:
+    closed = await FakeTwilio().start()
+    await closed.close()  # the port is now refused: nothing can have been sent
+    channel = SmsChannel(_config(closed), now=clock.now)
+    try:
+        with pytest.raises(TransientError):
+            await channel.send(_message(clock))
+    finally:
+        await channel.aclose()
+
+
+async def test_bad_credentials_wait_for_a_fix(fake: FakeTwilio, clock: SimulatedClock) -> None:
+    channel = SmsChannel(_config(fake, auth_token="wrong"), now=clock.now)
+    try:
+        with pytest.raises(TransientError) as caught:
+            await channel.send(_message(clock))
+    finally:
+        await channel.aclose()
+    assert caught.value.detail == CREDENTIALS_HINT
+    assert fake.ledger == []
+
+
+async def test_the_token_never_shows_in_repr(fake: FakeTwilio) -> None:
+    assert fake.auth_token not in repr(_config(fake))
+
+
+async def test_close_then_send_again_opens_a_new_session(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    await sms.send(_message(clock))
+    await sms.aclose()
+    await sms.send(_message(clock))
+    assert len(fake.ledger) == 2
+
+
+def _no_personal_data(detail: str) -> None:
+    assert "7123" not in detail and "Ana" not in detail
+
+
+async def test_the_fake_posts_signed_callbacks_in_order(clock: SimulatedClock) -> None:
+    """The fake's own callbacks carry a signature the real validator accepts."""
+    seen: list[tuple[str, bool]] = []
+    receiver = web.Application()
+
+    async def status(request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        signature = request.headers.get("X-Twilio-Signature", "")
+        ok = RequestValidator(fake.auth_token).validate(str(request.url), form, signature)
+        seen.append((form["MessageStatus"], ok))
+        return web.Response(status=204)
+
+    receiver.router.add_post("/status", status)
+    runner = web.AppRunner(receiver)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/status"
+    fake = await FakeTwilio(callbacks=[Callback("sent"), Callback("undelivered", 30003)]).start()
+    channel = SmsChannel(_config(fake, status_callback_url=url), now=clock.now)
+    try:
+        await channel.send(_message(clock))
+        for _ in range(100):
+            if len(seen) == 2:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await channel.aclose()
+        await fake.close()
+        await runner.cleanup()
+    assert seen == [("sent", True), ("undelivered", True)]
+    assert fake.callback_responses == [204, 204]

@@ -1,0 +1,227 @@
+"""Telegram behaviours beyond the shared contract: pacing, error meanings, privacy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from channels.base import OutgoingMessage, PermanentError, TransientError
+from channels.telegram import TOKEN_HINT, TelegramChannel, TelegramConfig
+from store.enums import Channel
+from tests.fakes.telegram import FakeTelegram
+
+CHAT = "987654321"
+OTHER_CHAT = "987654322"
+SECRET_TEXT = "Hi Ana, Tuesday's session about the hospital is confirmed."
+
+MakeChannel = Callable[..., TelegramChannel]
+
+# PTB 22 warns about its own RetryAfter's int/timedelta switch when it builds the error.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(strict_spacing=True) as running:
+        yield running
+
+
+@pytest.fixture
+async def make_channel(fake: FakeTelegram) -> AsyncIterator[MakeChannel]:
+    made: list[TelegramChannel] = []
+
+    def build(token: str | None = None, per_chat_interval: float = 1.0) -> TelegramChannel:
+        config = TelegramConfig(
+            token or fake.token, base_url=fake.url + "/bot", per_chat_interval=per_chat_interval
+        )
+        made.append(TelegramChannel(config))
+        return made[-1]
+
+    yield build
+    for channel in made:
+        await channel.aclose()
+
+
+def _message(
+    to: str = CHAT, body: str = SECRET_TEXT, deliver_before: datetime | None = None
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        idempotency_key=f"eng1:{to}:{body[:8]}",
+        channel=Channel.TELEGRAM,
+        to=to,
+        body=body,
+        deliver_before=deliver_before or datetime.now(UTC) + timedelta(hours=1),
+    )
+
+
+async def test_two_messages_to_one_chat_arrive_at_least_a_second_apart(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    channel = make_channel(per_chat_interval=1.0)
+    one, two = await asyncio.gather(
+        channel.send(_message(body="first")), channel.send(_message(body="second"))
+    )
+    first, second = fake.arrivals(CHAT)
+    assert second - first >= 1.0
+    assert fake.flood_rejections == 0  # Telegram never had to push back
+    assert one.provider_id != two.provider_id
+
+
+async def test_different_chats_do_not_wait_for_each_other(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    channel = make_channel(per_chat_interval=1.0)
+    await channel.send(_message(CHAT, "warm up"))  # CHAT now has to wait a second
+    started = time.monotonic()
+    await channel.send(_message(OTHER_CHAT, "not held back"))
+    assert time.monotonic() - started < 0.5
+    assert [s.text for s in fake.received_by(OTHER_CHAT)] == ["not held back"]
+
+
+async def test_flood_control_is_transient_with_telegrams_delay(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    fake.fail_next("flood", retry_after=7)
+    with pytest.raises(TransientError) as caught:
+        await make_channel().send(_message())
+    assert caught.value.retry_after == timedelta(seconds=7)
+    assert fake.ledger == []
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [("blocked", "blocked the bot on Telegram"), ("deactivated", "closed their Telegram account")],
+)
+async def test_a_person_who_said_no_is_opted_out(
+    fake: FakeTelegram, make_channel: MakeChannel, failure: str, reason: str
+) -> None:
+    fake.fail_next(failure)  # type: ignore[arg-type]
+    with pytest.raises(PermanentError) as caught:
+        await make_channel().send(_message())
+    assert caught.value.opt_out_reason == reason
+
+
+async def test_an_unknown_chat_is_permanent_but_not_an_opt_out(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    fake.fail_next("chat_not_found")
+    with pytest.raises(PermanentError) as caught:
+        await make_channel().send(_message())
+    assert caught.value.opt_out_reason is None
+    assert caught.value.code == "chat_not_found"
+
+
+async def test_a_refused_token_waits_with_a_hint(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    wrong = "999:not-the-token"
+    with pytest.raises(TransientError) as caught:
+        await make_channel(token=wrong).send(_message())
+    assert caught.value.detail == TOKEN_HINT
+    assert caught.value.__cause__ is None  # PTB's message quotes the token
+    assert "sendMessage" not in fake.calls and fake.ledger == []
+
+
+async def test_a_telegram_outage_is_transient(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    fake.fail_next("server")
+    with pytest.raises(TransientError):
+        await make_channel().send(_message())
+
+
+async def test_nothing_is_sent_once_safe_hours_have_ended(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    late = _message(deliver_before=datetime.now(UTC) - timedelta(seconds=1))
+    with pytest.raises(TransientError):
+        await make_channel().send(late)
+    assert "sendMessage" not in fake.calls
+
+
+async def test_safe_hours_ending_while_waiting_for_a_turn_stops_the_send(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    channel = make_channel(per_chat_interval=1.0)
+    closes_soon = datetime.now(UTC) + timedelta(seconds=0.5)
+    first, second = await asyncio.gather(
+        channel.send(_message(body="in time", deliver_before=closes_soon)),
+        channel.send(_message(body="too late", deliver_before=closes_soon)),
+        return_exceptions=True,
+    )
+    assert isinstance(second, TransientError) and not isinstance(first, Exception)
+    assert [s.text for s in fake.ledger] == ["in time"]
+
+
+async def test_a_chat_id_that_is_not_a_number_is_permanent(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    for bad in ("@ana", "1_000", " 5550001", ""):
+        with pytest.raises(PermanentError):
+            await make_channel().send(_message(to=bad))
+    assert fake.calls == []
+
+
+async def test_text_arrives_exactly_as_written_protected_and_without_preview(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    body = "<b>not bold</b> *not star* _x_ [link](https://example.org) &amp; 🙂\nline two"
+    receipt = await make_channel().send(_message(body=body))
+    (sent,) = fake.ledger
+    assert sent.text == body
+    assert "parse_mode" not in sent.params
+    assert sent.params["protect_content"] == "true"
+    assert json.loads(sent.params["link_preview_options"]) == {"is_disabled": True}
+    assert receipt.provider_id.startswith("tg-") and CHAT not in receipt.provider_id
+
+
+async def test_logs_never_hold_the_chat_id_the_text_or_the_token(
+    fake: FakeTelegram, make_channel: MakeChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    channel = make_channel(per_chat_interval=0.0)
+    await channel.send(_message())
+    for failure in ("blocked", "chat_not_found", "flood", "server"):
+        fake.fail_next(failure)  # type: ignore[arg-type]
+        with pytest.raises((PermanentError, TransientError)):
+            await channel.send(_message())
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "sendMessage" in logged  # the library did log: we see the calls, not their content
+    for secret in (CHAT, SECRET_TEXT, "Ana", fake.token):
+        assert secret not in logged
+
+
+async def test_closing_releases_the_bot_and_a_later_send_reconnects(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    fake.strict_spacing = False
+    channel = make_channel(per_chat_interval=0.0)
+    await channel.send(_message(body="before"))
+    await channel.aclose()
+    await channel.aclose()
+    await channel.send(_message(body="after"))
+    assert [s.text for s in fake.ledger] == ["before", "after"]
+
+
+def test_no_answer_after_sending_is_unknown_not_retried() -> None:
+    """A read timeout may come after Telegram delivered: a retry could be a duplicate."""
+    import httpx
+    from telegram.error import NetworkError, TimedOut
+
+    from channels.base import OutcomeUnknown, TransientError
+    from channels.telegram import _translate
+
+    lost = TimedOut("Timed out")
+    lost.__cause__ = httpx.ReadTimeout("read")
+    assert isinstance(_translate(lost, "token"), OutcomeUnknown)
+    refused = NetworkError("connect failed")
+    refused.__cause__ = httpx.ConnectError("refused")
+    assert isinstance(_translate(refused, "token"), TransientError)
+    answered = NetworkError("Bad Gateway")  # Telegram answered: nothing was sent
+    assert isinstance(_translate(answered, "token"), TransientError)

@@ -1,0 +1,229 @@
+"""A fake Twilio Messages API on loopback, run inside the test's own event loop.
+
+It speaks just enough of the real API for the SDK to work unchanged: basic auth, the
+form fields of a Messages POST, Twilio's JSON for success and for errors, and signed
+status callbacks. Everything received is kept in an append-only ledger, so a test can
+assert exactly what would have reached a phone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+MESSAGES_PATH = "/2010-04-01/Accounts/{sid}/Messages.json"
+
+
+@dataclass(frozen=True)
+class FakeSms:
+    """One Messages POST as the fake received it."""
+
+    sid: str
+    to: str
+    from_: str
+    body: str
+    status_callback: str | None
+    validity_period: str | None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How to answer the next POST: an HTTP status with a Twilio code, or garbage."""
+
+    status: int
+    code: int | None = None
+    message: str = "Unable to create record"
+    garbage: bool = False
+    retry_after: str | None = None
+    delay: float = 0.0  # answer only after this long (to test our timeout)
+
+
+@dataclass(frozen=True)
+class Callback:
+    """One status callback the fake will send after accepting a message."""
+
+    status: str
+    error_code: int | None = None
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = "AC" + "0" * 32
+    auth_token: str = "fake-auth-token"
+    callback_delay: float = 0.01
+    ledger: list[FakeSms] = field(default_factory=list)
+    callbacks: list[Callback] = field(default_factory=list)  # sent for every accepted message
+    callback_responses: list[int] = field(default_factory=list)
+    requests_seen: int = 0
+    _failures: list[Failure] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    url: str = ""
+
+    async def start(self) -> FakeTwilio:
+        app = web.Application()
+        path = MESSAGES_PATH.format(sid="{sid}")
+        app.router.add_post(path, self._create)
+        app.router.add_get(path, self._list)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def fail_next(self, status: int, code: int | None = None, **kwargs: Any) -> None:
+        """Answer the next POST with this error (queued: several calls fail several POSTs)."""
+        self._failures.append(Failure(status, code, **kwargs))
+
+    def garbage_next(self, status: int = 201) -> None:
+        self._failures.append(Failure(status, garbage=True))
+
+    def signed_callback(
+        self, url: str, sid: str, status: str, error_code: int | None = None
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The form and headers Twilio would post to ``url`` for this status."""
+        params = {
+            "AccountSid": self.account_sid,
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "ApiVersion": "2010-04-01",
+        }
+        if error_code is not None:
+            params["ErrorCode"] = str(error_code)
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        return params, {"X-Twilio-Signature": signature}
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    async def _create(self, request: web.Request) -> web.Response:
+        self.requests_seen += 1
+        if not self._authorised(request):
+            return _error(401, 20003, "Authenticate")
+        if self._failures:
+            failure = self._failures.pop(0)
+            await asyncio.sleep(failure.delay)
+            return _failure(failure)
+        form = await request.post()
+        to, body = str(form.get("To", "")), str(form.get("Body", ""))
+        if not to:
+            return _error(400, 21604, "A 'To' phone number is required.")
+        if not body:
+            return _error(400, 21602, "Message body is required.")
+        callback = form.get("StatusCallback")
+        validity = form.get("ValidityPeriod")
+        sms = FakeSms(
+            sid="SM" + secrets.token_hex(16),
+            to=to,
+            from_=str(form.get("From", "")),
+            body=body,
+            status_callback=str(callback) if callback is not None else None,
+            validity_period=str(validity) if validity is not None else None,
+        )
+        self.ledger.append(sms)
+        if sms.status_callback and self.callbacks:
+            self._spawn(self._post_callbacks(sms.status_callback, sms.sid))
+        return web.json_response(self._json(sms), status=201)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401, 20003, "Authenticate")
+        return web.json_response({"messages": [self._json(m) for m in self.ledger]})
+
+    def _authorised(self, request: web.Request) -> bool:
+        if request.match_info["sid"] != self.account_sid:
+            return False
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return secrets.compare_digest(
+            f"{user}:{password}".encode(), f"{self.account_sid}:{self.auth_token}".encode()
+        )
+
+    def _json(self, sms: FakeSms) -> dict[str, Any]:
+        now = format_datetime(datetime.now(UTC), usegmt=True)
+        return {
+            "sid": sms.sid,
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "to": sms.to,
+            "from": sms.from_,
+            "body": sms.body,
+            "status": "queued",
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "num_media": "0",
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": None,
+            "error_code": None,
+            "error_message": None,
+            "price": None,
+            "messaging_service_sid": None,
+            "uri": f"{MESSAGES_PATH.format(sid=self.account_sid)[:-5]}/{sms.sid}.json",
+        }
+
+    # --- callbacks --------------------------------------------------------------------------
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_callbacks(self, url: str, sid: str) -> None:
+        async with aiohttp.ClientSession() as session:
+            for callback in self.callbacks:
+                await asyncio.sleep(self.callback_delay)
+                form, headers = self.signed_callback(url, sid, callback.status, callback.error_code)
+                async with session.post(url, data=form, headers=headers) as response:
+                    self.callback_responses.append(response.status)
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return web.json_response(body, status=status)
+
+
+def _failure(failure: Failure) -> web.Response:
+    headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
+    if failure.garbage:
+        return web.Response(
+            status=failure.status,
+            text="<html>upstream went away</html>",
+            content_type="text/html",
+            headers=headers,
+        )
+    response = _error(failure.status, failure.code or failure.status, failure.message)
+    if headers:
+        response.headers.update(headers)
+    return response
