@@ -55,6 +55,7 @@ class App:
             worker=f"{socket.gethostname()}:{os.getpid()}",
             batch_size=self.settings.dispatch_batch_size,
             lease=timedelta(seconds=self.settings.lease_seconds),
+            concurrency=1 if self.engine.dialect.name == "sqlite" else 8,
         )
         return Dispatcher(self.sessions, self.channels, self.renderer, self.clock, config, on_event)
 

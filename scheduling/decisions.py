@@ -101,12 +101,7 @@ def _person_rules(message: Message, now: datetime) -> Finish | None:
 
 
 def _answer(message: Message) -> InvitationAnswer | None:
-    if message.engagement is None:
-        return None
-    for invitation in message.engagement.invitations:
-        if invitation.expert_id == message.expert_id:
-            return invitation.answer
-    return None
+    return message.invitation.answer if message.invitation is not None else None
 
 
 def _paused(message: Message, now: datetime) -> bool:

@@ -9,6 +9,7 @@ sweeper finds the open attempt and never resends blindly.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -57,6 +58,9 @@ class DispatchConfig:
     retry_cap: timedelta = timedelta(hours=1)
     max_transient_per_channel: int = 5
     max_overdue: timedelta = timedelta(days=7)
+    # Messages of one batch worked on at once. SQLite takes its write lock at BEGIN, so
+    # there concurrent messages only queue for the lock: keep it at 1 on SQLite.
+    concurrency: int = 1
 
 
 class Dispatcher:
@@ -85,8 +89,17 @@ class Dispatcher:
             limit=self.config.batch_size,
             lease=self.config.lease,
         )
-        for message_id in ids:
-            await self._process(message_id)
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(message_id: int) -> None:
+            async with gate:
+                try:
+                    await self._process(message_id)
+                except Exception:
+                    # The lease sweeper settles it; the rest of the batch goes on.
+                    log.exception("message %s could not be processed", message_id)
+
+        await asyncio.gather(*(one(message_id) for message_id in ids))
         return len(ids)
 
     async def run_until_idle(self, max_batches: int = 100) -> int:

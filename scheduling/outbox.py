@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from store.enums import MessageStatus
 from store.models import Engagement, Expert, Message, Staff
@@ -62,18 +62,25 @@ async def expired_leases(session: AsyncSession, now: datetime, limit: int = 200)
 
 
 async def load_message(session: AsyncSession, message_id: int) -> Message | None:
-    """One message with everything the rules need, fresh from the database."""
+    """One message with everything the rules need, fresh from the database.
+
+    Single rows (expert, link worker, cover, engagement, lead, invitation) come in one
+    joined query; only the lists use extra queries. Each query is a thread hop on SQLite,
+    so this keeps a send to a handful of round trips.
+    """
+    expert = joinedload(Message.expert)
+    engagement = joinedload(Message.engagement)
     return await session.scalar(
         select(Message)
         .where(Message.id == message_id)
         .options(
+            expert.joinedload(Expert.link_worker).joinedload(Staff.cover),
+            engagement.joinedload(Engagement.lead),
+            joinedload(Message.invitation),
             selectinload(Message.attempts_log),
-            selectinload(Message.engagement).selectinload(Engagement.invitations),
-            selectinload(Message.engagement).selectinload(Engagement.lead),
-            selectinload(Message.expert).selectinload(Expert.consents),
-            selectinload(Message.expert).selectinload(Expert.contact_points),
-            selectinload(Message.expert).selectinload(Expert.windows),
-            selectinload(Message.expert).selectinload(Expert.link_worker).selectinload(Staff.cover),
+            expert.selectinload(Expert.consents),
+            expert.selectinload(Expert.contact_points),
+            expert.selectinload(Expert.windows),
         )
         .execution_options(populate_existing=True)
     )

@@ -16,7 +16,7 @@ from store.enums import (
     can_move,
 )
 from store.models.base import Base, enum_column
-from store.models.engagements import Engagement
+from store.models.engagements import Engagement, Invitation
 from store.models.people import Expert
 from store.types import EncryptedText
 
@@ -63,6 +63,15 @@ class Message(Base):
 
     expert: Mapped[Expert] = relationship()
     engagement: Mapped[Engagement | None] = relationship()
+    # This expert's own invitation, without loading everyone invited (that made each send
+    # cost grow with the size of the engagement).
+    invitation: Mapped[Invitation | None] = relationship(
+        primaryjoin="and_(Invitation.engagement_id == Message.engagement_id, "
+        "Invitation.expert_id == Message.expert_id)",
+        foreign_keys="[Invitation.engagement_id, Invitation.expert_id]",
+        viewonly=True,
+        uselist=False,
+    )
     attempts_log: Mapped[list[DeliveryAttempt]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="DeliveryAttempt.id"
     )

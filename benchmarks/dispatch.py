@@ -1,0 +1,298 @@
+"""Messages per second through each channel, against the loopback fake providers.
+
+For every channel it prints one JSON line: the rate through the whole Linkline path
+(claim, rules, routing, rendering, attempt recorded before the call, provider call through
+the real SDK, result recorded) next to a bare SDK loop to the same fake with no Linkline
+code in between (the floor). Traffic goes to 127.0.0.1 only.
+
+    .venv/bin/python benchmarks/dispatch.py [--messages 300] [--letters 30] [--database-url URL]
+
+Telegram is paced by our own limiter at 30 messages a second (Telegram's own limit), so
+its Linkline figure is capped by design; the bare loop is not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiosmtplib  # noqa: E402
+from sqlalchemy import delete, update  # noqa: E402
+from telegram import Bot  # noqa: E402
+from twilio.http.async_http_client import AsyncTwilioHttpClient  # noqa: E402
+from twilio.rest import Client  # noqa: E402
+from weasyprint import HTML  # noqa: E402
+
+from bot.bootstrap import App, build_app  # noqa: E402
+from bot.services import engagements as engagement_service  # noqa: E402
+from bot.services.expert_input import ExpertInput  # noqa: E402
+from bot.services.experts import create_expert  # noqa: E402
+from bot.services.staff import create_staff  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from channels.base import MessageChannel  # noqa: E402
+from channels.letter import LetterChannel, LetterConfig  # noqa: E402
+from channels.mail import EmailChannel, EmailConfig  # noqa: E402
+from channels.registry import ChannelRegistry  # noqa: E402
+from channels.sms import SmsChannel, SmsConfig  # noqa: E402
+from channels.telegram import TelegramChannel, TelegramConfig  # noqa: E402
+from scheduling.clock import SimulatedClock  # noqa: E402
+from store.crypto import generate_secret_key  # noqa: E402
+from store.enums import Purpose, Role  # noqa: E402
+from store.models import Message  # noqa: E402
+from tests.fakes.smtp import FakeSMTPServer  # noqa: E402
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram  # noqa: E402
+from tests.fakes.twilio import FakeTwilio  # noqa: E402
+
+NOW = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)  # a Monday morning: inside default safe hours
+DETAILS = {
+    "purpose": "Benchmark",
+    "objectives": "x",
+    "expected_outcomes": "x",
+    "venue_name": "Hall",
+    "venue_address": "1 Street, Town AB1 2CD",
+    "venue_accessibility": "Step-free",
+    "meeting_point": "At the door",
+    "practitioners": "Two people",
+    "transport_and_expenses": "Fares paid",
+    "how_to_claim": "Receipts",
+    "paperwork": "None",
+}
+
+
+def _address(channel: str, i: int) -> dict[str, Any]:
+    return {
+        "sms": {"phone": f"+4471234{i:05d}"},
+        "telegram": {"telegram_chat_id": str(7_000_000 + i)},
+        "email": {"email": f"person{i}@example.net"},
+        "letter": {"postal_address": f"Flat {i}; 8 Sample Road; Dundee DD1 1AA"},
+    }[channel]
+
+
+async def _seed(app: App, channel: str, count: int) -> None:
+    """``count`` experts on one channel, each with one pre-brief due now."""
+    now = app.clock.now()
+    async with app.sessions.begin() as session:
+        staff = await create_staff(
+            session,
+            name="Sam Taylor",
+            email="sam@example.org",
+            role=Role.LINK_WORKER,
+            now=now,
+            actor="bench",
+        )
+        experts = []
+        for i in range(count):
+            data = ExpertInput.model_validate(
+                {
+                    "preferred_name": f"Person {i}",
+                    "link_worker": staff.email,
+                    "preferred_channel": channel,
+                    **_address(channel, i),
+                    "consent": {channel: {"allowed": True}},
+                    "consent_confirmed_on": date(2026, 1, 5),
+                    "consent_confirmed_by": staff.email,
+                }
+            )
+            experts.append(await create_expert(session, app.cipher, data, actor="bench", now=now))
+        start = now + timedelta(days=14)
+        engagement = await engagement_service.create_engagement(
+            session,
+            title="Benchmark",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            lead=staff,
+            details=DETAILS,
+            plan_overrides=None,
+            base_offsets=app.offsets,
+            time_zone="Europe/London",
+            now=now,
+            actor="bench",
+        )
+        engagement = await engagement_service.get_engagement(session, engagement.id)
+        await engagement_service.publish(session, engagement, app.offsets, now=now, actor="bench")
+        await engagement_service.invite(
+            session, engagement, experts, app.offsets, now=now, actor="bench"
+        )
+        await session.execute(delete(Message).where(Message.purpose != Purpose.PRE_BRIEF))
+        await session.execute(update(Message).values(due_at=now, next_attempt_at=now))
+
+
+async def _through_linkline(
+    database_url: str | None, channel: str, count: int, make: Callable[[], MessageChannel]
+) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            data_dir=Path(folder),
+            secret_key=generate_secret_key(),
+            database_url=database_url or f"sqlite:///{folder}/bench.db",
+            dispatch_batch_size=50,
+        )
+        app = await build_app(settings, clock=SimulatedClock(NOW), upgrade=True)
+        try:
+            if database_url:
+                await _empty(app)
+            await _seed(app, channel, count)
+            app.channels = ChannelRegistry([make()])
+            began = time.perf_counter()
+            sent = await app.dispatcher().run_until_idle(max_batches=10_000)
+            elapsed = time.perf_counter() - began
+            await app.channels.aclose()
+            if database_url:
+                await _empty(app)
+        finally:
+            await app.aclose()
+    if sent != count:
+        raise SystemExit(f"{channel}: expected {count} messages, dispatched {sent}")
+    return count / elapsed
+
+
+async def _empty(app: App) -> None:
+    from store.models import Base
+
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with app.engine.begin() as conn:
+        await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+async def _timed(count: int, one: Callable[[int], Awaitable[object]]) -> float:
+    began = time.perf_counter()
+    for i in range(count):
+        await one(i)
+    return count / (time.perf_counter() - began)
+
+
+class _ToFake(AsyncTwilioHttpClient):
+    """The documented way to aim the SDK elsewhere: swap the host on every request."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__()
+        self._base = urlsplit(base)
+
+    async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(url)
+        local = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
+        return await super().request(method, local, *args, **kwargs)
+
+
+async def bench_sms(db: str | None, count: int) -> dict[str, Any]:
+    fake = await FakeTwilio().start()
+    try:
+        config = SmsConfig(
+            fake.account_sid, fake.auth_token, "+447700900000", api_base_url=fake.url
+        )
+        ours = await _through_linkline(
+            db, "sms", count, lambda: SmsChannel(config, now=lambda: NOW)
+        )
+        http = _ToFake(fake.url)
+        client = Client(fake.account_sid, fake.auth_token, http_client=http)
+        floor = await _timed(
+            count,
+            lambda i: client.messages.create_async(
+                to=f"+4471234{i:05d}", from_="+447700900000", body="Hi, a note from Sam."
+            ),
+        )
+        await http.close()
+    finally:
+        await fake.close()
+    return {"linkline_per_s": ours, "bare_sdk_per_s": floor}
+
+
+async def bench_telegram(db: str | None, count: int) -> dict[str, Any]:
+    async with FakeTelegram() as fake:
+        config = TelegramConfig(bot_token=DEFAULT_TOKEN, base_url=fake.url + "/bot")
+        ours = await _through_linkline(
+            db, "telegram", count, lambda: TelegramChannel(config, now=lambda: NOW)
+        )
+        async with Bot(DEFAULT_TOKEN, base_url=fake.url + "/bot") as bot:
+            floor = await _timed(count, lambda i: bot.send_message(7_000_000 + i, "Hi from Sam."))
+    return {"linkline_per_s": ours, "bare_sdk_per_s": floor, "linkline_limited_to_per_s": 30}
+
+
+async def bench_email(db: str | None, count: int) -> dict[str, Any]:
+    server = FakeSMTPServer().start()
+    try:
+        config = EmailConfig(
+            host=server.host,
+            port=server.port,
+            from_address="sam@example.org",
+            start_tls=False,
+            timeout=10,
+        )
+        ours = await _through_linkline(
+            db, "email", count, lambda: EmailChannel(config, clock=lambda: NOW)
+        )
+
+        async def one(i: int) -> object:
+            msg = EmailMessage()
+            msg["From"], msg["To"], msg["Subject"] = (
+                "sam@example.org",
+                f"p{i}@example.net",
+                "A note",
+            )
+            msg.set_content("Hi, a note from Sam.")
+            return await aiosmtplib.send(
+                msg, hostname=server.host, port=server.port, start_tls=False, timeout=10
+            )
+
+        floor = await _timed(count, one)
+    finally:
+        server.stop()
+    return {"linkline_per_s": ours, "bare_sdk_per_s": floor}
+
+
+async def bench_letter(db: str | None, count: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        config = LetterConfig(folder=Path(folder) / "letters")
+        ours = await _through_linkline(
+            db, "letter", count, lambda: LetterChannel(config, clock=lambda: NOW)
+        )
+        page = "<html lang='en'><title>Letter</title><p>Dear Ana,</p><p>A note from Sam.</p>"
+        floor = await _timed(
+            count,
+            lambda i: asyncio.to_thread(
+                HTML(string=page).write_pdf, Path(folder) / f"bare{i}.pdf", pdf_variant="pdf/ua-1"
+            ),
+        )
+    return {"linkline_per_s": ours, "bare_sdk_per_s": floor}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=300, help="per channel (not letters)")
+    parser.add_argument("--letters", type=int, default=30, help="letters (PDFs are slow)")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; default SQLite")
+    args = parser.parse_args()
+    if args.messages < 1 or args.letters < 1:
+        parser.error("--messages and --letters must be at least 1")
+    database = "postgresql" if args.database_url else "sqlite"
+    runs = [
+        ("sms", bench_sms, args.messages),
+        ("telegram", bench_telegram, args.messages),
+        ("email", bench_email, args.messages),
+        ("letter", bench_letter, args.letters),
+    ]
+    for name, bench, count in runs:
+        result = await bench(args.database_url, count)
+        figures = {k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()}
+        print(
+            json.dumps({"channel": name, "database": database, "messages": count, **figures}),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,59 @@
+"""Credentials decide live or dry-run, and the start-up lines say the same thing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.channel_setup import build_channels
+from bot.settings import Settings
+from channels.dryrun import DryRunChannel
+from channels.letter import LetterChannel
+from channels.mail import EmailChannel
+from channels.sms import SmsChannel
+from channels.telegram import TelegramChannel
+from scheduling.clock import SystemClock
+from store.enums import Channel
+
+
+def _settings(tmp_path: Path, **values: object) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path, **values)  # type: ignore[call-arg]
+
+
+def test_without_credentials_everything_but_letters_is_dry_run(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    channels = build_channels(settings, SystemClock().now)
+    assert all(
+        isinstance(channels[c], DryRunChannel)
+        for c in (Channel.SMS, Channel.TELEGRAM, Channel.EMAIL)
+    )
+    assert isinstance(channels[Channel.LETTER], LetterChannel)
+    assert {m.channel: m.live for m in settings.channel_modes()} == {
+        c: c in (Channel.LETTER, Channel.PHONE) for c in Channel
+    }
+
+
+def test_with_credentials_each_channel_is_live(tmp_path: Path) -> None:
+    settings = _settings(
+        tmp_path,
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token="token",
+        twilio_from_number="+447700900000",
+        telegram_bot_token="123:abc",
+        smtp_host="127.0.0.1",
+        smtp_from="sam@example.org",
+        public_url="https://linkline.example.org",
+    )
+    channels = build_channels(settings, SystemClock().now)
+    assert isinstance(channels[Channel.SMS], SmsChannel)
+    assert isinstance(channels[Channel.TELEGRAM], TelegramChannel)
+    assert isinstance(channels[Channel.EMAIL], EmailChannel)
+    sms = channels[Channel.SMS]
+    assert isinstance(sms, SmsChannel)
+    assert sms.config.status_callback_url == ("https://linkline.example.org/webhooks/twilio/status")
+    assert all(m.live for m in settings.channel_modes())
+
+
+def test_dry_run_email_writes_the_real_message_as_an_eml(tmp_path: Path) -> None:
+    channels = build_channels(_settings(tmp_path), SystemClock().now)
+    email = channels[Channel.EMAIL]
+    assert isinstance(email, DryRunChannel) and email.suffix == ".eml"
