@@ -18,12 +18,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
-	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || { echo "Letters need Pango: run 'apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core' (or your system's equivalent)"; exit 1; }
+	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || { echo "Letters need Pango: run 'apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core' (or your system's equivalent)"; exit 1; }
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || { echo "Letters need Pango: run 'apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core' (or your system's equivalent)"; exit 1; }
+	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || { echo "Letters need Pango: run 'apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core' (or your system's equivalent)"; exit 1; }
 	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed

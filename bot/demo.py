@@ -274,7 +274,9 @@ async def run_story(
     clock: SimulatedClock,
     say: Callable[[datetime, str], None],
     on_event: Callable[[DispatchEvent], None],
+    names: dict[int, str],
 ) -> DemoResult:
+    """Run the story; ``names`` is filled with the sample experts' names once seeded."""
     events: list[DispatchEvent] = []
 
     def record(event: DispatchEvent) -> None:
@@ -283,6 +285,8 @@ async def run_story(
 
     story = Story(app, clock, say)
     await story.seed()
+    async with app.sessions() as session:
+        names.update({e.id: e.preferred_name for e in await session.scalars(select(Expert))})
     end = START.astimezone(UTC) + timedelta(days=DAYS)
     finished = asyncio.Event()
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 
 from channels.base import ChannelLimits, MessageChannel
-from channels.dryrun import DryRunChannel
 from store.enums import Channel
 
 # Phone is not sent by a machine: the dispatcher turns it into a task for a person.
@@ -36,9 +34,3 @@ class ChannelRegistry(Mapping[Channel, MessageChannel]):
     async def aclose(self) -> None:
         for channel in self._channels.values():
             await channel.aclose()
-
-
-def dry_run_registry(outbox_dir: Path) -> ChannelRegistry:
-    return ChannelRegistry(
-        DryRunChannel(kind, outbox_dir / kind.value, DEFAULT_LIMITS[kind]) for kind in SENDABLE
-    )

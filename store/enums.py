@@ -100,8 +100,6 @@ FINAL_STATUSES = frozenset(
     }
 )
 
-UNSENT_STATUSES = frozenset({MessageStatus.PENDING})
-
 _MOVES: dict[MessageStatus, frozenset[MessageStatus]] = {
     MessageStatus.PENDING: frozenset(
         {

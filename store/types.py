@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -74,7 +74,3 @@ class EncryptedText(TypeDecorator[str]):
     def coerce_compared_value(self, op: Any, value: Any) -> Any:
         # Encryption is randomised, so equality on ciphertext can never match: say so loudly.
         raise TypeError("encrypted columns cannot be compared in SQL; use the blind index")
-
-
-def blind_index_column_type() -> String:
-    return String(64)

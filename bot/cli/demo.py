@@ -79,8 +79,7 @@ def run_demo(
         clock = SimulatedClock(START)
         async with open_app(upgrade=True, clock=clock, settings=settings) as built:
             console.print(f"Linkline demo: {DAYS} days from {_when(START)}, UK time.\n")
-            names.update({1: "Ana", 2: "Ben", 3: "Cara", 4: "Dev", 5: "Eilidh", 6: "Fin"})
-            return await run_story(built, clock, say, on_event)
+            return await run_story(built, clock, say, on_event, names)
 
     began = time.monotonic()
     result = run(action)

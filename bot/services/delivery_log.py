@@ -9,8 +9,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from store.enums import Channel, MessageStatus, TaskStatus
-from store.models import Message, Task
+from store.enums import Channel, MessageStatus
+from store.models import Message
 
 
 @dataclass(frozen=True)
@@ -44,25 +44,3 @@ async def delivery_log(session: AsyncSession, f: LogFilter) -> list[Message]:
     )
     rows = await session.scalars(query.order_by(Message.due_at, Message.id).limit(f.limit))
     return list(rows)
-
-
-async def open_tasks(session: AsyncSession) -> list[Task]:
-    rows = await session.scalars(
-        select(Task)
-        .where(Task.status == TaskStatus.OPEN)
-        .options(selectinload(Task.assignee), selectinload(Task.expert))
-        .order_by(Task.urgent.desc(), Task.due_at.is_(None), Task.due_at, Task.id)
-    )
-    return list(rows)
-
-
-async def close_task(
-    session: AsyncSession, task_id: int, outcome: str, now: datetime
-) -> Task | None:
-    task = await session.get(Task, task_id)
-    if task is None or task.status is not TaskStatus.OPEN:
-        return None
-    task.status = TaskStatus.DONE
-    task.outcome = outcome.strip()[:300] or "done"
-    task.done_at = now
-    return task

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from channels.registry import ChannelRegistry, dry_run_registry
+from channels.dryrun import DryRunChannel
+from channels.registry import DEFAULT_LIMITS, SENDABLE, ChannelRegistry
 from scheduling.router import choose_route
 from store.enums import Channel
 from store.models import ChannelConsent, ContactPoint, Expert
@@ -51,6 +52,11 @@ def expert(
 @pytest.fixture
 def channels(tmp_path: Path) -> ChannelRegistry:
     return dry_run_registry(tmp_path)
+
+
+def dry_run_registry(folder: Path) -> ChannelRegistry:
+    """Every machine channel as files: the router only reads their limits and timing."""
+    return ChannelRegistry(DryRunChannel(k, folder / k.value, DEFAULT_LIMITS[k]) for k in SENDABLE)
 
 
 def test_the_preferred_channel_is_used_when_it_is_safe(channels: ChannelRegistry) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from typer.testing import Result
 
 from tests.bot.cli.conftest import Invoke
 
@@ -38,6 +39,23 @@ DETAILS = [
 def _future(days: int, hour: int = 14) -> str:
     day = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")) + timedelta(days=days)
     return day.replace(hour=hour, minute=0).strftime("%Y-%m-%d %H:%M")
+
+
+def _create(cli: Invoke, *extra: str, start: str = "", end: str = "") -> Result:
+    """`linkline engagements create` for a panel ten days ahead, plus any extra options."""
+    return cli(
+        "engagements",
+        "create",
+        "--title",
+        "Panel",
+        "--start",
+        start or _future(10),
+        "--end",
+        end or _future(10, hour=16),
+        "--lead",
+        "sam@example.org",
+        *extra,
+    )
 
 
 def test_every_command_explains_itself(cli: Invoke) -> None:
@@ -107,69 +125,23 @@ def test_a_malformed_setting_is_named(cli: Invoke, monkeypatch: pytest.MonkeyPat
 
 
 def test_an_engagement_that_ends_before_it_starts_is_refused_and_not_saved(ready: Invoke) -> None:
-    result = ready(
-        "engagements",
-        "create",
-        "--title",
-        "Panel",
-        "--start",
-        _future(10),
-        "--end",
-        _future(10, hour=9),
-        "--lead",
-        "sam@example.org",
-    )
+    result = _create(ready, end=_future(10, hour=9))
     assert result.exit_code == 1 and "must end after it starts" in result.output
     assert "Panel" not in ready("engagements", "list").output
 
 
 def test_an_impossible_date_is_refused(ready: Invoke) -> None:
-    result = ready(
-        "engagements",
-        "create",
-        "--title",
-        "Panel",
-        "--start",
-        "2026-02-30 10:00",
-        "--end",
-        "2026-02-30 12:00",
-        "--lead",
-        "sam@example.org",
-    )
+    result = _create(ready, start="2026-02-30 10:00", end="2026-02-30 12:00")
     assert result.exit_code == 2 and "not a date and time" in result.output
 
 
 def test_a_pre_brief_after_the_meeting_is_refused(ready: Invoke) -> None:
-    result = ready(
-        "engagements",
-        "create",
-        "--title",
-        "Panel",
-        "--start",
-        _future(10),
-        "--end",
-        _future(10, hour=16),
-        "--lead",
-        "sam@example.org",
-        "--pre-brief-days",
-        "-1",
-    )
+    result = _create(ready, "--pre-brief-days", "-1")
     assert result.exit_code == 1 and "pre-brief must be at least 1 day before" in result.output
 
 
 def test_publishing_waits_until_people_can_be_told_everything(ready: Invoke) -> None:
-    created = ready(
-        "engagements",
-        "create",
-        "--title",
-        "Panel",
-        "--start",
-        _future(10),
-        "--end",
-        _future(10, hour=16),
-        "--lead",
-        "sam@example.org",
-    )
+    created = _create(ready)
     assert created.exit_code == 0 and "Before publishing, fill in" in created.output
     result = ready("engagements", "publish", "1")
     assert result.exit_code == 1 and "venue_name" in result.output
@@ -187,20 +159,7 @@ def test_the_whole_engagement_journey_on_the_command_line(ready: Invoke, tmp_pat
     )
     imported = ready("experts", "import", str(csv))
     assert imported.exit_code == 0, imported.output
-    created = ready(
-        "engagements",
-        "create",
-        "--title",
-        "Panel",
-        "--start",
-        _future(10),
-        "--end",
-        _future(10, hour=16),
-        "--lead",
-        "sam@example.org",
-        "--publish",
-        *DETAILS,
-    )
+    created = _create(ready, "--publish", *DETAILS)
     assert created.exit_code == 0, created.output
     invited = ready("engagements", "invite", "1", "EX-1")
     assert invited.exit_code == 0 and "3 added" in invited.output
