@@ -23,6 +23,7 @@ from channels.registry import ChannelRegistry
 from scheduling.clock import Clock
 from scheduling.context import template_context
 from scheduling.decisions import Decision, Finish, Send, decide
+from scheduling.delivery_reports import mark_opted_out
 from scheduling.handoff import hand_to_person, open_phone_task_for_cancellation, open_venue_task
 from scheduling.outbox import claim_due, expired_leases, load_message
 from scheduling.outgoing import build_outgoing
@@ -257,7 +258,7 @@ class Dispatcher:
         elif isinstance(result, PermanentError):
             attempt.outcome = AttemptOutcome.PERMANENT_FAILURE
             if result.opt_out_reason:
-                _opt_out(message, attempt.channel, result.opt_out_reason, now)
+                mark_opted_out(message, attempt.channel, result.opt_out_reason, now)
             message.next_attempt_at = now  # the next pass routes to the next channel
             message.move(MessageStatus.PENDING, f"{message.channel} failed for good: {detail}", now)
             self._emit(message, "fallback", message.channel, detail, now)
@@ -345,14 +346,6 @@ class Dispatcher:
                     detail,
                 )
             )
-
-
-def _opt_out(message: Message, channel: Channel, reason: str, now: datetime) -> None:
-    """They said no more on this channel (STOP, blocked the bot): never use it again."""
-    for point in message.expert.contact_points:
-        if point.channel is channel and point.opted_out_at is None:
-            point.opted_out_at = now
-            point.opt_out_reason = reason[:200]
 
 
 def _render_failure(reason: str) -> Finish:

@@ -10,55 +10,18 @@ the message itself.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.request_validator import RequestValidator
 
 from bot.bootstrap import App
-from scheduling.decisions import Finish
-from scheduling.handoff import hand_to_person
-from scheduling.outbox import load_message
-from store.enums import AttemptOutcome, Channel, MessageStatus, TaskKind
-from store.models import DeliveryAttempt, Message
+from scheduling.delivery_reports import KNOWN_STATUSES, DeliveryReport, apply_delivery_report
 
 log = logging.getLogger(__name__)
 
 PATH = "/webhooks/twilio/status"
 MAX_BODY_BYTES = 16_384  # a real callback is well under 1 kB
-RETRY_DELAY = timedelta(minutes=15)
-MAX_HANDSET_RETRIES = 3
-
-# How far along each status is; a callback never moves a send backwards.
-_RANK = {
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 0,
-    "sending": 1,
-    "sent": 2,
-    "delivered": 3,
-    "undelivered": 3,
-    "failed": 3,
-    "canceled": 3,
-    "read": 4,
-}
-FINAL_RANK = 3
-FAILED_STATUSES = frozenset({"undelivered", "failed"})
-HANDSET_CODES = frozenset({"30003", "30008"})  # phone off or out of signal: try again later
-# 30007 (carrier filtered the content) is left out: it says nothing about the number.
-UNREACHABLE_CODES = frozenset({"30005", "30006"})
-OPT_OUT_CODE = "21610"
-
-
-@dataclass(frozen=True)
-class StatusCallback:
-    sid: str
-    status: str
-    error_code: str | None
 
 
 def twilio_status_router(built: App) -> APIRouter:
@@ -83,7 +46,7 @@ def twilio_status_router(built: App) -> APIRouter:
         if callback is None:
             return Response(status_code=400)
         async with built.sessions.begin() as session:
-            await _apply(session, callback, built.clock.now())
+            await apply_delivery_report(session, callback, built.clock.now())
         return Response(status_code=204)
 
     return router
@@ -126,109 +89,11 @@ class _MultiDict(dict[str, list[str]]):
         return self[key]
 
 
-def _parse(params: list[tuple[str, str]]) -> StatusCallback | None:
+def _parse(params: list[tuple[str, str]]) -> DeliveryReport | None:
     fields = dict(params)
     sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
     status = (fields.get("MessageStatus") or fields.get("SmsStatus") or "").strip().lower()
-    if not sid or len(sid) > 120 or status not in _RANK:
+    if not sid or len(sid) > 120 or status not in KNOWN_STATUSES:
         return None
     code = (fields.get("ErrorCode") or "").strip() or None
-    return StatusCallback(sid=sid, status=status, error_code=code[:10] if code else None)
-
-
-async def _apply(session: AsyncSession, callback: StatusCallback, now: datetime) -> None:
-    found = await session.execute(
-        select(DeliveryAttempt.id, DeliveryAttempt.message_id)
-        .where(DeliveryAttempt.provider_id == callback.sid)
-        .order_by(DeliveryAttempt.id.desc())
-        .limit(1)
-        .with_for_update()  # two callbacks for one text must not race (PostgreSQL)
-    )
-    row = found.first()
-    if row is None:
-        log.info("Twilio status for an unknown message id; ignored")
-        return  # a 2xx all the same, so Twilio stops retrying
-    # Load the message before touching anything: load_message refreshes what it loads,
-    # which would otherwise overwrite a change made here first.
-    message = await load_message(session, row.message_id)
-    attempt = next((a for a in message.attempts_log if a.id == row.id), None) if message else None
-    if message is None or attempt is None:
-        return
-    current = _RANK.get(attempt.provider_status or "", -1)
-    if current >= FINAL_RANK or _RANK[callback.status] <= current:
-        return  # late or repeated: the send already moved past this
-    attempt.provider_status = callback.status
-    if message.status is not MessageStatus.SENT or message.provider_id != callback.sid:
-        return  # only the callback for the current send may move the message
-    await _move_message(session, message, attempt, callback, now)
-
-
-async def _move_message(
-    session: AsyncSession,
-    message: Message,
-    attempt: DeliveryAttempt,
-    callback: StatusCallback,
-    now: datetime,
-) -> None:
-    if callback.status == "delivered":
-        message.move(MessageStatus.DELIVERED, "the phone network confirmed delivery", now)
-    elif callback.status in FAILED_STATUSES:
-        await _failed(session, message, attempt, callback.error_code, now)
-
-
-async def _failed(
-    session: AsyncSession,
-    message: Message,
-    attempt: DeliveryAttempt,
-    code: str | None,
-    now: datetime,
-) -> None:
-    """Decide what an undelivered text means for the person: wait, re-route, or ask staff."""
-    attempt.finished_at = attempt.finished_at or now
-    if code in HANDSET_CODES:
-        await _retry_later(session, message, attempt, code, now)
-        return
-    attempt.outcome = AttemptOutcome.PERMANENT_FAILURE
-    if code == OPT_OUT_CODE:
-        _opt_out(message, "replied STOP", now)
-        attempt.error = f"Twilio {code}: the number replied STOP"
-    elif code in UNREACHABLE_CODES:
-        _opt_out(message, "number unreachable", now)
-        attempt.error = f"Twilio {code}: the number cannot get texts"
-    else:
-        attempt.error = f"Twilio {code or 'no code'}: text not delivered"
-    message.last_error = attempt.error
-    message.next_attempt_at = now  # the next pass routes it to the next channel
-    message.move(MessageStatus.PENDING, f"sms not delivered: {attempt.error}", now)
-
-
-async def _retry_later(
-    session: AsyncSession, message: Message, attempt: DeliveryAttempt, code: str, now: datetime
-) -> None:
-    """Phone off or out of signal: try again in a while, but not for ever."""
-    earlier = sum(
-        1
-        for a in message.attempts_log
-        if a.id != attempt.id
-        and a.channel is Channel.SMS
-        and a.outcome is AttemptOutcome.TRANSIENT_FAILURE
-        and a.provider_status in FAILED_STATUSES
-    )
-    attempt.outcome = AttemptOutcome.TRANSIENT_FAILURE
-    attempt.error = message.last_error = f"Twilio {code}: the phone could not be reached"
-    if earlier >= MAX_HANDSET_RETRIES:
-        reason = f"the phone could not be reached after {earlier + 1} texts"
-        finish = Finish(MessageStatus.FAILED, reason, TaskKind.DELIVERY_PROBLEM)
-        message.move(MessageStatus.FAILED, reason, now)
-        await hand_to_person(session, message, finish, now)
-        return
-    message.next_attempt_at = now + RETRY_DELAY
-    message.move(MessageStatus.PENDING, f"will try again: {attempt.error}", now)
-
-
-def _opt_out(message: Message, reason: str, now: datetime) -> None:
-    """Mark the SMS contact point unusable so no rule ever routes a text there again."""
-    for point in message.expert.contact_points:
-        if point.channel is Channel.SMS and point.opted_out_at is None:
-            point.opted_out_at = now
-            point.opt_out_reason = reason
+    return DeliveryReport(provider_id=sid, status=status, error_code=code[:10] if code else None)
