@@ -10,7 +10,9 @@ from bot.services.tasks import close_task, open_tasks
 from store import audit
 
 app = typer.Typer(
-    help="Tasks for people: calls to make, problems to look at.", invoke_without_command=True
+    help="Tasks for people: calls to make, problems to look at. On its own, "
+    "`linkline tasks` lists the open ones, urgent first.",
+    invoke_without_command=True,
 )
 
 
