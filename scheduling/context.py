@@ -6,7 +6,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduling.tasks import responsible_staff
+from scheduling.tasks import local_today, responsible_staff
 from scheduling.windows import DEFAULT_WINDOW, ContactRules, SafeWindow
 from scheduling.wording import clock_time, spoken_datetime, spoken_day
 from store.enums import Channel
@@ -31,7 +31,7 @@ def first_name(full: str) -> str:
 def signature(expert: Expert, on: datetime) -> str:
     """Messages come from the person the expert knows, or say plainly who is covering."""
     worker = expert.link_worker
-    staff = responsible_staff(worker, on.date())
+    staff = responsible_staff(worker, local_today(on, expert.time_zone))
     if staff.id != worker.id:
         return f"{first_name(staff.name)}, covering for {first_name(worker.name)}"
     return first_name(worker.name)

@@ -8,7 +8,7 @@ wrong time or a duplicate cannot be taken back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -78,7 +78,9 @@ def decide(
             TaskKind.PHONE_CALL if message.purpose.essential else TaskKind.DELIVERY_PROBLEM,
             urgent=message.purpose.essential,
         )
-    return _window_rule(message, routing.route, routing.explain(), now)
+    sender = channels.get(routing.route.channel)
+    arrival = sender.earliest_arrival if sender is not None else (lambda moment: moment)
+    return _window_rule(message, routing.route, routing.explain(), now, arrival)
 
 
 def _person_rules(message: Message, now: datetime) -> Finish | None:
@@ -150,8 +152,16 @@ def _exhausted(message: Message, max_transient: int) -> set[Channel]:
     return out
 
 
-def _window_rule(message: Message, route: Route, reason: str, now: datetime) -> Decision:
-    late = _late_cancellation(message, now)
+def _window_rule(
+    message: Message,
+    route: Route,
+    reason: str,
+    now: datetime,
+    arrival: Callable[[datetime], datetime],
+) -> Decision:
+    """``arrival`` says when a message handed over at a time reaches the person: a letter
+    posted today can be days away, which matters for the 24-hour rule."""
+    late = _late_cancellation(message, arrival(now))
     if route.channel is Channel.PHONE:
         return Send(route, reason, late)
     try:
@@ -178,7 +188,7 @@ def _window_rule(message: Message, route: Route, reason: str, now: datetime) -> 
         f"outside their safe hours for {route.channel.value}; held until {when}",
         channel=route.channel,
         defer_until=allowed_at,
-        late_cancellation=_late_cancellation(message, allowed_at),
+        late_cancellation=_late_cancellation(message, arrival(allowed_at)),
     )
 
 

@@ -25,7 +25,7 @@ from scheduling.context import template_context
 from scheduling.decisions import Decision, Finish, Send, decide
 from scheduling.delivery_reports import mark_opted_out
 from scheduling.handoff import hand_to_person, open_phone_task_for_cancellation, open_venue_task
-from scheduling.outbox import claim_due, expired_leases, load_message
+from scheduling.outbox import claim_due, expired_leases, load_message, renew_lease
 from scheduling.outgoing import build_outgoing
 from scheduling.rendering import Renderer
 from store.enums import AttemptOutcome, Channel, MessageStatus, TaskKind
@@ -115,10 +115,12 @@ class Dispatcher:
     async def _process(self, message_id: int) -> None:
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            if not await renew_lease(
+                session, message_id, self.config.worker, now, self.config.lease
+            ):
+                return  # the lease ran out (a long batch) and another worker may have it
             message = await load_message(session, message_id)
-            if message is None or message.status is not MessageStatus.SENDING:
-                return
-            if message.claimed_by != self.config.worker:
+            if message is None:
                 return
             decision = decide(
                 message,
@@ -238,6 +240,9 @@ class Dispatcher:
     ) -> None:
         now = self.clock.now()
         attempt.finished_at = now
+        if not self._still_ours(message, attempt):
+            self._record_late(message, attempt, result, now)
+            return
         if isinstance(result, Receipt):
             attempt.outcome = AttemptOutcome.ACCEPTED
             attempt.provider_id, attempt.provider_status = result.provider_id, result.status
@@ -271,6 +276,28 @@ class Dispatcher:
             )
             finish = Finish(MessageStatus.UNCERTAIN, reason, TaskKind.CHECK_POSSIBLE_SEND)
             await self._finish(session, message, finish, now)
+
+    def _still_ours(self, message: Message, attempt: DeliveryAttempt) -> bool:
+        return (
+            attempt.outcome is AttemptOutcome.IN_PROGRESS
+            and message.status is MessageStatus.SENDING
+            and message.claimed_by == self.config.worker
+        )
+
+    def _record_late(
+        self, message: Message, attempt: DeliveryAttempt, result: Receipt | Exception, now: datetime
+    ) -> None:
+        """The sweeper settled this message while the provider was slow: keep the facts,
+        and only turn an uncertain message into a sent one when the provider confirms."""
+        log.warning("message %s: result arrived after its lease was settled", message.id)
+        if isinstance(result, Receipt):
+            attempt.outcome = AttemptOutcome.ACCEPTED
+            attempt.provider_id, attempt.provider_status = result.provider_id, result.status
+            if message.status is MessageStatus.UNCERTAIN:
+                message.provider_id, message.sent_at = result.provider_id, now
+                message.move(MessageStatus.SENT, "the provider confirmed it after all", now)
+        else:
+            attempt.error = getattr(result, "detail", None) or type(result).__name__
 
     def _backoff(self, message: Message, error: TransientError) -> timedelta:
         failures = sum(

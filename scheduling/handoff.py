@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.context import contact_rules
 from scheduling.decisions import Finish
-from scheduling.tasks import open_task, responsible_staff
+from scheduling.tasks import local_today, open_task, responsible_staff
 from store.enums import Channel, Purpose, TaskKind
 from store.models import Engagement, Expert, Message
 
@@ -19,14 +20,17 @@ async def hand_to_person(
     """Hand the message to a person, with what they need to act on it."""
     expert = message.expert
     assert finish.task is not None
-    if (
-        finish.task is TaskKind.PHONE_CALL
-        and message.purpose is Purpose.CANCELLATION
-        and message.engagement is not None
-    ):
-        await open_phone_task_for_cancellation(session, message.engagement, expert, now)
+    engagement = message.engagement
+    if message.purpose is Purpose.CANCELLATION and engagement is not None:
+        # Whatever went wrong (no channel, broken settings, an uncertain send), the written
+        # notice cannot be relied on: a person phones, and until everyone is confirmed,
+        # someone must be at the venue.
+        await open_phone_task_for_cancellation(session, engagement, expert, now)
+        await open_venue_task(session, engagement, now)
         return
-    staff = responsible_staff(expert.link_worker, now.date())
+    if message.purpose.essential:
+        finish = replace(finish, task=TaskKind.PHONE_CALL, urgent=True)
+    staff = responsible_staff(expert.link_worker, local_today(now, expert.time_zone))
     details = finish.task_details or (
         f"{finish.reason}. Message {message.id} ({message.purpose.value}) for "
         f"{expert.preferred_name}."
@@ -64,7 +68,7 @@ async def open_phone_task_for_cancellation(
     session: AsyncSession, engagement: Engagement, expert: Expert, now: datetime
 ) -> None:
     """A written notice cannot be relied on in time: a person must phone."""
-    staff = responsible_staff(expert.link_worker, now.date())
+    staff = responsible_staff(expert.link_worker, local_today(now, expert.time_zone))
     await open_task(
         session,
         kind=TaskKind.PHONE_CALL,

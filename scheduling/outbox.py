@@ -49,6 +49,29 @@ async def claim_due(
     return ids
 
 
+async def renew_lease(
+    session: AsyncSession, message_id: int, worker: str, now: datetime, lease: timedelta
+) -> bool:
+    """Confirm this worker still holds the message, and hold it a while longer.
+
+    One conditional UPDATE: if the lease already ran out (a long batch, a slow provider),
+    no row matches and the worker leaves the message alone, because the sweeper or
+    another worker may have it by now. On PostgreSQL the row stays locked until commit.
+    """
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_by == worker,
+            Message.lease_until > now,
+        )
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 async def expired_leases(session: AsyncSession, now: datetime, limit: int = 200) -> list[Message]:
     """Messages whose worker stopped mid-way (crash, kill): the sweeper decides their fate."""
     rows = await session.scalars(

@@ -187,6 +187,7 @@ async def cancel_engagement(
     """Cancel unsent messages, tell everyone who might come, and give people the work
     the 24-hour rule needs when a notice cannot be relied on."""
     report = PlanReport()
+    was_published = engagement.status is EngagementStatus.PUBLISHED
     engagement.status = EngagementStatus.CANCELLED
     engagement.cancelled_at = now
     engagement.cancel_reason = reason
@@ -195,10 +196,13 @@ async def cancel_engagement(
         if message.status is MessageStatus.PENDING:
             message.move(MessageStatus.CANCELLED, "the engagement was cancelled", now)
             report.cancelled += 1
+    # A draft was never published, so nobody was told of it: there is nothing to undo.
     notify = [
         i
         for i in engagement.invitations
-        if i.answer is not InvitationAnswer.NO and i.expert.status is not ExpertStatus.WITHDRAWN
+        if was_published
+        and i.answer is not InvitationAnswer.NO
+        and i.expert.status is not ExpertStatus.WITHDRAWN
     ]
     for invitation in notify:
         key = message_key(engagement.id, invitation.expert_id, Purpose.CANCELLATION)

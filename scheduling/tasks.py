@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.enums import TaskKind
 from store.models import Engagement, Expert, Message, Staff, Task
+
+
+def local_today(now: datetime, tz: str = "Europe/London") -> date:
+    """The date on the person's own calendar: at 00:30 BST it is already tomorrow there."""
+    return now.astimezone(ZoneInfo(tz)).date()
 
 
 def responsible_staff(worker: Staff, on: date) -> Staff:

@@ -6,7 +6,7 @@ spreadsheet row knows exactly what to change.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -163,7 +163,8 @@ class ExpertInput(BaseModel):
                 "consent needs consent_confirmed_on and consent_confirmed_by: a channel is only "
                 "used once a named person has confirmed with the expert that it is safe"
             )
-        if self.consent_confirmed_on and self.consent_confirmed_on > datetime.now(UTC).date():
+        today = datetime.now(ZoneInfo("Europe/London")).date()
+        if self.consent_confirmed_on and self.consent_confirmed_on > today:
             raise ValueError("consent_confirmed_on is in the future")
         return self
 

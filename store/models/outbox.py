@@ -81,7 +81,7 @@ class Message(Base):
         if not can_move(self.status, new):
             raise IllegalTransition(f"message {self.id}: {self.status} -> {new} is not allowed")
         self.status = new
-        self.status_reason = reason
+        self.status_reason = reason[:300] if reason else reason
         self.updated_at = at
         if new is not MessageStatus.SENDING:
             self.lease_until = None

@@ -417,3 +417,64 @@ async def test_a_send_that_may_have_gone_through_is_never_resent_and_a_person_ch
     assert "may have been sent" in (message.status_reason or "")
     assert NoAnswer.calls == 1
     assert [t.kind for t in await _tasks(app)] == [TaskKind.CHECK_POSSIBLE_SEND]
+
+
+async def test_a_worker_whose_lease_ran_out_leaves_the_message_to_the_new_owner(
+    app: App, clock: SimulatedClock
+) -> None:
+    from dataclasses import replace
+
+    from scheduling.outbox import claim_due
+
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    clock.set(pre_brief.due_at)
+    slow = app.dispatcher()
+    slow.config = replace(slow.config, worker="slow-worker")
+    await claim_due(
+        app.sessions, worker="slow-worker", now=clock.now(), limit=10, lease=slow.config.lease
+    )
+    clock.advance(slow.config.lease + timedelta(seconds=1))  # the slow batch overran
+    other = app.dispatcher()
+    assert await other.sweep_expired_leases() == 1
+    await other.run_until_idle()  # the new owner sends it
+    await slow._process(pre_brief.id)  # the slow worker finally reaches it
+    assert len(_outbox_files(app)) == 1
+    assert (await _messages(app, id=pre_brief.id))[0].status is MessageStatus.SENT
+
+
+async def test_a_cancellation_letter_arriving_inside_24_hours_still_brings_a_call(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(
+            app,
+            session,
+            preferred_channel="letter",
+            phone=None,
+            postal_address="Flat 2; 8 Sample Road; Dundee DD1 1AA",
+            consent={"letter": {"allowed": True}},
+        )
+        # Cancelled on Monday morning for Friday 10am: a letter cannot arrive a day ahead.
+        engagement = await add_engagement(
+            app, session, experts=[expert], starts_in=timedelta(days=4, hours=2)
+        )
+        engagement = await service.get_engagement(session, engagement.id)
+        await service.cancel(session, engagement, "venue closed", now=clock.now(), actor="test")
+    await app.dispatcher().run_until_idle()
+    kinds = {t.kind for t in await _tasks(app)}
+    assert TaskKind.PHONE_CALL in kinds and TaskKind.VENUE_VISIT in kinds
+
+
+async def test_cancelling_a_draft_tells_nobody(app: App, clock: SimulatedClock) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        engagement = await add_engagement(
+            app, session, experts=[expert], publish=False, starts_in=timedelta(hours=20)
+        )
+        await service.cancel(session, engagement, "not needed", now=clock.now(), actor="test")
+    await app.dispatcher().run_until_idle()
+    assert await _messages(app, purpose=Purpose.CANCELLATION) == []
+    assert await _tasks(app) == []
