@@ -28,6 +28,16 @@ from store.enums import (
 from store.models import Engagement, Expert, Invitation, Message, Staff
 
 _PLANNED = (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN)
+_DROPPED = frozenset({MessageStatus.CANCELLED, MessageStatus.SUPPRESSED})
+# Someone who was sent something, or phoned about it, knows the old time.
+_TOLD = frozenset(
+    {
+        MessageStatus.SENT,
+        MessageStatus.DELIVERED,
+        MessageStatus.UNCERTAIN,
+        MessageStatus.HANDED_TO_PERSON,
+    }
+)
 
 
 def message_key(engagement_id: int, expert_id: int, purpose: Purpose, version: int = 0) -> str:
@@ -63,26 +73,37 @@ async def replan_engagement(
     """Bring the outbox in line with the engagement as it is now."""
     report = PlanReport()
     offsets = base.with_overrides(engagement.plan_overrides or {})
-    existing = await _messages_by_key(session, engagement.id)
+    slots = _latest_by_slot(await _messages_by_key(session, engagement.id))
     for invitation in engagement.invitations:
         wanted: list[PlannedMessage] = []
         if _should_plan(engagement, invitation):
             wanted = plan_invitation(
                 engagement.starts_at, engagement.ends_at, engagement.time_zone, offsets, now=now
             )
-        wanted_keys = set()
+        wanted_purposes = {planned.purpose for planned in wanted}
         for planned in wanted:
-            key = message_key(engagement.id, invitation.expert_id, planned.purpose)
-            wanted_keys.add(key)
-            _apply(session, existing.get(key), key, planned, engagement, invitation, now, report)
+            slot = slots.get((invitation.expert_id, planned.purpose))
+            _apply(session, slot, planned, engagement, invitation, now, report)
         for purpose in _PLANNED:
-            key = message_key(engagement.id, invitation.expert_id, purpose)
-            message = existing.get(key)
-            if key not in wanted_keys and message and message.status is MessageStatus.PENDING:
+            message, _ = slots.get((invitation.expert_id, purpose), (None, 0))
+            if (
+                purpose not in wanted_purposes
+                and message
+                and message.status is MessageStatus.PENDING
+            ):
                 reason = _drop_reason(engagement, invitation)
                 message.move(_drop_status(invitation), reason, now)
                 report.cancelled += 1
     return report
+
+
+def _latest_by_slot(existing: dict[str, Message]) -> dict[tuple[int, Purpose], tuple[Message, int]]:
+    """For each expert and purpose: the newest message, and how many there have been."""
+    slots: dict[tuple[int, Purpose], tuple[Message, int]] = {}
+    for message in sorted(existing.values(), key=lambda m: m.id or 0):
+        _, count = slots.get((message.expert_id, message.purpose), (message, 0))
+        slots[(message.expert_id, message.purpose)] = (message, count + 1)
+    return slots
 
 
 def _should_plan(engagement: Engagement, invitation: Invitation) -> bool:
@@ -111,15 +132,19 @@ def _drop_status(invitation: Invitation) -> MessageStatus:
 
 def _apply(
     session: AsyncSession,
-    message: Message | None,
-    key: str,
+    slot: tuple[Message, int] | None,
     planned: PlannedMessage,
     engagement: Engagement,
     invitation: Invitation,
     now: datetime,
     report: PlanReport,
 ) -> None:
-    if message is None:
+    message, count = slot or (None, 0)
+    # A message dropped before it was ever tried (they said no, then yes; a move that
+    # dropped a reminder another move wants back) is final, so the plan adds a new one.
+    dropped = message is not None and message.attempts == 0 and message.status in _DROPPED
+    if message is None or dropped:
+        key = message_key(engagement.id, invitation.expert_id, planned.purpose, count)
         session.add(_new_message(key, planned, engagement.id, invitation.expert_id, now))
         report.added += 1
     elif message.status is MessageStatus.PENDING and message.due_at != planned.due_at:
@@ -169,7 +194,10 @@ async def move_engagement(
     engagement.updated_at = now
     existing = await _messages_by_key(session, engagement.id)
     report = await replan_engagement(session, engagement, base, now)
-    told = {m.expert_id for m in existing.values() if m.sent_at is not None}
+    told = {m.expert_id for m in existing.values() if m.status in _TOLD}
+    for earlier in existing.values():
+        if earlier.purpose is Purpose.TIME_CHANGED and earlier.status is MessageStatus.PENDING:
+            earlier.move(MessageStatus.CANCELLED, "replaced by a newer change of time", now)
     for invitation in engagement.invitations:
         if invitation.expert_id in told and _should_plan(engagement, invitation):
             key = message_key(

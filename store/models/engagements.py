@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from store.enums import EngagementStatus, InvitationAnswer
 from store.models.base import Base, enum_column
 from store.models.people import Expert, Staff
+from store.types import EncryptedText
 
 # What an expert must be told before taking part (the charter's "information in advance").
 ADVANCE_INFORMATION_FIELDS = (
@@ -52,7 +53,7 @@ class Engagement(Base):
     status: Mapped[EngagementStatus] = enum_column(EngagementStatus, default=EngagementStatus.DRAFT)
     plan_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
     cancelled_at: Mapped[datetime | None]
-    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    cancel_reason: Mapped[str | None] = mapped_column(EncryptedText)
     sequence: Mapped[int] = mapped_column(default=0)  # bumps when moved; calendar updates use it
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -81,7 +82,7 @@ class Invitation(Base):
         InvitationAnswer, default=InvitationAnswer.PENDING
     )
     answered_at: Mapped[datetime | None]
-    support_needs: Mapped[str | None] = mapped_column(Text)
+    support_needs: Mapped[str | None] = mapped_column(EncryptedText)  # may be health details
     attended: Mapped[bool | None]
     costs_settled: Mapped[bool] = mapped_column(default=False)
     told_verbally_at: Mapped[datetime | None]

@@ -100,7 +100,7 @@ class DeliveryAttempt(Base):
     channel: Mapped[Channel] = enum_column(Channel)
     router_reason: Mapped[str] = mapped_column(String(500))
     outcome: Mapped[AttemptOutcome] = enum_column(AttemptOutcome)
-    provider_id: Mapped[str | None] = mapped_column(String(120))
+    provider_id: Mapped[str | None] = mapped_column(String(120), index=True)  # delivery reports
     provider_status: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str] = mapped_column(String(80))

@@ -50,7 +50,7 @@ class Task(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     due_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(300))
+    outcome: Mapped[str | None] = mapped_column(EncryptedText)  # what a person heard on a call
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
 

@@ -478,3 +478,47 @@ async def test_cancelling_a_draft_tells_nobody(app: App, clock: SimulatedClock) 
     await app.dispatcher().run_until_idle()
     assert await _messages(app, purpose=Purpose.CANCELLATION) == []
     assert await _tasks(app) == []
+
+
+async def test_saying_yes_after_no_brings_the_contact_plan_back(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        engagement = await add_engagement(app, session, experts=[expert])
+        for answer in (InvitationAnswer.NO, InvitationAnswer.YES, InvitationAnswer.YES):
+            engagement = await service.get_engagement(session, engagement.id)
+            await service.record_answer(
+                session, engagement, expert.id, answer, app.offsets, now=clock.now(), actor="test"
+            )
+    pending = await _messages(app, status=MessageStatus.PENDING)
+    assert sorted(m.purpose.value for m in pending) == ["check_in", "pre_brief", "reminder"]
+
+
+async def test_moving_twice_before_anyone_is_told_sends_one_notice(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        expert = await add_expert(
+            app, session, windows=[{"days": "every day", "hours": "09:00-10:00"}]
+        )
+        engagement = await add_engagement(app, session, experts=[expert])
+    pre_brief = (await _messages(app))[0]
+    await _run_at(app, clock, pre_brief.due_at)  # 10:00 GMT is outside 09:00-10:00: held
+    clock.set((await _messages(app))[0].next_attempt_at)
+    await app.dispatcher().run_until_idle()  # sent the next morning
+    clock.advance(timedelta(hours=12))  # 21:00: outside safe hours, notices are held
+    for days in (7, 8):
+        async with app.sessions.begin() as session:
+            engagement = await service.get_engagement(session, engagement.id)
+            await service.move(
+                session,
+                engagement,
+                engagement.starts_at + timedelta(days=days),
+                engagement.ends_at + timedelta(days=days),
+                app.offsets,
+                now=clock.now(),
+                actor="test",
+            )
+    notices = await _messages(app, purpose=Purpose.TIME_CHANGED)
+    assert [m.status for m in notices] == [MessageStatus.CANCELLED, MessageStatus.PENDING]

@@ -8,7 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
+from bot.services import engagements as engagement_service
 from scheduling.clock import SimulatedClock
+from store.enums import InvitationAnswer
 from store.models import Message
 from tests.builders import add_engagement, add_expert
 
@@ -29,7 +31,17 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
             fallback_channels="email;letter",
             consent={"sms": {"allowed": True}, "email": {"allowed": True}},
         )
-        await add_engagement(app, session, experts=[expert])
+        engagement = await add_engagement(app, session, experts=[expert])
+        await engagement_service.record_answer(
+            session,
+            engagement,
+            expert.id,
+            InvitationAnswer.YES,
+            app.offsets,
+            support_needs="needs a Xylophonist support worker",
+            now=clock.now(),
+            actor="test",
+        )
     clock.set(await _first_due(app))
     await app.dispatcher().run_until_idle()  # rendered message bodies are stored too
     await app.engine.dispose()
@@ -43,6 +55,7 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
         b"447123456789",
         b"morag.zebedee",
         b"Quillan",
+        b"Xylophonist",
     ]:
         assert secret not in raw, secret
 

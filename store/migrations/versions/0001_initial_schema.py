@@ -95,7 +95,7 @@ def upgrade() -> None:
         ),
         sa.Column("plan_overrides", sa.JSON(), nullable=False),
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("cancel_reason", sa.String(length=300), nullable=True),
+        sa.Column("cancel_reason", sa.Text(), nullable=True),
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -444,6 +444,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_delivery_attempt_message_id"), ["message_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_delivery_attempt_provider_id"), ["provider_id"], unique=False
+        )
 
     op.create_table(
         "task",
@@ -476,7 +479,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("dedupe_key", sa.String(length=120), nullable=True),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("outcome", sa.String(length=300), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -547,6 +550,7 @@ def downgrade() -> None:
     op.drop_table("reply")
     op.drop_table("task")
     with op.batch_alter_table("delivery_attempt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_delivery_attempt_provider_id"))
         batch_op.drop_index(batch_op.f("ix_delivery_attempt_message_id"))
 
     op.drop_table("delivery_attempt")
