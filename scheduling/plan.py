@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from scheduling.windows import WindowError, load_zone
 from store.enums import Purpose
 
 # The charter: at least 24 hours' notice of a cancellation, or people are told in person.
@@ -90,8 +91,8 @@ def check_engagement_times(starts_at: datetime, ends_at: datetime, tz: str) -> N
     if ends_at - starts_at > timedelta(days=14):
         raise PlanError("an engagement cannot last more than 14 days; split it into sessions")
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+        load_zone(tz)
+    except WindowError:
         raise PlanError(f"unknown time zone {tz!r} (example: Europe/London)") from None
 
 

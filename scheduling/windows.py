@@ -103,7 +103,7 @@ class ContactRules:
             raise WindowError("the pause must end on a calendar date, like 2026-07-01")
         object.__setattr__(self, "windows", windows)
         object.__setattr__(self, "blocked_dates", blocked)
-        _load_zone(self.tz)  # fail closed now rather than at send time
+        load_zone(self.tz)  # fail closed now rather than at send time
 
     @property
     def zone(self) -> ZoneInfo:
@@ -261,7 +261,7 @@ def _is_plain_date(value: object) -> bool:
     return isinstance(value, date) and not isinstance(value, datetime)
 
 
-def _load_zone(name: object) -> ZoneInfo:
+def load_zone(name: object) -> ZoneInfo:
     """The zone for `name`, or WindowError: never fall back to UTC or the server's own zone."""
     fix = "set the person's time zone to an IANA name like 'Europe/London'"
     if not isinstance(name, str) or name in _NOT_IANA or name.startswith(("posix/", "right/")):

@@ -74,6 +74,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def create_engine(url: str, cipher: Cipher, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)  # errors and logs never carry row values
     if is_sqlite(url):
         engine = _create_async_engine(url, **kwargs)
         _configure_sqlite(engine)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.bootstrap import App, StartupError, build_app
 from bot.services.engagements import EngagementError
@@ -67,6 +68,10 @@ def run(action: Callable[[], Awaitable[T]]) -> T:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         fail(f"{where}: {first['msg']}" if where else str(first["msg"]))
+    except SQLAlchemyError as exc:
+        # One line, and never the SQL or its values: those can hold personal data.
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0][:200]
+        fail(f"the database refused the change ({reason}); nothing was saved")
 
 
 @asynccontextmanager
@@ -89,7 +94,13 @@ def parse_local_datetime(text: str, tz: str, what: str) -> datetime:
     except ValueError:
         fail(f"{what} {text!r} is not a date and time: use the form 2026-03-17 14:00", 2)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz))
+        zone = ZoneInfo(tz)
+        first, second = value.replace(tzinfo=zone), value.replace(tzinfo=zone, fold=1)
+        if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
+            fail(f"{what} {text!r} does not exist: the clocks go forward then", 2)
+        if first.utcoffset() != second.utcoffset():
+            fail(f"{what} {text!r} happens twice when the clocks go back: choose another time", 2)
+        value = first
     return value.astimezone(UTC)
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from scheduling.windows import SafeWindow, WindowError
+from scheduling.windows import SafeWindow, WindowError, load_zone
 from store.enums import AccessNeed, Channel, PastoralLevel
 
 
@@ -104,9 +104,9 @@ class ExpertInput(BaseModel):
     @classmethod
     def _zone(cls, value: str) -> str:
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (example: Europe/London)") from None
+            load_zone(value)  # the same check as at send time, so it cannot fail there
+        except WindowError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("phone")

@@ -184,3 +184,14 @@ def test_keys_generate_prints_a_usable_key(cli: Invoke) -> None:
 
     key = cli("keys", "generate").output.strip()
     assert Cipher.from_secret(key).decrypt(Cipher.from_secret(key).encrypt("x")) == "x"
+
+
+@pytest.mark.parametrize(
+    ("start", "problem"),
+    [("2026-03-29 01:30", "does not exist"), ("2026-10-25 01:30", "happens twice")],
+)
+def test_times_lost_or_repeated_when_the_clocks_change_are_refused(
+    ready: Invoke, start: str, problem: str
+) -> None:
+    result = _create(ready, start=start, end=start.replace("01:30", "03:30"))
+    assert result.exit_code == 2 and problem in result.output
