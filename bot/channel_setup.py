@@ -41,13 +41,18 @@ def _telegram(settings: Settings, now: Now) -> MessageChannel:
 
 
 def _email(settings: Settings, now: Now) -> MessageChannel:
+    implicit_tls = settings.smtp_port == 465
     config = EmailConfig(
         host=settings.smtp_host or "",
         from_address=settings.smtp_from or "",
         port=settings.smtp_port,
         username=settings.smtp_username,
         password=_secret(settings.smtp_password) or None,
-        use_tls=settings.smtp_port == 465,
+        use_tls=implicit_tls,
+        # Required, never "if offered": a server (or someone in between) that does not
+        # offer STARTTLS must not get the mail and password in clear. Switched off only by
+        # SMTP_STARTTLS=false, for a local relay.
+        start_tls=settings.smtp_starttls and not implicit_tls,
     )
     return EmailChannel(config, clock=now)
 

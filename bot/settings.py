@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
     smtp_password: SecretStr | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
     smtp_from: str | None = Field(None, validation_alias=_env("SMTP_FROM"))
+    # STARTTLS is required on every port but 465 (implicit TLS). Only a local relay without
+    # TLS should ever set SMTP_STARTTLS=false: mail and the password would cross in clear.
+    smtp_starttls: bool = Field(True, validation_alias=_env("SMTP_STARTTLS"))
     letter_return_address: str = Field(
         "", validation_alias=_env("LINKLINE_LETTER_RETURN_ADDRESS"), max_length=200
     )

@@ -8,6 +8,7 @@ reconciled by looking for the file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable
@@ -55,9 +56,14 @@ class DryRunChannel:
         if not message.to.strip():
             raise PermanentError("no address to send to")
         path = self.path_for(message.idempotency_key)
+        receipt = Receipt(provider_id=f"dryrun-{path.stem[-12:]}", status="written")
+        if await asyncio.to_thread(path.exists):
+            return receipt  # written before (a retry after a crash): the first file stands
         data = self.formatter(message) if self.formatter else self._render(message).encode()
-        await asyncio.to_thread(self._write, path, data)
-        return Receipt(provider_id=f"dryrun-{path.stem[-12:]}", status="written")
+        # A concurrent send of the same message may win the race: still one file.
+        with contextlib.suppress(FileExistsError):
+            await asyncio.to_thread(self._write, path, data)
+        return receipt
 
     def earliest_arrival(self, send_at: datetime) -> datetime:
         """A dry-run letter keeps the real postal timing, so routing behaves as it will live."""
@@ -85,7 +91,7 @@ class DryRunChannel:
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Exclusive create: a second write of the same message is a bug we want to see.
+        # Exclusive create: a repeat send never replaces the first file.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

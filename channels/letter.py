@@ -155,16 +155,25 @@ def render_letter_html(
     )
 
 
+def render_pdf(html: str) -> tuple[bytes, int]:
+    """Tagged PDF/UA bytes, in memory, and the page count.
+
+    Runs WeasyPrint, so call it in a thread, never on the loop.
+    """
+    from weasyprint import HTML  # imported late: loading Pango is slow and only needed here
+
+    document = HTML(string=html, base_url=str(LAYOUT_DIR)).render(pdf_variant="pdf/ua-1")
+    return document.write_pdf(pdf_variant="pdf/ua-1"), len(document.pages)
+
+
 def write_pdf_atomically(html: str, target: Path) -> int:
     """Render tagged PDF/UA to a temp name, then rename: a crash never leaves half a PDF.
 
     Returns the page count. Runs WeasyPrint, so call it in a thread, never on the loop.
     """
-    from weasyprint import HTML  # imported late: loading Pango is slow and only needed here
-
-    document = HTML(string=html, base_url=str(LAYOUT_DIR)).render(pdf_variant="pdf/ua-1")
-    _write_bytes(target, document.write_pdf(pdf_variant="pdf/ua-1"))
-    return len(document.pages)
+    data, pages = render_pdf(html)
+    _write_bytes(target, data)
+    return pages
 
 
 def _write_bytes(target: Path, data: bytes) -> None:
@@ -214,7 +223,7 @@ class LetterChannel:
         return Receipt(provider_id=letter_id(stem), status=_QUEUED)
 
     def earliest_arrival(self, send_at: datetime) -> datetime:
-        """Posted the next working day, in hand two delivery days later."""
+        """Posted the next working day, in hand three working days later."""
         return letter_arrival(send_at)
 
     async def lookup(self, idempotency_key: str) -> Receipt | None:
@@ -234,22 +243,24 @@ class LetterChannel:
 
     def _make(self, message: OutgoingMessage, html: str, now: datetime) -> None:
         target = self.path_for(message.idempotency_key)
-        # The sidecar first: the PDF is the proof of sending, so it is written last.
         sidecar = {
             "idempotency_key": message.idempotency_key,
             "recipient_name": message.recipient_name,
             "created_at": now.isoformat(timespec="seconds"),
         }
-        _write_bytes(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode())
-        pages = self._write_pdf(html, target)
+        # Both versions are made in memory and only the chosen one is written, once: a
+        # print batch picking up pending/ in between must never find a first draft.
+        data, pages = self._render_pdf(html)
         if pages > 1:  # page numbers only help when there is more than one page
             today = now.astimezone(_zone()).date()
-            self._write_pdf(
-                render_letter_html(message, self.config, today, page_numbers=True), target
-            )
+            numbered = render_letter_html(message, self.config, today, page_numbers=True)
+            data, _ = self._render_pdf(numbered)
+        # The sidecar first: the PDF is the proof of sending, so it is written last.
+        _write_bytes(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode())
+        _write_bytes(target, data)
 
-    def _write_pdf(self, html: str, target: Path) -> int:
-        return write_pdf_atomically(html, target)
+    def _render_pdf(self, html: str) -> tuple[bytes, int]:
+        return render_pdf(html)
 
 
 def _zone() -> ZoneInfo:

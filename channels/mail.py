@@ -46,10 +46,20 @@ _ENHANCED_CODE = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
+STARTTLS_HINT = (
+    "the mail server does not offer STARTTLS, so nothing was sent: fix the server, or set "
+    "SMTP_STARTTLS=false only for a local relay"
+)
+
+
 @dataclass(frozen=True)
 class EmailConfig:
-    """Where and how to hand mail over. ``start_tls=None`` lets aiosmtplib decide from
-    what the server offers. ``use_tls`` is implicit TLS (port 465)."""
+    """Where and how to hand mail over. ``use_tls`` is implicit TLS (port 465).
+
+    ``start_tls`` defaults to ``not use_tls``: STARTTLS is *required*, never opportunistic,
+    so a server (or someone in between) that does not offer it gets nothing, rather than
+    the mail and the password in clear. Only a local relay without TLS sets it False.
+    """
 
     host: str
     from_address: str
@@ -57,9 +67,15 @@ class EmailConfig:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     use_tls: bool = False
-    start_tls: bool | None = None
+    start_tls: bool | None = None  # None: required unless use_tls
     timeout: float = 20.0
     message_id_domain: str = "linkline.invalid"
+
+    def __post_init__(self) -> None:
+        if self.start_tls is None:
+            object.__setattr__(self, "start_tls", not self.use_tls)
+        if self.start_tls and self.use_tls:
+            raise ValueError("start_tls and use_tls cannot both be set")
 
 
 def _now() -> datetime:
@@ -127,24 +143,36 @@ class EmailChannel:
         email.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
 
     async def _hand_over(self, email: EmailMessage, recipient: str) -> None:
+        """Connect (greeting, STARTTLS, login) and send as two steps, because a failure
+        means different things in each: before MAIL FROM nothing can have been sent, but
+        once the message is on its way a dropped connection may come after the server
+        took it."""
         config = self.config
+        smtp = aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port,
+            username=config.username,
+            password=config.password,
+            use_tls=config.use_tls,
+            start_tls=bool(config.start_tls),
+            timeout=config.timeout,
+        )
         try:
-            errors, _ = await aiosmtplib.send(
-                email,
-                sender=config.from_address,
-                recipients=[recipient],
-                hostname=config.host,
-                port=config.port,
-                username=config.username,
-                password=config.password,
-                use_tls=config.use_tls,
-                start_tls=config.start_tls,
-                timeout=config.timeout,
+            await smtp.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            error = connect_error(exc)
+            log.warning("email not sent: %s", error.detail)
+            raise error from None
+        try:
+            errors, _ = await smtp.send_message(
+                email, sender=config.from_address, recipients=[recipient]
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             error = smtp_error(exc)
             log.warning("email not sent: %s", error.detail)
             raise error from None
+        finally:
+            await _quit(smtp)
         for refusal in errors.values():
             raise _from_reply(refusal.code, refusal.message)
 
@@ -199,20 +227,60 @@ def plain_to_html(body: str, subject: str, large_print: bool = False) -> str:
     )
 
 
+async def _quit(smtp: aiosmtplib.SMTP) -> None:
+    """Say goodbye; the mail is already settled, so a failure here changes nothing."""
+    if not smtp.is_connected:
+        return
+    try:
+        await smtp.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def connect_error(exc: BaseException) -> ChannelError:
+    """A failure while connecting, greeting, starting TLS or logging in: no message has
+    left yet, so it is always safe to try again (after a fix, where it is ours)."""
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return TransientError(AUTH_HINT, code=str(exc.code))
+    if isinstance(exc, aiosmtplib.SMTPException) and "STARTTLS" in str(exc):
+        return TransientError(STARTTLS_HINT, code="starttls")
+    if isinstance(exc, TimeoutError):
+        return TransientError("the mail server did not answer in time", code="connect")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return TransientError(
+            f"the mail server refused the connection ({_codes(exc.code, exc.message)})",
+            code=str(exc.code),
+        )
+    return TransientError(f"could not reach the mail server ({type(exc).__name__})", code="connect")
+
+
 def smtp_error(exc: BaseException) -> ChannelError:
     """What a failed conversation with the mail server means for us. A login, sender or
     greeting refusal is our own fault. It is transient, because it is waiting for a fix,
-    not for a fallback. An answer about the recipient is judged by its code."""
+    not for a fallback. An answer about the recipient is judged by its code. A dropped
+    connection or a timeout that is not a connect failure may come after the server took
+    the message: a person checks rather than resend."""
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         return TransientError(AUTH_HINT, code=str(exc.code))
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         first = exc.recipients[0]
         return _from_reply(first.code, first.message)
-    if isinstance(exc, aiosmtplib.SMTPConnectError):
+    if isinstance(exc, aiosmtplib.SMTPConnectError):  # incl. connect timeouts
         return TransientError("could not reach the mail server", code="connect")
     if isinstance(exc, TimeoutError):
         # A timeout after DATA may still have delivered: a person checks rather than resend.
         return OutcomeUnknown("the mail server did not answer in time", code="timeout")
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected | ConnectionError):
+        return OutcomeUnknown(
+            "the mail server dropped the connection; it may have taken the message",
+            code="disconnected",
+        )
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+        # e.g. the address needs SMTPUTF8 and the server has none: the same mail never goes.
+        return PermanentError(
+            "the mail server cannot take this message (an extension it lacks, such as SMTPUTF8)",
+            code="not_supported",
+        )
     if isinstance(exc, aiosmtplib.SMTPSenderRefused | aiosmtplib.SMTPHeloError):
         return TransientError(
             f"the mail server refused our sender ({_codes(exc.code, exc.message)}): "
@@ -221,7 +289,13 @@ def smtp_error(exc: BaseException) -> ChannelError:
         )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return _from_reply(exc.code, exc.message)
-    if isinstance(exc, aiosmtplib.SMTPException | OSError):
+    if isinstance(exc, OSError):  # a socket error mid-conversation: it may have gone
+        return OutcomeUnknown(
+            f"the mail server conversation broke off ({type(exc).__name__}); "
+            "it may have taken the message",
+            code="disconnected",
+        )
+    if isinstance(exc, aiosmtplib.SMTPException):
         return TransientError(f"mail server conversation failed ({type(exc).__name__})")
     return TransientError("mail server conversation failed")
 

@@ -49,7 +49,13 @@ CREDENTIALS_HINT = "Twilio refused our credentials: check TWILIO_ACCOUNT_SID/TWI
 UNREACHABLE_CODES = frozenset({21211, 21408, 21608, 21612, 21614, 21635})
 OPT_OUT_CODE = 21610
 RATE_LIMIT_CODE = 20429
+# Refusals that pass with time: the sender's queue is full, or its send rate was exceeded.
+BUSY_CODES = frozenset({RATE_LIMIT_CODE, 21611, 14107})
 AUTH_CODES = frozenset({20003, 20404})
+SERVER_ERROR_CODE = 20500  # "Internal server error": Twilio may have queued the text
+# HTTP answers to a POST that Twilio (or its edge) may have acted on before failing. 503
+# and 429 are refusals before any work, so they stay transient.
+MAYBE_PROCESSED_STATUSES = frozenset({500, 502, 504})
 
 # --- GSM-7 --------------------------------------------------------------------------------
 
@@ -137,13 +143,16 @@ class LinklineTwilioHttpClient(AsyncTwilioHttpClient):
     """Twilio's aiohttp client with a real timeout, an optional base URL, and Retry-After.
 
     Twilio's client ignores its own ``timeout`` argument, so the session is built here
-    with one. A 429 or 5xx is turned into a :class:`TransientError` here because only
-    here are the response headers (Retry-After) still in hand.
+    with one, and every request passes it explicitly. A 429 or 503 is turned into a
+    :class:`TransientError` here because only here are the response headers (Retry-After)
+    still in hand; a 500, 502 or 504 after a POST may have been acted on, so it is
+    :class:`SendOutcomeUnknown`.
     """
 
     def __init__(self, base_url: str | None = None, timeout: float = REQUEST_TIMEOUT_SECONDS):
         super().__init__(pool_connections=False, logger=log)
         self._base = urlsplit(base_url) if base_url else None
+        self._timeout = timeout
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
 
     async def request(  # type: ignore[override]
@@ -164,10 +173,21 @@ class LinklineTwilioHttpClient(AsyncTwilioHttpClient):
         if auth is not None:  # aiohttp 3.14 deprecates auth=; send the same header ourselves
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             headers["Authorization"] = f"Basic {token}"
+        # The SDK passes timeout=None on every call, and aiohttp reads a per-request None as
+        # "no limit at all", overriding the session's timeout: a hung connection would then
+        # hold send() (and all sending behind it) for ever. Always pass a real limit.
+        limit = timeout if timeout is not None else self._timeout
         response = await super().request(
-            method, url, params, data, headers, None, timeout, allow_redirects
+            method, url, params, data, headers, None, limit, allow_redirects
         )
         status = response.status_code
+        if status in MAYBE_PROCESSED_STATUSES and method.upper() != "GET":
+            # The POST reached Twilio, which failed while or after handling it: the text
+            # may have been queued, and a retry could send it twice.
+            raise SendOutcomeUnknown(
+                f"Twilio answered HTTP {status}; the message may have been sent",
+                code="outcome-unknown",
+            )
         if status == 429 or status >= 500:
             raise TransientError(
                 f"Twilio answered HTTP {status}; will try again",
@@ -308,6 +328,17 @@ def _map_twilio_error(status: int | None, code: int | None) -> ChannelError:
         return PermanentError(f"Twilio cannot text this number (error {code})", code=label)
     if code in AUTH_CODES or status in (401, 403):
         return TransientError(CREDENTIALS_HINT, code=label)
-    if code == RATE_LIMIT_CODE or status == 429 or (status is not None and status >= 500):
+    if code == SERVER_ERROR_CODE or status in MAYBE_PROCESSED_STATUSES:
+        return SendOutcomeUnknown(
+            f"Twilio failed while handling the message (error {code or status}); "
+            "it may have been sent",
+            code="outcome-unknown",
+        )
+    if code in BUSY_CODES or status == 429 or (status is not None and status >= 500):
         return TransientError(f"Twilio is busy (error {code or status})", code=label)
+    # Twilio's own codes have five digits; an unreadable error page carries only the status.
+    if code is not None and code >= 10_000 and status is not None and 400 <= status < 500:
+        # Twilio read the request and refused this message (body too long or empty, a
+        # number it cannot send from or to): the same text will never go through.
+        return PermanentError(f"Twilio refused the message (error {code})", code=label)
     return TransientError(f"Twilio refused the message (HTTP {status}, error {code})", code=label)

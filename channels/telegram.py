@@ -8,8 +8,9 @@ spaced, whatever the dispatcher does.
 
 Privacy: the chat id and the text are never logged, never put in an error's detail and
 never used in a provider id (provider ids are stored in plain text). PTB logs every call's
-parameters at DEBUG and httpx logs URLs that contain the bot token at INFO, so while a bot
-is live a filter on those two loggers redacts them.
+parameters and return value at DEBUG, logs the whole reply body (chat id, text, the
+person's name) when a reply is not valid JSON, and httpx logs URLs that contain the bot
+token at INFO, so while a bot is live a filter on those loggers redacts them.
 
 Messages are plain text (no ``parse_mode``): nothing in a body can be read as markup, and
 ``protect_content`` stops the message being forwarded or saved from the person's phone.
@@ -27,6 +28,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from telegram import Bot, LinkPreviewOptions, Message
@@ -40,7 +42,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
 from channels.base import (
@@ -61,7 +63,15 @@ MAX_BODY_CHARS = 4096
 _CHAT_ID = re.compile(r"-?[0-9]{1,20}")
 # Transport failures that prove the request never reached Telegram: safe to send again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_REDACTED_LOGGERS = ("telegram.Bot", "httpx")
+# Answers to a call that Telegram (or its front end) may have acted on before failing. 503
+# and 429 are refusals before any work, so they stay transient.
+_MAYBE_PROCESSED = frozenset({500, 502, 504})
+_REDACTED_LOGGERS = (
+    "telegram.Bot",  # each call's parameters and return value, at DEBUG
+    "telegram.request.BaseRequest",  # a reply that is not JSON, in full, at ERROR
+    "telegram.request.HTTPXRequest",
+    "httpx",  # request URLs, which hold the bot token, at INFO
+)
 
 
 @dataclass(frozen=True)
@@ -111,10 +121,13 @@ class TelegramChannel:
             raise PermanentError("the message is longer than Telegram allows", code="too_long")
         self._check_window(message)
         async with self._spacing.turn(chat_id):
+            # getMe on first use sends nothing: any failure there is safe to retry.
+            bot = await self._ready()
             await self._overall.wait()
-            # Waiting for a turn takes time: check again so a message never lands late.
+            # Waiting for a turn (and getMe) takes time: check again so a message never
+            # lands late.
             self._check_window(message)
-            sent = await self._send_once(chat_id, message.body)
+            sent = await self._send_once(bot, chat_id, message.body)
         return Receipt(provider_id=f"tg-{sent.message_id}")
 
     async def lookup(self, idempotency_key: str) -> Receipt | None:
@@ -140,15 +153,40 @@ class TelegramChannel:
         if self._now() >= deadline:
             raise TransientError("outside the person's safe hours: not sent", code="too_late")
 
-    async def _send_once(self, chat_id: int, text: str) -> Message:
+    async def _ready(self) -> Bot:
+        """The bot, after getMe. Nothing has been sent yet, so every failure is transient."""
         try:
-            bot = await self._ready_bot()
-            return await bot.send_message(
+            return await self._ready_bot()
+        except InvalidToken:
+            # PTB's message quotes the token: keep it out of any stored traceback.
+            raise TransientError(TOKEN_HINT, code="invalid_token") from None
+        except RetryAfter as exc:
+            raise TransientError(
+                "Telegram asked us to slow down", code="flood", retry_after=_retry_after(exc)
+            ) from None
+        except Exception as exc:  # TelegramError or a library bug: nothing was sent
+            raise TransientError(
+                f"could not start the Telegram bot ({type(exc).__name__}); nothing was sent",
+                code="not_ready",
+            ) from None
+
+    async def _send_once(self, bot: Bot, chat_id: int, text: str) -> Message:
+        try:
+            sent = await bot.send_message(
                 chat_id=chat_id,
                 text=text,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 protect_content=True,
             )
+            if not isinstance(sent, Message):
+                # Telegram said ok but gave no message back: it may well have arrived.
+                raise OutcomeUnknown(
+                    f"Telegram answered without a message ({type(sent).__name__})",
+                    code="maybe_sent",
+                )
+            return sent
+        except ChannelError:
+            raise
         except InvalidToken:
             # PTB's message quotes the token: keep it out of any stored traceback.
             raise TransientError(TOKEN_HINT, code="invalid_token") from None
@@ -169,14 +207,44 @@ class TelegramChannel:
                 self._bot = Bot(
                     self.config.bot_token,
                     base_url=self.config.base_url,
-                    request=HTTPXRequest(
-                        connection_pool_size=max(8, self.config.overall_per_second)
-                    ),
+                    request=_Request(connection_pool_size=max(8, self.config.overall_per_second)),
                 )
             if not self._initialised:
                 await self._bot.initialize()
                 self._initialised = True
             return self._bot
+
+
+class _MaybeProcessed(NetworkError):
+    """Telegram answered 500, 502 or 504: it may have delivered the message first."""
+
+
+class _Request(HTTPXRequest):
+    """PTB's HTTPX transport, telling a 500/502/504 apart from other server errors (PTB
+    turns all of them into the same NetworkError)."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if code in _MAYBE_PROCESSED:
+            raise _MaybeProcessed(f"Telegram answered HTTP {code}")
+        return code, payload
 
 
 def _chat_id(to: str) -> int:
@@ -202,6 +270,8 @@ def _translate(exc: TelegramError, token: str) -> ChannelError:
         return PermanentError(f"Telegram refused the message: {said}", code="bad_request")
     if isinstance(exc, ChatMigrated):
         return PermanentError("the Telegram group moved to a new chat id", code="migrated")
+    if isinstance(exc, _MaybeProcessed):
+        return OutcomeUnknown(f"Telegram failed while sending: {said}", code="maybe_sent")
     if isinstance(exc, TimedOut | NetworkError):
         # No cause: Telegram itself answered with an error, so nothing was sent.
         if exc.__cause__ is None or isinstance(exc.__cause__, _NOT_SENT):
@@ -230,8 +300,10 @@ def _forbidden(said: str) -> PermanentError:
 
 
 def _described(exc: TelegramError, token: str) -> str:
-    """Telegram's own description, safe to store: no token, and kept short."""
-    return exc.message.replace(token, "<token>")[:200]
+    """Telegram's own description, safe to store: no token, no echoed reply body (PTB
+    quotes an unreadable reply in full, and it could hold the chat id or text), kept short."""
+    said = exc.message.split(". Parsing the server response", 1)[0]
+    return said.replace(token, "<token>")[:200]
 
 
 def _retry_after(exc: RetryAfter) -> timedelta:
@@ -316,6 +388,10 @@ class _RedactingFilter(logging.Filter):
         ):
             endpoint = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
             record.msg, record.args = "Bot API call `%s` (parameters not logged)", (endpoint,)
+        elif record.name.startswith("telegram.request") and "JSON" in str(record.msg):
+            # PTB quotes the whole unreadable reply, which echoes the chat, text and name.
+            record.msg, record.args = "Telegram sent a reply that is not JSON (not logged)", ()
+            record.exc_info, record.exc_text = None, None
         text = record.getMessage()
         if self._token in text:
             record.msg, record.args = text.replace(self._token, "<token>"), ()

@@ -2,6 +2,11 @@
 
 The rules are the published pattern (fixed days with weekend substitutes, Easter, first and
 last Mondays). One-off changes are listed by year; review them each year.
+
+Letter timing follows Royal Mail's second class since July 2025: delivered Monday to
+Friday only (no Saturdays), aiming for three working days after posting. A letter is
+posted the working day after it is made, so it is in hand on the third working day after
+that.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ _EXTRA = {date(2022, 6, 3), date(2022, 9, 19), date(2023, 5, 8)}
 
 LETTER_TIME_ZONE = "Europe/London"
 _DELIVERED_BY = time(14, 0)  # a letter is in hand by early afternoon on its arrival day
+DELIVERY_DAYS = 3  # second class: three working days after the day of posting
 
 
 def _easter(year: int) -> date:
@@ -75,17 +81,18 @@ def is_working_day(day: date) -> bool:
 
 
 def is_delivery_day(day: date) -> bool:
-    """Post is delivered Monday to Saturday, but not on bank holidays."""
-    return day.weekday() < 6 and not is_bank_holiday(day)
+    """Second-class post is delivered Monday to Friday (no Saturdays since July 2025), and
+    not on bank holidays."""
+    return day.weekday() < 5 and not is_bank_holiday(day)
 
 
 def letter_arrival(handed_over: datetime) -> datetime:
-    """Posted the next working day, delivered two delivery days after that."""
+    """Posted the next working day, delivered on the third delivery day after that."""
     zone = ZoneInfo(LETTER_TIME_ZONE)
     day = handed_over.astimezone(zone).date() + timedelta(days=1)
     while not is_working_day(day):
         day += timedelta(days=1)
-    for _ in range(2):
+    for _ in range(DELIVERY_DAYS):
         day += timedelta(days=1)
         while not is_delivery_day(day):
             day += timedelta(days=1)

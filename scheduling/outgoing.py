@@ -20,7 +20,12 @@ _CALENDAR_PURPOSES = {
 
 
 def calendar_for(message: Message, details: bool, now: datetime) -> CalendarEvent | None:
-    """A calendar entry with pre-briefs and changes, and its cancellation, by email."""
+    """A calendar entry with pre-briefs and changes, and its cancellation, by email.
+
+    In discreet mode the ORGANIZER is only the first name the messages are signed with, and
+    no address: the mail channel then puts its own neutral from address there. A worker's
+    full name and work email would tell whoever opens the calendar who is writing, and why.
+    """
     engagement, method = message.engagement, _CALENDAR_PURPOSES.get(message.purpose)
     if engagement is None or method is None:
         return None
@@ -35,8 +40,8 @@ def calendar_for(message: Message, details: bool, now: datetime) -> CalendarEven
         starts_at=engagement.starts_at,
         ends_at=engagement.ends_at,
         location=(engagement.venue_name or engagement.online_link) if details else None,
-        organizer_name=message.expert.link_worker.name,
-        organizer_email=message.expert.link_worker.email,
+        organizer_name=message.expert.link_worker.name if details else worker,
+        organizer_email=message.expert.link_worker.email if details else "",
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.channel_setup import build_channels
 from bot.settings import Settings
 from channels.dryrun import DryRunChannel
@@ -57,3 +59,29 @@ def test_dry_run_email_writes_the_real_message_as_an_eml(tmp_path: Path) -> None
     channels = build_channels(_settings(tmp_path), SystemClock().now)
     email = channels[Channel.EMAIL]
     assert isinstance(email, DryRunChannel) and email.suffix == ".eml"
+
+
+def _live_email(tmp_path: Path, **values: object) -> EmailChannel:
+    settings = _settings(tmp_path, smtp_host="mail.example.org", smtp_from="a@b.test", **values)
+    email = build_channels(settings, SystemClock().now)[Channel.EMAIL]
+    assert isinstance(email, EmailChannel)
+    return email
+
+
+def test_live_email_requires_starttls_by_default(tmp_path: Path) -> None:
+    """Never "STARTTLS if offered": a stripped offer must not send mail and password in clear."""
+    config = _live_email(tmp_path).config
+    assert config.start_tls is True and config.use_tls is False
+
+
+def test_port_465_uses_implicit_tls_instead(tmp_path: Path) -> None:
+    config = _live_email(tmp_path, smtp_port=465).config
+    assert config.use_tls is True and config.start_tls is False
+
+
+def test_only_an_explicit_setting_allows_a_relay_without_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_STARTTLS", "false")
+    config = _live_email(tmp_path).config
+    assert config.start_tls is False and config.use_tls is False

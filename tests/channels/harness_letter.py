@@ -37,10 +37,10 @@ class _FailingLetters(LetterChannel):
         self._break_rendering = failure == "transient"
         return await super().send(message)
 
-    def _write_pdf(self, html: str, target: Path) -> int:
+    def _render_pdf(self, html: str) -> tuple[bytes, int]:
         if self._break_rendering:
             raise RuntimeError("renderer broke")
-        return super()._write_pdf(html, target)
+        return super()._render_pdf(html)
 
 
 def window_text(path: Path, window: WindowPosition) -> str:

@@ -15,7 +15,7 @@ HARNESS = "sms_harness"
 
 # What each contract failure looks like at Twilio: an outage, a bad number, a STOP.
 _FAILURES: dict[Failure, tuple[int, int]] = {
-    "transient": (500, 20500),
+    "transient": (503, 20503),  # a 500 may have been processed: that is OutcomeUnknown
     "permanent": (400, 21211),
     "opt_out": (400, 21610),
 }

@@ -13,10 +13,10 @@ from tests.fakes.telegram import FakeTelegram
 
 HARNESS = "telegram_harness"
 
-# transient: Telegram had a bad moment; permanent: the chat id leads nowhere (no opt-out);
+# transient: Telegram was unavailable (503); permanent: the chat id leads nowhere (no opt-out);
 # opt_out: the person blocked the bot.
 _AS_TELEGRAM: dict[Failure, TelegramFailure] = {
-    "transient": "server",
+    "transient": "unavailable",  # a 500 may have been processed: that is OutcomeUnknown
     "permanent": "chat_not_found",
     "opt_out": "blocked",
 }

@@ -10,9 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from channels.base import CalendarEvent, OutgoingMessage, PermanentError, TransientError
+from channels.base import (
+    CalendarEvent,
+    OutcomeUnknown,
+    OutgoingMessage,
+    PermanentError,
+    TransientError,
+)
 from channels.calendar_invite import build_ics
-from channels.mail import AUTH_HINT, EmailChannel, EmailConfig
+from channels.mail import AUTH_HINT, STARTTLS_HINT, EmailChannel, EmailConfig
 from store.enums import Channel
 from tests.fakes.smtp import Delivery, FakeSMTPServer, free_port
 
@@ -260,8 +266,61 @@ async def test_a_spam_list_block_of_our_server_is_not_the_person_s_opt_out(
 
 
 async def test_nobody_listening_is_transient() -> None:
-    with pytest.raises(TransientError):
+    with pytest.raises(TransientError) as caught:
         await _channel(free_port()).send(_message())
+    assert not isinstance(caught.value, OutcomeUnknown)
+
+
+async def test_a_connection_dropped_after_the_message_is_unknown_not_retried(
+    channel: EmailChannel, server: FakeSMTPServer
+) -> None:
+    """The server took it and the line died before its 250: a resend could be a duplicate."""
+    server.drop_after_next_data()
+    with pytest.raises(OutcomeUnknown) as caught:
+        await channel.send(_message())
+    assert not isinstance(caught.value, TransientError | PermanentError)
+    assert len(server.deliveries()) == 1
+    assert TO not in caught.value.detail
+
+
+def test_what_a_broken_connection_means_depends_on_when() -> None:
+    import aiosmtplib
+
+    from channels.mail import connect_error, smtp_error
+
+    dropped = aiosmtplib.SMTPServerDisconnected("Connection lost")
+    assert isinstance(smtp_error(dropped), OutcomeUnknown)
+    assert isinstance(smtp_error(ConnectionResetError()), OutcomeUnknown)
+    assert isinstance(smtp_error(aiosmtplib.SMTPConnectError("refused")), TransientError)
+    assert isinstance(smtp_error(aiosmtplib.SMTPConnectTimeoutError("slow")), TransientError)
+    # Before the message left (greeting, STARTTLS, login), nothing can have been sent.
+    for before in (dropped, ConnectionResetError(), aiosmtplib.SMTPReadTimeoutError("slow")):
+        error = connect_error(before)
+        assert isinstance(error, TransientError) and not isinstance(error, OutcomeUnknown)
+
+
+async def test_starttls_is_required_unless_switched_off(server: FakeSMTPServer) -> None:
+    """The fake offers no STARTTLS, like a downgraded connection: nothing goes in clear."""
+    config = EmailConfig(host="127.0.0.1", port=server.port, from_address="sam@linkline.test")
+    assert config.start_tls is True
+    with pytest.raises(TransientError) as caught:
+        await EmailChannel(config, clock=lambda: NOW).send(_message())
+    assert caught.value.detail == STARTTLS_HINT
+    assert server.deliveries() == []
+    implicit = EmailConfig(host="h", port=465, from_address="a@b.test", use_tls=True)
+    assert implicit.start_tls is False
+
+
+async def test_an_address_the_server_cannot_take_is_permanent() -> None:
+    """A non-ASCII address needs SMTPUTF8; without it the same mail will never go."""
+    server = FakeSMTPServer(smtputf8=False).start()
+    try:
+        with pytest.raises(PermanentError) as caught:
+            await _channel(server.port).send(_message(to="anä@example.net"))
+        assert server.deliveries() == []
+    finally:
+        server.stop()
+    assert caught.value.code == "not_supported"
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")

@@ -160,6 +160,34 @@ def test_a_letter_handed_over_before_good_friday_arrives_after_easter_monday(
     channel: LetterChannel,
 ) -> None:
     # Thursday 2 April 2026: Good Friday is no posting day (Easter Monday is not a Scottish
-    # bank holiday), so it is posted Monday 6 and delivered Tuesday 7, Wednesday 8.
+    # bank holiday), so it is posted Monday 6 and in hand three working days later, on
+    # Thursday 9 (second class is delivered Monday to Friday since July 2025).
     handed_over = datetime(2026, 4, 2, 15, 0, tzinfo=UTC)
-    assert channel.earliest_arrival(handed_over).date() == date(2026, 4, 8)
+    assert channel.earliest_arrival(handed_over).date() == date(2026, 4, 9)
+
+
+async def test_a_long_letter_is_written_to_pending_once_with_page_numbers(
+    channel: LetterChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A print batch reading pending/ between two writes would print the letter twice."""
+    import channels.letter as letter_module
+
+    writes: list[str] = []
+    real_write = letter_module._write_bytes
+
+    def counting_write(target: Path, data: bytes) -> None:
+        writes.append(target.name)
+        real_write(target, data)
+
+    monkeypatch.setattr(letter_module, "_write_bytes", counting_write)
+    long_body = "\n\n".join(f"Paragraph {n}. " + "Words to fill the page. " * 12 for n in range(30))
+    await channel.send(message(body=long_body))
+    path = channel.path_for("eng1:exp1:pre_brief")
+    assert writes.count(path.name) == 1
+    assert writes.index(path.with_suffix(".json").name) < writes.index(path.name)
+    pages = PdfReader(path).pages
+    assert len(pages) > 1
+    assert f"Page 1 of {len(pages)}" in pages[0].extract_text()
+    assert sorted(p.name for p in channel.pending.iterdir()) == sorted(
+        [path.name, path.with_suffix(".json").name]
+    )  # no temp file or first draft left behind

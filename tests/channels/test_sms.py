@@ -5,6 +5,7 @@ refusal mapped to the right next step."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -143,7 +144,7 @@ async def test_stop_is_an_opt_out(sms: SmsChannel, fake: FakeTwilio, clock: Simu
     [
         (429, 20429, "30", timedelta(seconds=30)),
         (429, 20429, None, None),
-        (500, 20500, None, None),
+        (503, 20503, None, None),
         (503, None, "2", timedelta(seconds=2)),
     ],
 )
@@ -162,10 +163,59 @@ async def test_busy_or_down_is_transient_and_honours_retry_after(
     assert caught.value.retry_after == wait
 
 
-async def test_an_unreadable_error_page_is_transient(
+@pytest.mark.parametrize(("status", "code"), [(500, 20500), (502, None), (504, None)])
+async def test_a_server_error_after_the_post_is_uncertain_not_transient(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock, status: int, code: int | None
+) -> None:
+    """Twilio may have queued the text before failing: a retry could text twice."""
+    fake.fail_next(status, code)
+    with pytest.raises(SendOutcomeUnknown) as caught:
+        await sms.send(_message(clock))
+    assert not isinstance(caught.value, TransientError | PermanentError)
+    _no_personal_data(caught.value.detail)
+
+
+async def test_an_unreadable_bad_gateway_page_is_uncertain(
     sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
 ) -> None:
     fake.garbage_next(status=502)
+    with pytest.raises(SendOutcomeUnknown):
+        await sms.send(_message(clock))
+
+
+def test_twilio_s_internal_error_code_is_uncertain_whatever_the_status() -> None:
+    from channels.sms import _map_twilio_error
+
+    assert isinstance(_map_twilio_error(500, 20500), SendOutcomeUnknown)
+    assert isinstance(_map_twilio_error(400, 20500), SendOutcomeUnknown)
+
+
+@pytest.mark.parametrize("code", [21617, 21602, 21606])
+async def test_a_message_twilio_will_never_take_is_permanent(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock, code: int
+) -> None:
+    """Body too long, body missing, no way to send from our number: retrying cannot help."""
+    fake.fail_next(400, code)
+    with pytest.raises(PermanentError) as caught:
+        await sms.send(_message(clock))
+    assert caught.value.opt_out_reason is None
+    assert str(code) in caught.value.detail
+    _no_personal_data(caught.value.detail)
+
+
+@pytest.mark.parametrize("code", [21611, 14107])
+async def test_a_full_queue_is_transient(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock, code: int
+) -> None:
+    fake.fail_next(400, code)
+    with pytest.raises(TransientError):
+        await sms.send(_message(clock))
+
+
+async def test_an_unreadable_error_page_is_transient(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    fake.garbage_next(status=503)
     with pytest.raises(TransientError):
         await sms.send(_message(clock))
     fake.garbage_next(status=400)
@@ -186,13 +236,33 @@ async def test_an_unreadable_success_is_not_retried_blindly(
 async def test_a_timeout_after_sending_is_uncertain_not_transient(
     fake: FakeTwilio, clock: SimulatedClock
 ) -> None:
-    channel = SmsChannel(_config(fake, request_timeout=0.1), now=clock.now)
-    fake.fail_next(201, delay=0.6)
+    """Twilio took the text and then went quiet: our own timeout ends the wait."""
+    channel = SmsChannel(_config(fake, request_timeout=0.3), now=clock.now)
+    fake.delay_next(5.0)
+    started = time.monotonic()
     try:
-        with pytest.raises(SendOutcomeUnknown):
-            await channel.send(_message(clock))
+        with pytest.raises(SendOutcomeUnknown) as caught:
+            await asyncio.wait_for(channel.send(_message(clock)), 4.0)
     finally:
         await channel.aclose()
+    assert time.monotonic() - started < 2.0
+    assert "TimeoutError" in caught.value.detail  # a timeout, not an unreadable reply
+    assert len(fake.ledger) == 1  # it did reach Twilio: a retry would text twice
+
+
+async def test_a_hung_twilio_never_holds_send_beyond_the_request_timeout(
+    fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    """Twilio's SDK passes timeout=None, which alone would mean "wait for ever"."""
+    channel = SmsChannel(_config(fake, request_timeout=0.3), now=clock.now)
+    fake.fail_next(201, delay=5.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SendOutcomeUnknown):
+            await asyncio.wait_for(channel.send(_message(clock)), 4.0)
+    finally:
+        await channel.aclose()
+    assert time.monotonic() - started < 2.0
 
 
 async def test_an_unreachable_api_is_transient(clock: SimulatedClock) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from channels.base import OutgoingMessage, PermanentError, TransientError
+from channels.base import OutcomeUnknown, OutgoingMessage, PermanentError, TransientError
 from channels.telegram import TOKEN_HINT, TelegramChannel, TelegramConfig
 from store.enums import Channel
 from tests.fakes.telegram import FakeTelegram
@@ -131,9 +131,85 @@ async def test_a_refused_token_waits_with_a_hint(
 async def test_a_telegram_outage_is_transient(
     fake: FakeTelegram, make_channel: MakeChannel
 ) -> None:
-    fake.fail_next("server")
-    with pytest.raises(TransientError):
+    fake.fail_next("unavailable")
+    with pytest.raises(TransientError) as caught:
         await make_channel().send(_message())
+    assert not isinstance(caught.value, OutcomeUnknown)
+
+
+@pytest.mark.parametrize("failure", ["server", "bad_gateway", "gateway_timeout"])
+async def test_a_server_error_while_sending_is_unknown_not_retried(
+    fake: FakeTelegram, make_channel: MakeChannel, failure: str
+) -> None:
+    """A 500, 502 or 504 may come after Telegram delivered: a retry could be a duplicate."""
+    fake.fail_next(failure)  # type: ignore[arg-type]
+    with pytest.raises(OutcomeUnknown) as caught:
+        await make_channel().send(_message())
+    assert not isinstance(caught.value, TransientError | PermanentError)
+    assert CHAT not in caught.value.detail and "Ana" not in caught.value.detail
+
+
+@pytest.mark.parametrize("failure", ["server", "bad_gateway", "broken_json"])
+async def test_a_failed_get_me_is_transient_because_nothing_was_sent(
+    fake: FakeTelegram, make_channel: MakeChannel, failure: str
+) -> None:
+    fake.fail_next_get_me(failure)  # type: ignore[arg-type]
+    channel = make_channel(per_chat_interval=0.0)
+    with pytest.raises(TransientError) as caught:
+        await channel.send(_message(body="first try"))
+    assert not isinstance(caught.value, OutcomeUnknown)
+    assert "sendMessage" not in fake.calls and fake.ledger == []
+    await channel.send(_message(body="second try"))  # getMe is tried again, then it sends
+    assert fake.calls.count("getMe") == 2
+    assert [s.text for s in fake.ledger] == ["second try"]
+
+
+async def test_a_slow_get_me_cannot_push_a_message_past_safe_hours(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    """The safe-hours check runs after getMe, which can take as long as its timeouts."""
+    from channels.telegram import TelegramChannel as Channel
+
+    channel = make_channel(per_chat_interval=0.0)
+    deadline = datetime.now(UTC) + timedelta(seconds=0.3)
+    original = Channel._ready_bot
+
+    async def slow_ready(self: TelegramChannel) -> object:
+        await asyncio.sleep(0.5)
+        return await original(self)
+
+    channel._ready_bot = slow_ready.__get__(channel)  # type: ignore[method-assign]
+    with pytest.raises(TransientError) as caught:
+        await channel.send(_message(deliver_before=deadline))
+    assert caught.value.code == "too_late"
+    assert "sendMessage" not in fake.calls
+
+
+@pytest.mark.parametrize("reply", ["true", "null", "broken_json"])
+async def test_an_ok_without_a_message_is_unknown(
+    fake: FakeTelegram, make_channel: MakeChannel, reply: str
+) -> None:
+    """Telegram took the message (it is in the ledger) but its answer is not a Message."""
+    fake.odd_reply_next(reply)  # type: ignore[arg-type]
+    with pytest.raises(OutcomeUnknown) as caught:
+        await make_channel().send(_message())
+    assert not isinstance(caught.value, TransientError | PermanentError)
+    assert len(fake.ledger) == 1
+
+
+async def test_an_unreadable_reply_never_logs_the_chat_the_text_or_the_name(
+    fake: FakeTelegram, make_channel: MakeChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.odd_reply_next("broken_json")
+    with pytest.raises(OutcomeUnknown) as caught:
+        await make_channel().send(_message())
+    logged = "\n".join(
+        [r.getMessage() for r in caplog.records] + [caplog.text] + [caught.value.detail]
+    )
+    assert "not JSON" in logged  # the library did report it, without the content
+    for secret in (CHAT, SECRET_TEXT, "Ana", "Expert", fake.token):
+        assert secret not in logged
 
 
 async def test_nothing_is_sent_once_safe_hours_have_ended(
@@ -187,9 +263,9 @@ async def test_logs_never_hold_the_chat_id_the_text_or_the_token(
     caplog.set_level(logging.DEBUG)
     channel = make_channel(per_chat_interval=0.0)
     await channel.send(_message())
-    for failure in ("blocked", "chat_not_found", "flood", "server"):
+    for failure in ("blocked", "chat_not_found", "flood", "unavailable", "server"):
         fake.fail_next(failure)  # type: ignore[arg-type]
-        with pytest.raises((PermanentError, TransientError)):
+        with pytest.raises((PermanentError, TransientError, OutcomeUnknown)):
             await channel.send(_message())
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "sendMessage" in logged  # the library did log: we see the calls, not their content
@@ -223,5 +299,5 @@ def test_no_answer_after_sending_is_unknown_not_retried() -> None:
     refused = NetworkError("connect failed")
     refused.__cause__ = httpx.ConnectError("refused")
     assert isinstance(_translate(refused, "token"), TransientError)
-    answered = NetworkError("Bad Gateway")  # Telegram answered: nothing was sent
+    answered = NetworkError("Service Unavailable")  # Telegram refused: nothing was sent
     assert isinstance(_translate(answered, "token"), TransientError)

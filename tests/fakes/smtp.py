@@ -39,10 +39,15 @@ class _Handler:
         self._lock = threading.Lock()
         self._ledger: list[Delivery] = []
         self._refusals: dict[Stage, str] = {}
+        self._drop_after_data = False
 
     def refuse_next(self, stage: Stage, reply: str) -> None:
         with self._lock:
             self._refusals[stage] = reply
+
+    def drop_after_next_data(self) -> None:
+        with self._lock:
+            self._drop_after_data = True
 
     def deliveries(self) -> list[Delivery]:
         with self._lock:
@@ -71,6 +76,10 @@ class _Handler:
         delivery = Delivery(str(envelope.mail_from), tuple(envelope.rcpt_tos), raw, parsed)
         with self._lock:
             self._ledger.append(delivery)  # append-only: nothing is ever removed
+            drop, self._drop_after_data = self._drop_after_data, False
+        if drop and server.transport is not None:
+            # Took the message, then the line went dead before the 250 reached the client.
+            server.transport.abort()
         return "250 Message accepted for delivery"
 
 
@@ -90,17 +99,20 @@ class FakeSMTPServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, credentials: tuple[str, str] | None = None, *, smtputf8: bool = True
+    ) -> None:
         self.handler = _Handler()
         self.port = 0
         self._credentials = credentials
+        self._smtputf8 = smtputf8  # False: a server that cannot take non-ASCII addresses
         self._controller: Controller | None = None
 
     def start(self) -> FakeSMTPServer:
         self.port = free_port()
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": self._smtputf8}
         if self._credentials:
-            kwargs = {
+            kwargs |= {
                 "authenticator": self._authenticate,
                 "auth_required": True,
                 "auth_require_tls": False,
@@ -120,6 +132,11 @@ class FakeSMTPServer:
     def refuse_next(self, stage: Stage, reply: str) -> None:
         """Answer the next RCPT or DATA with ``reply``, e.g. "451 4.3.0 try later"."""
         self.handler.refuse_next(stage, reply)
+
+    def drop_after_next_data(self) -> None:
+        """Accept the next message (it is in the ledger), then cut the connection before
+        the client hears so: the case where a resend would deliver it twice."""
+        self.handler.drop_after_next_data()
 
     def _authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any

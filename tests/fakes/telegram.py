@@ -24,7 +24,20 @@ BOT_USER = {
     "username": "linkline_test_bot",
 }
 
-Failure = Literal["blocked", "deactivated", "chat_not_found", "bad_request", "flood", "server"]
+Failure = Literal[
+    "blocked",
+    "deactivated",
+    "chat_not_found",
+    "bad_request",
+    "flood",
+    "server",
+    "unavailable",
+    "bad_gateway",
+    "gateway_timeout",
+]
+# How an accepted message can be answered oddly: the message is in the ledger, but the reply
+# is broken JSON, or a bare true/null instead of the Message.
+OddReply = Literal["broken_json", "true", "null"]
 
 _FAILURES: dict[str, tuple[int, str]] = {
     "blocked": (403, "Forbidden: bot was blocked by the user"),
@@ -32,7 +45,10 @@ _FAILURES: dict[str, tuple[int, str]] = {
     "chat_not_found": (400, "Bad Request: chat not found"),
     "bad_request": (400, "Bad Request: message text is empty"),
     "flood": (429, "Too Many Requests: retry after {retry_after}"),
-    "server": (500, "Internal Server Error"),
+    "server": (500, "Internal Server Error"),  # may have been processed
+    "unavailable": (503, "Service Unavailable"),  # refused before any work
+    "bad_gateway": (502, "Bad Gateway"),
+    "gateway_timeout": (504, "Gateway Timeout"),
 }
 
 
@@ -60,6 +76,8 @@ class FakeTelegram:
         self._arrivals: dict[str, list[float]] = defaultdict(list)
         self._next_ids: dict[str, int] = defaultdict(int)
         self._failures: list[tuple[Failure, int]] = []
+        self._get_me_failures: list[Failure | Literal["broken_json"]] = []
+        self._odd_replies: list[OddReply] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -94,6 +112,14 @@ class FakeTelegram:
         """Refuse the next sendMessage this way (queued: call twice to fail twice)."""
         self._failures.append((failure, retry_after))
 
+    def fail_next_get_me(self, failure: Failure | Literal["broken_json"]) -> None:
+        """Answer the next getMe this way (what a bot calls once, before its first send)."""
+        self._get_me_failures.append(failure)
+
+    def odd_reply_next(self, reply: OddReply) -> None:
+        """Accept the next message (it reaches the ledger) but answer it oddly."""
+        self._odd_replies.append(reply)
+
     def arrivals(self, chat_id: str) -> list[float]:
         """When each accepted message to this chat arrived (time.monotonic())."""
         return list(self._arrivals[chat_id])
@@ -108,6 +134,11 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         params = await _params(request)
         if method == "getMe":
+            if self._get_me_failures:
+                failure = self._get_me_failures.pop(0)
+                if failure == "broken_json":
+                    return web.Response(text='{"ok": true, "result": {"id": 1', status=200)
+                return _failure(failure, 3)
             return _ok(BOT_USER)
         if method == "sendMessage":
             return self._send_message(params)
@@ -135,6 +166,12 @@ class FakeTelegram:
             "text": text,
             "has_protected_content": params.get("protect_content") == "true",
         }
+        if self._odd_replies:
+            odd = self._odd_replies.pop(0)
+            if odd == "broken_json":  # cut off mid-way: the chat, name and text are in it
+                body = json.dumps({"ok": True, "result": message})
+                return web.Response(text=body[:-3], status=200)
+            return _ok(True if odd == "true" else None)
         return _ok(message)
 
 

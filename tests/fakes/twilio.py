@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +67,8 @@ class FakeTwilio:
     callback_responses: list[int] = field(default_factory=list)
     requests_seen: int = 0
     _failures: list[Failure] = field(default_factory=list)
+    _slow: list[float] = field(default_factory=list)
+    _release: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     url: str = ""
@@ -84,6 +87,7 @@ class FakeTwilio:
         return self
 
     async def close(self) -> None:
+        self._release.set()  # a held reply ends now, so shutting down does not wait for it
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -97,6 +101,15 @@ class FakeTwilio:
 
     def garbage_next(self, status: int = 201) -> None:
         self._failures.append(Failure(status, garbage=True))
+
+    def delay_next(self, seconds: float) -> None:
+        """Accept the next message (it is in the ledger) but hold the reply this long,
+        like a Twilio that queued the text and then hung."""
+        self._slow.append(seconds)
+
+    async def _hold(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._release.wait(), seconds)
 
     def signed_callback(
         self, url: str, sid: str, status: str, error_code: int | None = None
@@ -123,7 +136,7 @@ class FakeTwilio:
             return _error(401, 20003, "Authenticate")
         if self._failures:
             failure = self._failures.pop(0)
-            await asyncio.sleep(failure.delay)
+            await self._hold(failure.delay)
             return _failure(failure)
         form = await request.post()
         to, body = str(form.get("To", "")), str(form.get("Body", ""))
@@ -144,6 +157,8 @@ class FakeTwilio:
         self.ledger.append(sms)
         if sms.status_callback and self.callbacks:
             self._spawn(self._post_callbacks(sms.status_callback, sms.sid))
+        if self._slow:
+            await self._hold(self._slow.pop(0))
         return web.json_response(self._json(sms), status=201)
 
     async def _list(self, request: web.Request) -> web.Response:

@@ -132,25 +132,25 @@ def test_phone_needs_no_machine_channel(channels: ChannelRegistry) -> None:
 
 def test_a_letter_is_chosen_only_when_it_can_arrive_in_time(channels: ChannelRegistry) -> None:
     person = expert([Channel.LETTER, Channel.PHONE])
-    monday = datetime(2026, 3, 16, 11, 0, tzinfo=LONDON)  # arrives Thursday 19th
+    monday = datetime(2026, 3, 16, 11, 0, tzinfo=LONDON)  # arrives Friday 20th
     in_time = choose_route(
-        person, channels, now=monday, deadline=datetime(2026, 3, 20, 10, 0, tzinfo=LONDON)
+        person, channels, now=monday, deadline=datetime(2026, 3, 23, 10, 0, tzinfo=LONDON)
     )
     assert in_time.route is not None and in_time.route.channel is Channel.LETTER
     too_slow = choose_route(
-        person, channels, now=monday, deadline=datetime(2026, 3, 19, 10, 0, tzinfo=LONDON)
+        person, channels, now=monday, deadline=datetime(2026, 3, 20, 10, 0, tzinfo=LONDON)
     )
     assert too_slow.route is not None and too_slow.route.channel is Channel.PHONE
     assert "letter skipped: would not arrive in time" in too_slow.explain()
 
 
 def test_a_scottish_bank_holiday_makes_a_letter_too_slow(channels: ChannelRegistry) -> None:
-    """Thursday before Easter 2026: Good Friday posts nothing, so it arrives Wednesday."""
+    """Thursday before Easter 2026: nothing posts on Good Friday, so it arrives Thursday 9th."""
     person = expert([Channel.LETTER, Channel.PHONE])
     thursday = datetime(2026, 4, 2, 11, 0, tzinfo=LONDON)
     tuesday_meeting = datetime(2026, 4, 7, 14, 0, tzinfo=LONDON)
     decision = choose_route(person, channels, now=thursday, deadline=tuesday_meeting)
     assert decision.route is not None and decision.route.channel is Channel.PHONE
-    wednesday_meeting = datetime(2026, 4, 8, 18, 0, tzinfo=LONDON)
-    decision = choose_route(person, channels, now=thursday, deadline=wednesday_meeting)
+    thursday_meeting = datetime(2026, 4, 9, 18, 0, tzinfo=LONDON)
+    decision = choose_route(person, channels, now=thursday, deadline=thursday_meeting)
     assert decision.route is not None and decision.route.channel is Channel.LETTER

@@ -1,0 +1,28 @@
+"""Dry-run specifics beyond the shared contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from channels.base import OutgoingMessage
+from channels.dryrun import DryRunChannel
+from store.enums import Channel
+
+
+def _message(body: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        idempotency_key="eng1:exp1:reminder", channel=Channel.SMS, to="+447123456789", body=body
+    )
+
+
+async def test_a_repeat_send_returns_the_first_receipt_and_keeps_the_first_file(
+    tmp_path: Path,
+) -> None:
+    """A retry after a crash must settle quietly, like a live channel's idempotent resend."""
+    channel = DryRunChannel(Channel.SMS, tmp_path)
+    first = await channel.send(_message("Hi Ana, it's Sam."))
+    again = await channel.send(_message("A different body, must not replace the first."))
+    assert again == first
+    (written,) = list(tmp_path.iterdir())  # noqa: ASYNC240 - a test reading a temp folder
+    assert "Hi Ana, it's Sam." in written.read_text()
+    assert await channel.lookup("eng1:exp1:reminder") == first
