@@ -33,6 +33,14 @@ async def _run_at(app: App, clock: SimulatedClock, when: object) -> None:
     await app.dispatcher().run_until_idle()
 
 
+async def _first_planned(app: App) -> Message:
+    """One expert invited to one published engagement: their first planned message."""
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert])
+    return (await _messages(app))[0]
+
+
 def _outbox_files(app: App) -> list[Path]:
     return sorted(p for p in app.settings.resolved_outbox_dir.rglob("*") if p.is_file())
 
@@ -48,10 +56,7 @@ async def test_an_invited_expert_gets_pre_brief_reminder_and_check_in(app: App) 
 async def test_each_message_is_sent_once_at_its_time_and_recorded(
     app: App, clock: SimulatedClock
 ) -> None:
-    async with app.sessions.begin() as session:
-        expert = await add_expert(app, session)
-        await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = await _first_planned(app)
     await _run_at(app, clock, pre_brief.due_at - timedelta(minutes=1))
     assert _outbox_files(app) == []  # never early
     await _run_at(app, clock, pre_brief.due_at)
@@ -301,10 +306,7 @@ async def test_nothing_more_than_a_week_late_is_sent_automatically(
 async def test_a_worker_that_died_mid_send_is_settled_without_a_blind_resend(
     app: App, clock: SimulatedClock
 ) -> None:
-    async with app.sessions.begin() as session:
-        expert = await add_expert(app, session)
-        await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = await _first_planned(app)
     clock.set(pre_brief.due_at)
     dispatcher = app.dispatcher()
     # Simulate a crash after the attempt was recorded, before the provider answered.
@@ -340,10 +342,7 @@ async def test_a_stale_claim_with_no_send_started_is_simply_retried(
 ) -> None:
     from scheduling.outbox import claim_due
 
-    async with app.sessions.begin() as session:
-        expert = await add_expert(app, session)
-        await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = await _first_planned(app)
     clock.set(pre_brief.due_at)
     await claim_due(
         app.sessions, worker="dead-worker", now=clock.now(), limit=10, lease=timedelta(minutes=2)
@@ -405,10 +404,7 @@ async def test_a_send_that_may_have_gone_through_is_never_resent_and_a_person_ch
             raise OutcomeUnknown("no answer after the request was sent")
 
     app.channels = ChannelRegistry([NoAnswer(Channel.SMS, tmp_path / "sms")])
-    async with app.sessions.begin() as session:
-        expert = await add_expert(app, session)
-        await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = await _first_planned(app)
     await _run_at(app, clock, pre_brief.due_at)
     clock.advance(timedelta(days=1))
     await app.dispatcher().run_until_idle()
@@ -426,10 +422,7 @@ async def test_a_worker_whose_lease_ran_out_leaves_the_message_to_the_new_owner(
 
     from scheduling.outbox import claim_due
 
-    async with app.sessions.begin() as session:
-        expert = await add_expert(app, session)
-        await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = await _first_planned(app)
     clock.set(pre_brief.due_at)
     slow = app.dispatcher()
     slow.config = replace(slow.config, worker="slow-worker")
