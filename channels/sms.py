@@ -46,7 +46,14 @@ REQUEST_TIMEOUT_SECONDS = 20.0
 CREDENTIALS_HINT = "Twilio refused our credentials: check TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN"
 
 # Codes that mean "this number will not get texts from us"; never the person's fault to fix.
-UNREACHABLE_CODES = frozenset({21211, 21408, 21608, 21612, 21614, 21635})
+# The number itself can never get texts (invalid, landline, not SMS-capable, unroutable).
+UNREACHABLE_CODES = frozenset({21211, 21612, 21614, 21635})
+# Our Twilio account is not set up for this (region not enabled, trial account): our fault,
+# so messages wait for the fix instead of falling back.
+ACCOUNT_CODES = {
+    21408: "enable sending to this country in the Twilio console",
+    21608: "the Twilio account is a trial: upgrade it or verify the number",
+}
 OPT_OUT_CODE = 21610
 RATE_LIMIT_CODE = 20429
 # Refusals that pass with time: the sender's queue is full, or its send rate was exceeded.
@@ -325,7 +332,13 @@ def _map_twilio_error(status: int | None, code: int | None) -> ChannelError:
             opt_out_reason="replied STOP to texts",
         )
     if code in UNREACHABLE_CODES:
-        return PermanentError(f"Twilio cannot text this number (error {code})", code=label)
+        return PermanentError(
+            f"Twilio cannot text this number (error {code})",
+            code=label,
+            opt_out_reason="the number cannot get texts",
+        )
+    if code in ACCOUNT_CODES:
+        return TransientError(f"{ACCOUNT_CODES[code]} (Twilio error {code})", code=label)
     if code in AUTH_CODES or status in (401, 403):
         return TransientError(CREDENTIALS_HINT, code=label)
     if code == SERVER_ERROR_CODE or status in MAYBE_PROCESSED_STATUSES:

@@ -79,7 +79,7 @@ def _why_not(
     if point is None:
         return "no contact details"
     if point.opted_out_at is not None:
-        return f"opted out ({point.opt_out_reason or 'no reason given'})"
+        return f"not to be used ({point.opt_out_reason or 'no reason given'})"
     if point.verified_at is None:
         return "contact details not verified"
     if channel is Channel.PHONE:

@@ -13,10 +13,10 @@ from tests.fakes.twilio import FakeTwilio
 
 HARNESS = "sms_harness"
 
-# What each contract failure looks like at Twilio: an outage, a bad number, a STOP.
+# What each contract failure looks like at Twilio: an outage, a refused message, a STOP.
 _FAILURES: dict[Failure, tuple[int, int]] = {
     "transient": (503, 20503),  # a 500 may have been processed: that is OutcomeUnknown
-    "permanent": (400, 21211),
+    "permanent": (400, 21617),  # Twilio refuses this message; the number is fine
     "opt_out": (400, 21610),
 }
 

@@ -120,16 +120,26 @@ async def test_the_status_callback_and_sender_are_sent(
     assert receipt.provider_id == got.sid and receipt.status == "queued"
 
 
-@pytest.mark.parametrize("code", [21211, 21614, 21612, 21635, 21408, 21608])
-async def test_numbers_that_cannot_get_texts_are_permanent(
+@pytest.mark.parametrize("code", [21211, 21614, 21612, 21635])
+async def test_a_number_that_cannot_get_texts_is_marked_and_never_tried_again(
     sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock, code: int
 ) -> None:
     fake.fail_next(400, code)
     with pytest.raises(PermanentError) as caught:
         await sms.send(_message(clock))
-    assert caught.value.opt_out_reason is None
+    assert caught.value.opt_out_reason == "the number cannot get texts"
     assert str(code) in caught.value.detail
     _no_personal_data(caught.value.detail)
+
+
+@pytest.mark.parametrize(("code", "hint"), [(21408, "enable sending"), (21608, "trial")])
+async def test_our_own_account_limits_wait_for_a_fix_instead_of_falling_back(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock, code: int, hint: str
+) -> None:
+    fake.fail_next(400, code)
+    with pytest.raises(TransientError) as caught:
+        await sms.send(_message(clock))
+    assert hint in caught.value.detail
 
 
 async def test_stop_is_an_opt_out(sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock) -> None:

@@ -75,7 +75,7 @@ def test_the_preferred_channel_is_used_when_it_is_safe(channels: ChannelRegistry
         (expert([Channel.SMS, Channel.EMAIL], sms_missing=True), "sms skipped: no contact details"),
         (
             expert([Channel.SMS, Channel.EMAIL], sms_opted_out=NOW),
-            "sms skipped: opted out (replied STOP)",
+            "sms skipped: not to be used (replied STOP)",
         ),
         (
             expert([Channel.SMS, Channel.EMAIL], sms_verified=None),
