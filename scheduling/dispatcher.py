@@ -33,6 +33,8 @@ from store.models import DeliveryAttempt, Message
 
 log = logging.getLogger(__name__)
 
+MAX_REQUEUES = 3
+
 
 @dataclass(frozen=True)
 class DispatchEvent:
@@ -334,6 +336,17 @@ class Dispatcher:
         await session.refresh(message, ["attempts_log", "expert"])
         open_attempts = [a for a in message.attempts_log if a.outcome is AttemptOutcome.IN_PROGRESS]
         if not open_attempts:
+            message.requeues += 1
+            if message.requeues >= MAX_REQUEUES:
+                # Something about this message stops every worker: a person looks instead.
+                await load_message(session, message.id)
+                stuck = Finish(
+                    MessageStatus.HANDED_TO_PERSON,
+                    f"could not be worked on after {message.requeues} tries; a person checks",
+                    TaskKind.DELIVERY_PROBLEM,
+                )
+                await self._finish(session, message, stuck, now)
+                return
             message.move(MessageStatus.PENDING, "worker stopped before sending; trying again", now)
             return
         attempt = open_attempts[-1]

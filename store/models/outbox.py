@@ -49,6 +49,7 @@ class Message(Base):
     status_reason: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[int] = mapped_column(default=0)
     deferrals: Mapped[int] = mapped_column(default=0)
+    requeues: Mapped[int] = mapped_column(default=0)  # times a stopped worker left it behind
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(80))

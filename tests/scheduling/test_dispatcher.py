@@ -515,3 +515,23 @@ async def test_moving_twice_before_anyone_is_told_sends_one_notice(
             )
     notices = await _messages(app, purpose=Purpose.TIME_CHANGED)
     assert [m.status for m in notices] == [MessageStatus.CANCELLED, MessageStatus.PENDING]
+
+
+async def test_a_message_that_keeps_stopping_workers_goes_to_a_person(
+    app: App, clock: SimulatedClock
+) -> None:
+    from scheduling.outbox import claim_due
+
+    pre_brief = await _first_planned(app)
+    clock.set(pre_brief.due_at)
+    dispatcher = app.dispatcher()
+    for _ in range(3):  # a worker claims it and dies before doing anything, three times
+        await claim_due(
+            app.sessions, worker="crashing", now=clock.now(), limit=10, lease=timedelta(minutes=2)
+        )
+        clock.advance(timedelta(minutes=3))
+        assert await dispatcher.sweep_expired_leases() == 1
+    message = (await _messages(app, id=pre_brief.id))[0]
+    assert message.status is MessageStatus.HANDED_TO_PERSON
+    assert [t.kind for t in await _tasks(app)] == [TaskKind.DELIVERY_PROBLEM]
+    assert _outbox_files(app) == []

@@ -340,6 +340,7 @@ def upgrade() -> None:
         sa.Column("status_reason", sa.String(length=300), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("deferrals", sa.Integer(), nullable=False),
+        sa.Column("requeues", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("claimed_by", sa.String(length=80), nullable=True),
