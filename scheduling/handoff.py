@@ -72,7 +72,7 @@ async def open_phone_task_for_cancellation(
     await open_task(
         session,
         kind=TaskKind.PHONE_CALL,
-        title="Phone about a cancellation (under 24 hours' notice)",
+        title="Phone about a cancellation: the written notice cannot be relied on",
         details=f"Phone {expert.preferred_name} to say engagement {engagement.id} "
         f"({engagement.title}) is cancelled. Record that you told them.",
         assignee=staff,
