@@ -121,7 +121,6 @@ async def _seed(app: App, channel: str, count: int) -> None:
             now=now,
             actor="bench",
         )
-        engagement = await engagement_service.get_engagement(session, engagement.id)
         await engagement_service.publish(session, engagement, app.offsets, now=now, actor="bench")
         await engagement_service.invite(
             session, engagement, experts, app.offsets, now=now, actor="bench"

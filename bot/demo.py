@@ -212,7 +212,6 @@ class Story:
             now=self.clock.now(),
             actor=ACTOR,
         )
-        engagement = await engagement_service.get_engagement(session, engagement.id)
         await engagement_service.publish(
             session, engagement, self.app.offsets, now=self.clock.now(), actor=ACTOR
         )

@@ -25,7 +25,13 @@ from scheduling.context import template_context
 from scheduling.decisions import Decision, Finish, Send, decide
 from scheduling.delivery_reports import mark_opted_out
 from scheduling.handoff import hand_to_person, open_phone_task_for_cancellation, open_venue_task
-from scheduling.outbox import claim_due, expired_leases, load_message, renew_lease
+from scheduling.outbox import (
+    claim_due,
+    expired_leases,
+    load_for_result,
+    load_message,
+    renew_lease,
+)
 from scheduling.outgoing import build_outgoing
 from scheduling.rendering import Renderer
 from store.enums import AttemptOutcome, Channel, MessageStatus, TaskKind
@@ -227,7 +233,7 @@ class Dispatcher:
             log.exception("channel %s raised unexpectedly for message %s", channel.kind, message_id)
             receipt = exc
         async with self.sessions.begin() as session:
-            message = await load_message(session, message_id)
+            message = await load_for_result(session, message_id)
             attempt = await session.get(DeliveryAttempt, attempt_id)
             if message is None or attempt is None:
                 return
@@ -277,6 +283,7 @@ class Dispatcher:
                 else "the channel failed in an unexpected way; it may have been sent"
             )
             finish = Finish(MessageStatus.UNCERTAIN, reason, TaskKind.CHECK_POSSIBLE_SEND)
+            await load_message(session, message.id)  # a person's task needs the whole picture
             await self._finish(session, message, finish, now)
 
     def _still_ours(self, message: Message, attempt: DeliveryAttempt) -> bool:

@@ -107,3 +107,20 @@ async def load_message(session: AsyncSession, message_id: int) -> Message | None
         )
         .execution_options(populate_existing=True)
     )
+
+
+async def load_for_result(session: AsyncSession, message_id: int) -> Message | None:
+    """Just what recording a provider's answer needs (attempts, contact points).
+
+    This runs after every send; the full picture from :func:`load_message` is loaded only
+    on the rare path that hands the message to a person.
+    """
+    return await session.scalar(
+        select(Message)
+        .where(Message.id == message_id)
+        .options(
+            selectinload(Message.attempts_log),
+            joinedload(Message.expert).selectinload(Expert.contact_points),
+        )
+        .execution_options(populate_existing=True)
+    )

@@ -97,7 +97,6 @@ async def add_engagement(
         now=app.clock.now(),
         actor="test",
     )
-    engagement = await engagement_service.get_engagement(session, engagement.id)
     if publish:
         await engagement_service.publish(
             session, engagement, app.offsets, now=app.clock.now(), actor="test"

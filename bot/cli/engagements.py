@@ -99,7 +99,6 @@ def create(
             console.print(f"Created engagement {engagement.id} (draft).")
             missing = engagement.missing_information()
             if publish:
-                engagement = await service.get_engagement(session, engagement.id)
                 await service.publish(session, engagement, built.offsets, now=now, actor=CLI_ACTOR)
                 console.print("Published.")
             elif missing:

@@ -73,7 +73,8 @@ async def create_engagement(
         entity_id=engagement.id,
         at=now,
     )
-    return engagement
+    # Loaded with its invitations and lead, so it can be published or invited to at once.
+    return await get_engagement(session, engagement.id)
 
 
 async def get_engagement(session: AsyncSession, engagement_id: int) -> Engagement:
