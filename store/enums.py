@@ -67,6 +67,9 @@ class Purpose(StrEnum):
     PRE_BRIEF = "pre_brief"
     REMINDER = "reminder"
     CHECK_IN = "check_in"
+    DE_BRIEF = "de_brief"
+    FEEDBACK = "feedback"  # "you said, we did", once outcomes are recorded
+    PASTORAL = "pastoral"  # keeping in touch, at the level the expert chose
     CANCELLATION = "cancellation"
     TIME_CHANGED = "time_changed"
 
@@ -74,6 +77,12 @@ class Purpose(StrEnum):
     def essential(self) -> bool:
         """Essential news reaches even a paused expert who had said yes to the engagement."""
         return self in (Purpose.CANCELLATION, Purpose.TIME_CHANGED)
+
+    @property
+    def capped(self) -> bool:
+        """Counted by the frequency cap: the messages that ask something of people or just
+        say hello. Check-ins and de-briefs are the support owed after work someone did."""
+        return self in (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.FEEDBACK, Purpose.PASTORAL)
 
 
 class MessageStatus(StrEnum):
@@ -150,6 +159,10 @@ class TaskKind(StrEnum):
     REIMBURSE_COSTS = "reimburse_costs"
     DELIVERY_PROBLEM = "delivery_problem"
     CHECK_POSSIBLE_SEND = "check_possible_send"
+    APPROVE_PASTORAL = "approve_pastoral"  # a pastoral draft waits for its link worker
+    MISSED_YOU = "missed_you"  # someone missed a meeting: a warm, no-blame note from a person
+    WELCOME_BACK = "welcome_back"  # a pause ended: get in touch gently, in person
+    GET_IN_TOUCH = "get_in_touch"  # a long silence: a person checks in, never the machine
 
 
 class TaskStatus(StrEnum):

@@ -1,7 +1,12 @@
 """All tables. Import from here so every model is registered on the metadata."""
 
 from store.models.base import Base
-from store.models.engagements import ADVANCE_INFORMATION_FIELDS, Engagement, Invitation
+from store.models.engagements import (
+    ADVANCE_INFORMATION_FIELDS,
+    Engagement,
+    Invitation,
+    PlanSetting,
+)
 from store.models.outbox import DeliveryAttempt, Message
 from store.models.people import ChannelConsent, ContactPoint, ContactWindow, Expert, Staff
 from store.models.work import AuditEvent, Meta, Reply, Task
@@ -19,6 +24,7 @@ __all__ = [
     "Invitation",
     "Message",
     "Meta",
+    "PlanSetting",
     "Reply",
     "Staff",
     "Task",

@@ -55,6 +55,9 @@ class Engagement(Base):
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(EncryptedText)
     sequence: Mapped[int] = mapped_column(default=0)  # bumps when moved; calendar updates use it
+    # "You said, we did": what changed because of what people said, fed back to them.
+    outcomes: Mapped[str | None] = mapped_column(EncryptedText)
+    outcomes_recorded_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -90,3 +93,13 @@ class Invitation(Base):
 
     engagement: Mapped[Engagement] = relationship(back_populates="invitations")
     expert: Mapped[Expert] = relationship()
+
+
+class PlanSetting(Base):
+    """Contact-plan offsets for one kind of engagement (a panel, an interview, a workshop)."""
+
+    __tablename__ = "plan_setting"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]

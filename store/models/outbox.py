@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.enums import (
@@ -59,6 +59,14 @@ class Message(Base):
     provider_id: Mapped[str | None] = mapped_column(String(120), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    # Which wording of the template (pastoral messages vary, so they never read as bulk).
+    variant: Mapped[int | None]
+    # A pastoral draft waits for its link worker when they asked to approve each one; an
+    # unapproved draft is never sent. The note is their own line, added to the message.
+    needs_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    personal_note: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

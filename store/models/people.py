@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.enums import Channel, ExpertStatus, PastoralLevel, Role
@@ -23,6 +24,8 @@ class Staff(Base):
     away_from: Mapped[date | None]
     away_until: Mapped[date | None]
     active: Mapped[bool] = mapped_column(default=True)
+    # Pastoral messages to this worker's experts wait as drafts until they approve each one.
+    approve_pastoral: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
     cover: Mapped[Staff | None] = relationship(remote_side=[id])
@@ -46,7 +49,13 @@ class Expert(Base):
     fallback_channels: Mapped[list[str]] = mapped_column(default=list)
     discreet: Mapped[bool] = mapped_column(default=True)
     pastoral_level: Mapped[PastoralLevel] = enum_column(PastoralLevel, default=PastoralLevel.OFF)
+    # This expert's own contact-plan offsets (e.g. a longer pre-brief), over the engagement's.
+    plan_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # Bank holidays are closed for contact unless the expert said they are fine.
+    contact_on_bank_holidays: Mapped[bool] = mapped_column(default=False, server_default=false())
     paused_until: Mapped[date | None]
+    # When they last came back from a pause: that counts as hearing from them.
+    resumed_at: Mapped[datetime | None]
     status: Mapped[ExpertStatus] = enum_column(ExpertStatus, default=ExpertStatus.ACTIVE)
     payment_preference: Mapped[str | None] = mapped_column(String(40))
     link_worker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
