@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,7 +92,14 @@ class DryRunChannel:
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Exclusive create: a repeat send never replaces the first file.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        # Written in full under a temporary name, then linked into place: a crash part-way
+        # leaves no half file for lookup() to mistake for a send, and link() refuses to
+        # replace a file that exists, so a repeat send never replaces the first.
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".partial-")  # mode 0600
+        temporary = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            path.hardlink_to(temporary)
+        finally:
+            temporary.unlink()

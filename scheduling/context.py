@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from channels.working_days import scottish_bank_holidays
 from scheduling.tasks import local_today, responsible_staff
 from scheduling.windows import DEFAULT_WINDOW, ContactRules, SafeWindow
 from scheduling.wording import clock_time, spoken_datetime, spoken_day
@@ -13,15 +15,28 @@ from store.enums import Channel
 from store.models import Expert, Message
 
 
-def contact_rules(expert: Expert, channel: Channel) -> ContactRules:
-    """Windows set for this channel, else for every channel, else the default 9am to 8pm."""
+def contact_rules(expert: Expert, channel: Channel, on: datetime | None = None) -> ContactRules:
+    """Windows set for this channel, else for every channel, else the default 9am to 8pm;
+    Scottish bank holidays closed unless the expert said they are fine (a day at home can
+    mean a day with the person they need to be safe from)."""
     chosen = [w for w in expert.windows if w.channel is channel] or [
         w for w in expert.windows if w.channel is None
     ]
     windows = tuple(SafeWindow.parse(w.days, f"{w.start:%H:%M}-{w.end:%H:%M}") for w in chosen) or (
         DEFAULT_WINDOW,
     )
-    return ContactRules(tz=expert.time_zone, windows=windows)
+    blocked = (
+        frozenset()
+        if expert.contact_on_bank_holidays
+        else _bank_holidays_around((on or datetime.now(UTC)).year)
+    )
+    return ContactRules(tz=expert.time_zone, windows=windows, blocked_dates=blocked)
+
+
+@lru_cache(maxsize=8)
+def _bank_holidays_around(year: int) -> frozenset[date]:
+    """This year's and the next two (next_allowed looks up to 400 days ahead)."""
+    return frozenset().union(*(scottish_bank_holidays(y) for y in range(year - 1, year + 3)))
 
 
 def first_name(full: str) -> str:
@@ -43,6 +58,8 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
         "name": expert.preferred_name,
         "worker": signature(expert, now),
         "details": (not expert.discreet) or details_safe,
+        "variant": message.variant or 0,
+        "note": message.personal_note or "",
     }
     engagement = message.engagement
     if engagement is not None:
@@ -66,5 +83,6 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
             transport_and_expenses=engagement.transport_and_expenses or "",
             how_to_claim=engagement.how_to_claim or "",
             paperwork=engagement.paperwork or "",
+            outcomes=engagement.outcomes or "",
         )
     return context

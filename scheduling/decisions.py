@@ -8,15 +8,16 @@ wrong time or a duplicate cannot be taken back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from channels.base import MessageChannel
 from scheduling.context import contact_rules
-from scheduling.plan import CANCELLATION_NOTICE
-from scheduling.router import Route, choose_route
+from scheduling.frequency import FrequencyCap, next_within_cap
+from scheduling.plan import AFTER_MEETING, CANCELLATION_NOTICE
+from scheduling.router import Route, RoutingDecision, choose_route
 from scheduling.windows import WindowError, next_allowed
 from scheduling.wording import spoken_datetime
 from store.enums import (
@@ -29,7 +30,7 @@ from store.enums import (
     Purpose,
     TaskKind,
 )
-from store.models import Message
+from store.models import Invitation, Message
 
 
 @dataclass(frozen=True)
@@ -54,22 +55,56 @@ class Finish:
 Decision = Send | Finish
 
 
+# How long transient failures may go on before a person takes over: news that changes
+# someone's plans cannot wait, a hello can.
+RETRY_BUDGET = {
+    Purpose.CANCELLATION: timedelta(hours=1),
+    Purpose.TIME_CHANGED: timedelta(hours=1),
+    Purpose.REMINDER: timedelta(hours=3),
+    Purpose.PRE_BRIEF: timedelta(hours=6),
+    Purpose.CHECK_IN: timedelta(hours=12),
+    Purpose.DE_BRIEF: timedelta(hours=24),
+    Purpose.FEEDBACK: timedelta(hours=24),
+    Purpose.PASTORAL: timedelta(hours=24),
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The organisation's limits the rules apply (from settings)."""
+
+    max_transient_per_channel: int = 5
+    max_overdue: timedelta = timedelta(days=7)
+    cap: FrequencyCap = field(default_factory=FrequencyCap)
+
+
 def decide(
     message: Message,
     channels: Mapping[Channel, MessageChannel],
-    max_transient_per_channel: int,
-    max_overdue: timedelta,
+    limits: Limits,
     now: datetime,
+    recent: Sequence[datetime] = (),
 ) -> Decision:
-    stop = _person_rules(message, now) or _time_rules(message, max_overdue, now)
+    """``recent``: when this person was last sent messages the cap counts."""
+    stop = (
+        _person_rules(message, now)
+        or _time_rules(message, limits.max_overdue, now)
+        or _approval_rule(message)
+        or _retry_budget_rule(message, now)
+    )
     if stop is not None:
         return stop
-    routing = choose_route(
-        message.expert,
-        channels,
-        now=now,
-        deadline=message.not_after,
-        exclude=_exhausted(message, max_transient_per_channel),
+    if message.purpose.capped:
+        capped = _cap_rule(message, limits.cap, recent, now)
+        if capped is not None:
+            return capped
+    exclude = _exhausted(message, limits.max_transient_per_channel, now)
+    routing = (
+        _fastest_route(message, channels, exclude, now)
+        if message.purpose.essential
+        else choose_route(
+            message.expert, channels, now=now, deadline=message.not_after, exclude=exclude
+        )
     )
     if routing.route is None:
         return Finish(
@@ -81,6 +116,54 @@ def decide(
     sender = channels.get(routing.route.channel)
     arrival = sender.earliest_arrival if sender is not None else (lambda moment: moment)
     return _window_rule(message, routing.route, routing.explain(), now, arrival)
+
+
+# A call depends on a person being free; a text in someone's safe hours is quicker.
+_CALL_TAKES = timedelta(hours=4)
+
+
+def _fastest_route(
+    message: Message,
+    channels: Mapping[Channel, MessageChannel],
+    exclude: set[Channel],
+    now: datetime,
+) -> RoutingDecision:
+    """News that changes someone's plans goes on whichever usable channel reaches them
+    first (their safe hours and the post included); preference breaks ties."""
+    expert, tried = message.expert, set(exclude)
+    preferred = choose_route(expert, channels, now=now, deadline=message.not_after, exclude=tried)
+    best, best_arrival = preferred, _arrival(message, preferred.route, channels, now)
+    current = preferred
+    while current.route is not None:
+        tried.add(current.route.channel)
+        current = choose_route(expert, channels, now=now, deadline=message.not_after, exclude=tried)
+        arrival = _arrival(message, current.route, channels, now)
+        if arrival is not None and (best_arrival is None or arrival < best_arrival):
+            best, best_arrival = current, arrival
+    if best.route is not None and best is not preferred:
+        reason = f"{best.route.reason}; the fastest way to reach them"
+        best = RoutingDecision(replace(best.route, reason=reason), preferred.skipped)
+    return best
+
+
+def _arrival(
+    message: Message,
+    route: Route | None,
+    channels: Mapping[Channel, MessageChannel],
+    now: datetime,
+) -> datetime | None:
+    if route is None:
+        return None
+    if route.channel is Channel.PHONE:
+        return now + _CALL_TAKES
+    sender = channels.get(route.channel)
+    try:
+        allowed = next_allowed(now, contact_rules(message.expert, route.channel, now))
+    except WindowError:
+        return None
+    if sender is None or allowed is None:
+        return None
+    return sender.earliest_arrival(allowed)
 
 
 def _person_rules(message: Message, now: datetime) -> Finish | None:
@@ -99,7 +182,62 @@ def _person_rules(message: Message, now: datetime) -> Finish | None:
     if _paused(message, now) and not (message.purpose.essential and answer is InvitationAnswer.YES):
         until = expert.paused_until.isoformat() if expert.paused_until else "they get in touch"
         return Finish(MessageStatus.SUPPRESSED, f"contact is paused until {until}")
+    invitation = message.invitation
+    if message.purpose in AFTER_MEETING and invitation is not None and not came(invitation):
+        return Finish(
+            MessageStatus.SUPPRESSED,
+            "they did not come (or never said yes), so nothing about the day is sent",
+        )
     return None
+
+
+def came(invitation: Invitation) -> bool:
+    """Attendance when it was recorded; otherwise their own yes."""
+    if invitation.attended is not None:
+        return invitation.attended
+    return invitation.answer is InvitationAnswer.YES
+
+
+def _approval_rule(message: Message) -> Finish | None:
+    if message.needs_approval and message.approved_at is None:
+        return Finish(
+            MessageStatus.SUPPRESSED,
+            "the link worker did not approve this draft, so it was not sent",
+        )
+    return None
+
+
+def _retry_budget_rule(message: Message, now: datetime) -> Finish | None:
+    failures = [
+        a.started_at for a in message.attempts_log if a.outcome is AttemptOutcome.TRANSIENT_FAILURE
+    ]
+    budget = RETRY_BUDGET.get(message.purpose, timedelta(hours=24))
+    if failures and now - min(failures) >= budget:
+        hours = budget.total_seconds() / 3600
+        span = "an hour" if hours == 1 else f"{hours:g} hours"
+        return Finish(
+            MessageStatus.HANDED_TO_PERSON,
+            f"still failing after {span} of tries; a person takes over",
+            TaskKind.PHONE_CALL if message.purpose.essential else TaskKind.DELIVERY_PROBLEM,
+            urgent=message.purpose.essential,
+        )
+    return None
+
+
+def _cap_rule(
+    message: Message, cap: FrequencyCap, recent: Sequence[datetime], now: datetime
+) -> Finish | None:
+    allowed = next_within_cap(recent, now, message.expert.time_zone, cap)
+    if allowed <= now:
+        return None
+    if message.not_after is not None and allowed > message.not_after:
+        return _too_late(message, "they have had as many messages as agreed for now")
+    when = spoken_datetime(allowed, message.expert.time_zone)
+    return Finish(
+        MessageStatus.PENDING,
+        f"they have had {cap.per_day} a day / {cap.per_week} a week already; held until {when}",
+        defer_until=allowed,
+    )
 
 
 def _answer(message: Message) -> InvitationAnswer | None:
@@ -127,28 +265,41 @@ def _time_rules(message: Message, max_overdue: timedelta, now: datetime) -> Fini
     return None
 
 
-def _too_late(message: Message) -> Finish:
+def _too_late(message: Message, why: str = "could not be sent in time") -> Finish:
     if message.purpose.essential:
         return Finish(
             MessageStatus.HANDED_TO_PERSON,
-            "could not be sent in time; a person must tell them",
+            f"{why}; a person must tell them",
             TaskKind.PHONE_CALL,
             urgent=True,
             late_cancellation=message.purpose is Purpose.CANCELLATION,
         )
-    return Finish(MessageStatus.SUPPRESSED, "too late to be useful")
+    if message.purpose is Purpose.PRE_BRIEF:
+        # They still need the information in advance: a person goes through it with them.
+        return Finish(
+            MessageStatus.HANDED_TO_PERSON,
+            f"{why}; a person goes through the pre-brief with them",
+            TaskKind.PHONE_CALL,
+        )
+    return Finish(MessageStatus.SUPPRESSED, f"{why}, so it was dropped")
 
 
-def _exhausted(message: Message, max_transient: int) -> set[Channel]:
-    """Channels that failed for good on this message, or kept failing."""
-    transient: dict[Channel, int] = {}
+def _exhausted(message: Message, max_transient: int, now: datetime) -> set[Channel]:
+    """Channels that failed for good on this message, or kept failing: too many times,
+    or for half the message's retry budget (so the next channel still has time)."""
+    transient: dict[Channel, list[datetime]] = {}
     out: set[Channel] = set()
     for attempt in message.attempts_log:
         if attempt.outcome is AttemptOutcome.PERMANENT_FAILURE:
             out.add(attempt.channel)
         elif attempt.outcome is AttemptOutcome.TRANSIENT_FAILURE:
-            transient[attempt.channel] = transient.get(attempt.channel, 0) + 1
-    out.update(c for c, n in transient.items() if n >= max_transient)
+            transient.setdefault(attempt.channel, []).append(attempt.started_at)
+    half = RETRY_BUDGET.get(message.purpose, timedelta(hours=24)) / 2
+    out.update(
+        channel
+        for channel, times in transient.items()
+        if len(times) >= max_transient or now - min(times) >= half
+    )
     return out
 
 
@@ -165,7 +316,7 @@ def _window_rule(
     if route.channel is Channel.PHONE:
         return Send(route, reason, late)
     try:
-        allowed_at = next_allowed(now, contact_rules(message.expert, route.channel))
+        allowed_at = next_allowed(now, contact_rules(message.expert, route.channel, now))
     except WindowError as exc:
         return Finish(
             MessageStatus.HANDED_TO_PERSON,

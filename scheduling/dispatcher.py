@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,19 +22,22 @@ from channels.base import OutcomeUnknown, OutgoingMessage, PermanentError, Recei
 from channels.registry import ChannelRegistry
 from scheduling.clock import Clock
 from scheduling.context import template_context
-from scheduling.decisions import Decision, Finish, Send, decide
+from scheduling.decisions import RETRY_BUDGET, Decision, Finish, Limits, Send, decide
 from scheduling.delivery_reports import mark_opted_out
+from scheduling.frequency import FrequencyCap
 from scheduling.handoff import hand_to_person, open_phone_task_for_cancellation, open_venue_task
 from scheduling.outbox import (
     claim_due,
     expired_leases,
     load_for_result,
     load_message,
+    recent_capped,
     renew_lease,
 )
 from scheduling.outgoing import build_outgoing
+from scheduling.pastoral_drafts import close_approval_task
 from scheduling.rendering import Renderer
-from store.enums import AttemptOutcome, Channel, MessageStatus, TaskKind
+from store.enums import FINAL_STATUSES, AttemptOutcome, Channel, MessageStatus, TaskKind
 from store.models import DeliveryAttempt, Message
 
 log = logging.getLogger(__name__)
@@ -67,8 +70,10 @@ class DispatchConfig:
     retry_cap: timedelta = timedelta(hours=1)
     max_transient_per_channel: int = 5
     max_overdue: timedelta = timedelta(days=7)
-    # Messages of one batch worked on at once. SQLite takes its write lock at BEGIN, so
-    # there concurrent messages only queue for the lock: keep it at 1 on SQLite.
+    cap: FrequencyCap = field(default_factory=FrequencyCap)
+    # Messages of one batch worked on at once. Their database work queues for SQLite's
+    # write lock (taken at BEGIN), but their provider calls overlap, which is where a
+    # real provider's time goes: bootstrap uses 4 on SQLite and 8 on PostgreSQL.
     concurrency: int = 1
 
 
@@ -88,6 +93,9 @@ class Dispatcher:
         self.clock = clock
         self.config = config or DispatchConfig()
         self.on_event = on_event
+        self._limits = Limits(
+            self.config.max_transient_per_channel, self.config.max_overdue, self.config.cap
+        )
 
     async def run_once(self) -> int:
         """Claim one batch of due messages and work through it; returns how many."""
@@ -111,9 +119,15 @@ class Dispatcher:
         await asyncio.gather(*(one(message_id) for message_id in ids))
         return len(ids)
 
-    async def run_until_idle(self, max_batches: int = 100) -> int:
+    async def run_until_idle(
+        self, max_batches: int = 100, keep_going: Callable[[], bool] | None = None
+    ) -> int:
+        """Work through batches until nothing is due; ``keep_going`` is asked between
+        batches, so a stopping worker finishes its batch, not the whole backlog."""
         total = 0
         for _ in range(max_batches):
+            if keep_going is not None and not keep_going():
+                break
             done = await self.run_once()
             total += done
             if done == 0:
@@ -130,13 +144,12 @@ class Dispatcher:
             message = await load_message(session, message_id)
             if message is None:
                 return
-            decision = decide(
-                message,
-                self.channels,
-                self.config.max_transient_per_channel,
-                self.config.max_overdue,
-                now,
+            recent = (
+                await recent_capped(session, message.expert_id, now)
+                if message.purpose.capped
+                else ()
             )
+            decision = decide(message, self.channels, self._limits, now, recent)
             if decision.late_cancellation and message.engagement is not None:
                 await open_phone_task_for_cancellation(
                     session, message.engagement, message.expert, now
@@ -313,7 +326,11 @@ class Dispatcher:
             1 for a in message.attempts_log if a.outcome is AttemptOutcome.TRANSIENT_FAILURE
         )
         base = self.config.retry_base * (2 ** max(failures - 1, 0))
-        delay = min(base, self.config.retry_cap) * random.uniform(0.5, 1.0)
+        # Several tries must fit in the message's retry budget before a person takes over.
+        cap = min(
+            self.config.retry_cap, RETRY_BUDGET.get(message.purpose, self.config.retry_cap) / 4
+        )
+        delay = min(base, cap) * random.uniform(0.5, 1.0)
         return max(delay, error.retry_after or timedelta(0))
 
     async def _finish(
@@ -327,6 +344,8 @@ class Dispatcher:
             message.move(finish.status, finish.reason, now)
         if finish.task is not None:
             await hand_to_person(session, message, finish, now)
+        if message.needs_approval and message.status in FINAL_STATUSES:
+            await close_approval_task(session, message, finish.reason, now)
         outcome = "deferred" if finish.defer_until else finish.status.value
         self._emit(message, outcome, finish.channel, finish.reason, now)
 
@@ -367,6 +386,9 @@ class Dispatcher:
             message.move(MessageStatus.SENT, "found at the provider after a worker stopped", now)
             return
         if channel is not None and getattr(channel, "lookup_is_conclusive", False):
+            # Certain nothing went out: the try must not count against the frequency cap.
+            attempt.outcome = AttemptOutcome.TRANSIENT_FAILURE
+            attempt.error = "the worker stopped before the provider had it"
             message.move(MessageStatus.PENDING, "worker stopped; provider has no copy", now)
             return
         await load_message(session, message.id)

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduling.cancellation_calls import VENUE_STOOD_DOWN
 from scheduling.context import contact_rules
 from scheduling.decisions import Finish
 from scheduling.tasks import local_today, open_task, responsible_staff
-from store.enums import Channel, Purpose, TaskKind
+from store.enums import Channel, Purpose, TaskKind, TaskStatus
 from store.models import Engagement, Expert, Message
 
 
@@ -61,6 +62,10 @@ TASK_TITLES = {
     TaskKind.CHECK_POSSIBLE_SEND: "Check whether a message reached someone",
     TaskKind.VENUE_VISIT: "Someone must go to the venue",
     TaskKind.REIMBURSE_COSTS: "Pay back costs",
+    TaskKind.APPROVE_PASTORAL: "Approve a keeping-in-touch message",
+    TaskKind.MISSED_YOU: "Send a warm note to someone who missed a meeting",
+    TaskKind.WELCOME_BACK: "Get in touch gently: a pause has ended",
+    TaskKind.GET_IN_TOUCH: "Check in with someone you have not heard from",
 }
 
 
@@ -74,7 +79,8 @@ async def open_phone_task_for_cancellation(
         kind=TaskKind.PHONE_CALL,
         title="Phone about a cancellation: the written notice cannot be relied on",
         details=f"Phone {expert.preferred_name} to say engagement {engagement.id} "
-        f"({engagement.title}) is cancelled. Record that you told them.",
+        f"({engagement.title}) is cancelled. Once you have, record it with `linkline "
+        f"engagements told {engagement.id} {expert.ref or expert.id}`.",
         assignee=staff,
         expert=expert,
         engagement=engagement,
@@ -86,7 +92,7 @@ async def open_phone_task_for_cancellation(
 
 
 async def open_venue_task(session: AsyncSession, engagement: Engagement, now: datetime) -> None:
-    await open_task(
+    task = await open_task(
         session,
         kind=TaskKind.VENUE_VISIT,
         title="Someone must go to the venue to meet anyone who comes",
@@ -100,3 +106,6 @@ async def open_venue_task(session: AsyncSession, engagement: Engagement, now: da
         now=now,
         dedupe_key=f"eng{engagement.id}:venue",
     )
+    if task.status is TaskStatus.DONE and task.outcome == VENUE_STOOD_DOWN:
+        # Stood down once everyone then needing a call was told; someone new needs one now.
+        task.status, task.outcome, task.done_at = TaskStatus.OPEN, None, None

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload, selectinload
 
-from store.enums import MessageStatus
-from store.models import Engagement, Expert, Message, Staff
+from store.enums import AttemptOutcome, MessageStatus, Purpose
+from store.models import DeliveryAttempt, Engagement, Expert, Message, Staff
+
+_PENDING = literal_column("message.status") == literal_column(f"'{MessageStatus.PENDING.value}'")
 
 
 async def claim_due(
@@ -29,7 +31,9 @@ async def claim_due(
         ids = list(
             await session.scalars(
                 select(Message.id)
-                .where(Message.status == MessageStatus.PENDING, Message.next_attempt_at <= now)
+                # A literal, not a parameter, so PostgreSQL always matches the partial
+                # index's predicate, even with a generic plan.
+                .where(_PENDING, Message.next_attempt_at <= now)
                 .order_by(Message.next_attempt_at, Message.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -124,3 +128,27 @@ async def load_for_result(session: AsyncSession, message_id: int) -> Message | N
         )
         .execution_options(populate_existing=True)
     )
+
+
+_COUNTED = (AttemptOutcome.IN_PROGRESS, AttemptOutcome.ACCEPTED, AttemptOutcome.UNKNOWN)
+
+
+async def recent_capped(session: AsyncSession, expert_id: int, now: datetime) -> list[datetime]:
+    """When this expert was handed messages the cap counts, in the last week.
+
+    The expert's row is locked first (PostgreSQL), so two workers deciding on two messages
+    for the same person take turns and cannot both slip under the cap. Attempts count from
+    the moment they are recorded, before the provider call.
+    """
+    await session.execute(select(Expert.id).where(Expert.id == expert_id).with_for_update())
+    rows = await session.scalars(
+        select(DeliveryAttempt.started_at)
+        .join(Message, DeliveryAttempt.message_id == Message.id)
+        .where(
+            Message.expert_id == expert_id,
+            Message.purpose.in_([p for p in Purpose if p.capped]),
+            DeliveryAttempt.outcome.in_(_COUNTED),
+            DeliveryAttempt.started_at > now - timedelta(days=7),
+        )
+    )
+    return list(rows)

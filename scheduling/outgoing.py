@@ -50,7 +50,7 @@ def build_outgoing(
 ) -> OutgoingMessage:
     expert = message.expert
     needs = set(expert.access_needs or [])
-    deliver_before = window_end(now, contact_rules(expert, route.channel))
+    deliver_before = window_end(now, contact_rules(expert, route.channel, now))
     return OutgoingMessage(
         idempotency_key=message.idempotency_key,
         channel=route.channel,

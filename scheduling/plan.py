@@ -30,6 +30,7 @@ class PlanOffsets:
     pre_brief_days: int = 7  # days before the start
     reminder_days: int = 1  # days before the start
     check_in_days: int = 1  # days after the end (0: a few hours after it ends)
+    de_brief_days: int = 3  # days after the end: time to talk it over, once it has settled
     send_at: time = time(10)  # local time of day to aim for
 
     def validate(self) -> PlanOffsets:
@@ -48,6 +49,18 @@ class PlanOffsets:
             )
         if not 0 <= self.check_in_days <= 30:
             raise PlanError("the check-in must be between 0 and 30 days after the meeting")
+        if not 1 <= self.de_brief_days <= 30:
+            raise PlanError("the de-brief must be between 1 and 30 days after the meeting")
+        if self.de_brief_days <= self.check_in_days:
+            raise PlanError(
+                "the de-brief must come after the check-in: de_brief_days "
+                f"({self.de_brief_days}) must be larger than check_in_days "
+                f"({self.check_in_days})"
+            )
+        if not time(7) <= self.send_at <= time(21):
+            raise PlanError(
+                f"send_at must be a daytime hour between 07:00 and 21:00, not {self.send_at:%H:%M}"
+            )
         return self
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> PlanOffsets:
@@ -130,4 +143,27 @@ def plan_invitation(
         check_in = _local_at(ends_at, offsets.check_in_days, offsets.send_at, zone)
     if check_in >= now:
         plan.append(PlannedMessage(Purpose.CHECK_IN, check_in, check_in + timedelta(days=3)))
+    de_brief = _local_at(ends_at, offsets.de_brief_days, offsets.send_at, zone)
+    if de_brief >= now:
+        # Still worth having a week on, so a letter can carry it too.
+        plan.append(PlannedMessage(Purpose.DE_BRIEF, de_brief, de_brief + timedelta(days=10)))
     return plan
+
+
+def describe_offsets(offsets: PlanOffsets) -> dict[str, str]:
+    """The settings in words, for link workers checking what a plan will do."""
+    return {
+        "pre_brief_days": f"pre-brief {offsets.pre_brief_days} days before",
+        "reminder_days": f"reminder {offsets.reminder_days} days before",
+        "check_in_days": (
+            "check-in a couple of hours after it ends"
+            if offsets.check_in_days == 0
+            else f"check-in {offsets.check_in_days} days after"
+        ),
+        "de_brief_days": f"de-brief {offsets.de_brief_days} days after",
+        "send_at": f"aimed at {offsets.send_at:%H:%M} their time",
+    }
+
+
+# Messages sent after the meeting are only for people who came.
+AFTER_MEETING = frozenset({Purpose.CHECK_IN, Purpose.DE_BRIEF, Purpose.FEEDBACK})

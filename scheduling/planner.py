@@ -8,14 +8,21 @@ cancelled; anything already sent stays in the record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from scheduling.decisions import came
 from scheduling.handoff import open_phone_task_for_cancellation, open_venue_task
-from scheduling.plan import CANCELLATION_NOTICE, PlannedMessage, PlanOffsets, plan_invitation
+from scheduling.plan import (
+    CANCELLATION_NOTICE,
+    PlannedMessage,
+    PlanOffsets,
+    plan_invitation,
+)
+from scheduling.plan_settings import layers_for
 from scheduling.tasks import open_task
 from store.enums import (
     EngagementStatus,
@@ -27,7 +34,8 @@ from store.enums import (
 )
 from store.models import Engagement, Expert, Invitation, Message, Staff
 
-_PLANNED = (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN)
+_PLANNED = (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN, Purpose.DE_BRIEF)
+FEEDBACK_WINDOW = timedelta(days=14)  # "you said, we did" is still worth sending this long
 _DROPPED = frozenset({MessageStatus.CANCELLED, MessageStatus.SUPPRESSED})
 # Someone who was sent something, or phoned about it, knows the old time.
 _TOLD = frozenset(
@@ -72,13 +80,17 @@ async def replan_engagement(
 ) -> PlanReport:
     """Bring the outbox in line with the engagement as it is now."""
     report = PlanReport()
-    offsets = base.with_overrides(engagement.plan_overrides or {})
+    layers = await layers_for(session, engagement, base)
     slots = _latest_by_slot(await _messages_by_key(session, engagement.id))
     for invitation in engagement.invitations:
         wanted: list[PlannedMessage] = []
         if _should_plan(engagement, invitation):
             wanted = plan_invitation(
-                engagement.starts_at, engagement.ends_at, engagement.time_zone, offsets, now=now
+                engagement.starts_at,
+                engagement.ends_at,
+                engagement.time_zone,
+                layers.for_expert(invitation.expert),
+                now=now,
             )
         wanted_purposes = {planned.purpose for planned in wanted}
         for planned in wanted:
@@ -255,4 +267,25 @@ async def cancel_engagement(
             now=now,
             dedupe_key=f"eng{engagement.id}:reimburse",
         )
+    return report
+
+
+async def plan_feedback(session: AsyncSession, engagement: Engagement, now: datetime) -> PlanReport:
+    """One "you said, we did" message for each person who came, once per engagement.
+
+    The text is rendered when it is sent, so outcomes corrected before then go out as
+    corrected; anyone who already had theirs is not sent a second one.
+    """
+    report = PlanReport()
+    existing = await _messages_by_key(session, engagement.id)
+    for invitation in engagement.invitations:
+        if not came(invitation) or invitation.expert.status is ExpertStatus.WITHDRAWN:
+            continue
+        key = message_key(engagement.id, invitation.expert_id, Purpose.FEEDBACK)
+        if key in existing:
+            report.unchanged += 1
+            continue
+        planned = PlannedMessage(Purpose.FEEDBACK, now, now + FEEDBACK_WINDOW)
+        session.add(_new_message(key, planned, engagement.id, invitation.expert_id, now))
+        report.added += 1
     return report

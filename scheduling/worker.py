@@ -10,11 +10,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduling.dispatcher import Dispatcher
+from scheduling.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,16 @@ class Worker:
         dispatch_every: float,
         sweep_every: float = 60.0,
         before_pass: Callable[[], Awaitable[None]] | None = None,
+        maintenance: Maintenance | None = None,
+        plan_every: float = 900.0,
+        purge_every: float = 86_400.0,
     ) -> None:
         self.dispatcher = dispatcher
         self.dispatch_every = dispatch_every
         self.sweep_every = sweep_every
+        self.maintenance = maintenance
+        self.plan_every = plan_every
+        self.purge_every = purge_every
         # The demo moves its simulated clock here; in service it is None.
         self.before_pass = before_pass
         self._scheduler: AsyncIOScheduler | None = None
@@ -57,6 +64,23 @@ class Worker:
         scheduler.add_job(
             self.sweep_leases, "interval", seconds=self.sweep_every, id="sweep_leases", **common
         )
+        if self.maintenance is not None:
+            jobs = self.maintenance
+            soon = datetime.now(UTC) + timedelta(seconds=5)
+            for job, every in (
+                (jobs.plan_pastoral, self.plan_every),
+                (jobs.open_followups, self.plan_every),
+                (jobs.hand_tasks_to_cover, self.plan_every),
+                (jobs.purge, self.purge_every),
+            ):
+                scheduler.add_job(
+                    self._maintain(job),
+                    "interval",
+                    seconds=every,
+                    id=job.__name__,
+                    next_run_time=soon,
+                    **common,
+                )
         scheduler.start()
         self._scheduler = scheduler
 
@@ -67,7 +91,7 @@ class Worker:
             try:
                 if self.before_pass is not None:
                     await self.before_pass()
-                await self.dispatcher.run_until_idle()
+                await self.dispatcher.run_until_idle(keep_going=lambda: not self._stopping)
             except Exception:
                 # One bad pass must not stop the clock; the next pass retries from the outbox.
                 log.exception("dispatch pass failed")
@@ -84,6 +108,22 @@ class Worker:
                 return
             if settled:
                 log.warning("settled %d messages left behind by a stopped worker", settled)
+
+    def _maintain(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """Maintenance runs beside sending (not under ``_busy``): its transactions are
+        short, so sends only take turns with it at the database."""
+
+        async def run() -> None:
+            async with self._job():
+                if self._stopping:
+                    return
+                try:
+                    await job()
+                except Exception:
+                    log.exception("%s failed; it runs again at its next time", job.__name__)
+
+        run.__name__ = job.__name__
+        return run
 
     @asynccontextmanager
     async def _job(self) -> AsyncIterator[None]:

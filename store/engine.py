@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -112,12 +112,21 @@ async def verify_key(sessions: async_sessionmaker[AsyncSession], cipher: Cipher)
 
     Catching this at start-up beats discovering it as undecryptable rows at send time.
     """
-    async with sessions.begin() as session:
-        stored = await session.scalar(select(Meta.value).where(Meta.key == "key_fingerprint"))
-        if stored is None:
-            session.add(Meta(key="key_fingerprint", value=cipher.fingerprint()))
-        elif stored != cipher.fingerprint():
-            raise SecretKeyError(
-                "LINKLINE_SECRET_KEY is not the key this database was created with: set the "
-                "original key (or restore the key file next to the database)"
-            )
+    stored: str | None = None
+    for _ in range(2):
+        try:
+            async with sessions.begin() as session:
+                stored = await session.scalar(
+                    select(Meta.value).where(Meta.key == "key_fingerprint")
+                )
+                if stored is None:
+                    session.add(Meta(key="key_fingerprint", value=cipher.fingerprint()))
+                    stored = cipher.fingerprint()
+        except IntegrityError:
+            continue  # several workers started at once and another recorded it: read it
+        break
+    if stored != cipher.fingerprint():
+        raise SecretKeyError(
+            "LINKLINE_SECRET_KEY is not the key this database was created with: set the "
+            "original key (or restore the key file next to the database)"
+        )

@@ -1,0 +1,128 @@
+"""The recurring jobs besides sending: plan pastoral contact, hand work to cover, purge.
+
+Each runs in its own transaction and, on PostgreSQL, under an advisory lock so that with
+several workers one does the job and the others skip it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload
+
+from scheduling.clock import Clock
+from scheduling.followups import FollowupReport, open_due_followups
+from scheduling.job_lock import try_job_lock
+from scheduling.pastoral_planner import PastoralReport, pastoral_candidates, plan_pastoral
+from scheduling.tasks import local_today, responsible_staff
+from store.enums import FINAL_STATUSES, MessageStatus, TaskStatus
+from store.models import Message, Reply, Staff, Task
+
+log = logging.getLogger(__name__)
+
+PLAN_CHUNK = 2000  # experts per transaction
+
+
+@dataclass(frozen=True)
+class MaintenanceConfig:
+    pastoral_min_days: int = 7
+    silence_days: int = 90
+    retention: timedelta = timedelta(days=90)
+
+
+class Maintenance:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        config: MaintenanceConfig | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.config = config or MaintenanceConfig()
+
+    async def plan_pastoral(self) -> PastoralReport:
+        """Plan in chunks, each its own short transaction: SQLite's write lock and the
+        memory in use stay small however many experts there are. With several workers the
+        lock lets one chunk be planned at a time; a chunk another worker holds is skipped
+        (planning it again later finds nothing new)."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            ids = await pastoral_candidates(session)
+        total = PastoralReport()
+        for start in range(0, len(ids), PLAN_CHUNK):
+            async with self.sessions.begin() as session:
+                if not await try_job_lock(session, "plan_pastoral"):
+                    continue
+                report = await plan_pastoral(
+                    session,
+                    now,
+                    min_days=self.config.pastoral_min_days,
+                    expert_ids=ids[start : start + PLAN_CHUNK],
+                )
+            total.planned += report.planned
+            total.drafts += report.drafts
+            total.skipped_contact_soon += report.skipped_contact_soon
+        if total.planned:
+            log.info("planned %d pastoral messages (%d drafts)", total.planned, total.drafts)
+        return total
+
+    async def open_followups(self) -> FollowupReport | None:
+        """Tasks for people: pauses that have ended, long silences."""
+        async with self.sessions.begin() as session:
+            if not await try_job_lock(session, "open_followups"):
+                return None
+            return await open_due_followups(
+                session, self.clock.now(), silence_days=self.config.silence_days
+            )
+
+    async def hand_tasks_to_cover(self) -> int:
+        """Open tasks of someone who is now away go to their cover, so nothing waits."""
+        now = self.clock.now()
+        moved = 0
+        async with self.sessions.begin() as session:
+            if not await try_job_lock(session, "hand_tasks_to_cover"):
+                return 0
+            tasks = await session.scalars(
+                select(Task)
+                .where(Task.status == TaskStatus.OPEN, Task.assignee_id.is_not(None))
+                .options(joinedload(Task.assignee).joinedload(Staff.cover))
+            )
+            for task in tasks:
+                assert task.assignee is not None
+                staff = responsible_staff(task.assignee, local_today(now))
+                if staff.id != task.assignee.id:
+                    task.assignee_id = staff.id
+                    moved += 1
+        if moved:
+            log.info("handed %d open tasks to cover", moved)
+        return moved
+
+    async def purge(self) -> int:
+        """Delete message texts and replies past the retention period; keep the facts
+        (who, when, which channel, what happened) and every task."""
+        cutoff = self.clock.now() - self.config.retention
+        async with self.sessions.begin() as session:
+            if not await try_job_lock(session, "purge"):
+                return 0
+            settled = [*FINAL_STATUSES, MessageStatus.SENT, MessageStatus.UNCERTAIN]
+            messages = await session.execute(
+                update(Message)
+                .where(
+                    Message.status.in_(settled),
+                    Message.updated_at < cutoff,
+                    Message.body.is_not(None) | Message.personal_note.is_not(None),
+                )
+                .values(subject=None, body=None, personal_note=None)
+                .execution_options(synchronize_session=False)
+            )
+            replies = await session.execute(
+                delete(Reply)
+                .where(Reply.received_at < cutoff)
+                .execution_options(synchronize_session=False)
+            )
+        return int(messages.rowcount or 0) + int(replies.rowcount or 0)
