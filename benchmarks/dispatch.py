@@ -1,14 +1,23 @@
-"""Messages per second through each channel, against the loopback fake providers.
+"""Messages per second through each channel, and due-to-sent lag with several workers.
 
-For every channel it prints one JSON line: the rate through the whole Linkline path
-(claim, rules, routing, rendering, attempt recorded before the call, provider call through
-the real SDK, result recorded) next to a bare SDK loop to the same fake with no Linkline
-code in between (the floor). Traffic goes to 127.0.0.1 only.
+Throughput (the default): for every channel, one JSON line with the rate through the whole
+Linkline path (claim, rules, routing, rendering, attempt recorded before the call,
+provider call through the real SDK, result recorded) next to a bare SDK loop to the same
+fake with no Linkline code in between (the floor).
 
     .venv/bin/python benchmarks/dispatch.py [--messages 300] [--letters 30] [--database-url URL]
 
 Telegram is paced by our own limiter at 30 messages a second (Telegram's own limit), so
 its Linkline figure is capped by design; the bare loop is not.
+
+Lag (``--lag``): SMS messages become due at a steady rate while real `linkline worker`
+processes send them to the fake Twilio. One JSON line per configuration: p50 and p99 of
+(when the provider's answer was recorded) - (when the message was due), with 1, 2 and 4
+workers on PostgreSQL (``--database-url``) and 1 on SQLite, which runs one by design.
+
+    .venv/bin/python benchmarks/dispatch.py --lag [--rate 20] [--duration 20] [--database-url URL]
+
+Both modes empty the PostgreSQL database they are given. Traffic goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -16,6 +25,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiosmtplib  # noqa: E402
-from sqlalchemy import delete, update  # noqa: E402
+from sqlalchemy import delete, func, select, text, update  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from telegram import Bot  # noqa: E402
 from twilio.http.async_http_client import AsyncTwilioHttpClient  # noqa: E402
 from twilio.rest import Client  # noqa: E402
@@ -42,6 +55,7 @@ from bot.services.expert_input import ExpertInput  # noqa: E402
 from bot.services.experts import create_expert  # noqa: E402
 from bot.services.staff import create_staff  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.worker_lock import SEVERAL_WORKERS_HINT  # noqa: E402
 from channels.base import MessageChannel  # noqa: E402
 from channels.letter import LetterChannel, LetterConfig  # noqa: E402
 from channels.mail import EmailChannel, EmailConfig  # noqa: E402
@@ -50,26 +64,16 @@ from channels.sms import SmsChannel, SmsConfig  # noqa: E402
 from channels.telegram import TelegramChannel, TelegramConfig  # noqa: E402
 from scheduling.clock import SimulatedClock  # noqa: E402
 from store.crypto import generate_secret_key  # noqa: E402
-from store.enums import Purpose, Role  # noqa: E402
-from store.models import Message  # noqa: E402
+from store.engine import normalise_url  # noqa: E402
+from store.enums import AttemptOutcome, MessageStatus, Purpose, Role  # noqa: E402
+from store.models import DeliveryAttempt, Message  # noqa: E402
+from tests.builders import FULL_DETAILS  # noqa: E402
 from tests.fakes.smtp import FakeSMTPServer  # noqa: E402
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram  # noqa: E402
-from tests.fakes.twilio import FakeTwilio  # noqa: E402
+from tests.fakes.twilio import FakeTwilio, FakeTwilioThread  # noqa: E402
+from tests.load import add_due_messages, add_sms_experts, scratch_settings  # noqa: E402
 
 NOW = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)  # a Monday morning: inside default safe hours
-DETAILS = {
-    "purpose": "Benchmark",
-    "objectives": "x",
-    "expected_outcomes": "x",
-    "venue_name": "Hall",
-    "venue_address": "1 Street, Town AB1 2CD",
-    "venue_accessibility": "Step-free",
-    "meeting_point": "At the door",
-    "practitioners": "Two people",
-    "transport_and_expenses": "Fares paid",
-    "how_to_claim": "Receipts",
-    "paperwork": "None",
-}
 
 
 def _address(channel: str, i: int) -> dict[str, Any]:
@@ -114,7 +118,7 @@ async def _seed(app: App, channel: str, count: int) -> None:
             starts_at=start,
             ends_at=start + timedelta(hours=2),
             lead=staff,
-            details=DETAILS,
+            details=FULL_DETAILS,
             plan_overrides=None,
             base_offsets=app.offsets,
             time_zone="Europe/London",
@@ -133,13 +137,9 @@ async def _through_linkline(
     database_url: str | None, channel: str, count: int, make: Callable[[], MessageChannel]
 ) -> float:
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            data_dir=Path(folder),
-            secret_key=generate_secret_key(),
-            database_url=database_url or f"sqlite:///{folder}/bench.db",
-            dispatch_batch_size=50,
-        )
+        settings = scratch_settings(folder, database_url, dispatch_batch_size=50)
+        if database_url:
+            await _forget_key(database_url)
         app = await build_app(settings, clock=SimulatedClock(NOW), upgrade=True)
         try:
             if database_url:
@@ -157,6 +157,18 @@ async def _through_linkline(
     if sent != count:
         raise SystemExit(f"{channel}: expected {count} messages, dispatched {sent}")
     return count / elapsed
+
+
+async def _forget_key(database_url: str) -> None:
+    """Each run makes a new key, and the database is emptied anyway: drop the old key's
+    fingerprint first, so a run that stopped half-way does not block the next one."""
+    engine = create_async_engine(normalise_url(database_url))
+    try:
+        async with engine.begin() as conn:
+            if await conn.scalar(text("SELECT to_regclass('linkline_meta')")) is not None:
+                await conn.execute(text("DELETE FROM linkline_meta WHERE key = 'key_fingerprint'"))
+    finally:
+        await engine.dispose()
 
 
 async def _empty(app: App) -> None:
@@ -269,12 +281,223 @@ async def bench_letter(db: str | None, count: int) -> dict[str, Any]:
     return {"linkline_per_s": ours, "bare_sdk_per_s": floor}
 
 
+# --- due-to-sent lag with several worker processes -----------------------------------------
+
+
+async def bench_lag(
+    database_url: str | None, workers: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Feed SMS messages at a steady rate to ``workers`` real `linkline worker` processes."""
+    with tempfile.TemporaryDirectory() as folder:
+        secret = generate_secret_key()
+        url = database_url or f"sqlite:///{folder}/bench.db"
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            data_dir=Path(folder),
+            secret_key=secret,
+            database_url=url,
+        )
+        if database_url:
+            await _forget_key(database_url)
+        app = await build_app(settings, upgrade=True)
+        try:
+            if database_url:
+                await _empty(app)
+            total = round(args.rate * args.duration)
+            engagement_id, expert_ids = await add_sms_experts(app, total)
+            with FakeTwilioThread(latency=args.latency) as twilio:
+                env = {
+                    **_clean_environ(),
+                    "PYTHONPATH": os.pathsep.join(
+                        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+                    ),
+                    "DATABASE_URL": url,
+                    "LINKLINE_SECRET_KEY": secret,
+                    "LINKLINE_DATA_DIR": folder,
+                    "LINKLINE_DISPATCH_INTERVAL_SECONDS": str(args.interval),
+                    **twilio.env(),
+                }
+                processes = [_start_worker(env, Path(folder), n) for n in range(workers)]
+                try:
+                    await _wait_started(processes)
+                    fed = await _feed(app, engagement_id, expert_ids, args.rate)
+                    await _wait_settled(app, processes, within=args.duration * 10 + 60)
+                finally:
+                    for process, _ in processes:
+                        if process.poll() is None:
+                            process.send_signal(signal.SIGTERM)
+                    for process, _ in processes:
+                        process.wait(60)
+            figures = await _lag_figures(app)
+            if database_url:
+                await _empty(app)
+        finally:
+            await app.aclose()
+    return {**figures, "fed_per_s": fed}
+
+
+def _clean_environ() -> dict[str, str]:
+    """This environment without Linkline's or providers' settings: the run is reproducible,
+    and a developer's real credentials are never used."""
+    ours = ("LINKLINE_", "TWILIO_", "TELEGRAM_", "SMTP_", "DATABASE_URL")
+    return {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+
+
+def _start_worker(
+    env: dict[str, str], folder: Path, n: int
+) -> tuple[subprocess.Popen[bytes], Path]:
+    log = folder / f"worker-{n}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"],
+            env=env,
+            cwd=folder,  # never a developer's .env
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return process, log
+
+
+async def _wait_started(processes: list[tuple[subprocess.Popen[bytes], Path]]) -> None:
+    """Until every worker says it is sending, so start-up is not counted as lag."""
+    deadline = time.monotonic() + 60
+    while not all(b"Sending what is due" in log.read_bytes() for _, log in processes):
+        for process, log in processes:
+            if process.poll() is not None:
+                raise SystemExit(f"a worker stopped at start:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            raise SystemExit("the workers did not start within 60s")
+        await asyncio.sleep(0.1)
+
+
+async def _feed(app: App, engagement_id: int, expert_ids: list[int], rate: float) -> float:
+    """Make messages due at ``rate`` a second, each due the moment it is written."""
+    tick = 0.1
+    began = time.perf_counter()
+    done = 0
+    while done < len(expert_ids):
+        owed = min(len(expert_ids), int((time.perf_counter() - began) * rate) + 1)
+        if owed > done:
+            await add_due_messages(app, engagement_id, expert_ids[done:owed], now=app.clock.now())
+            done = owed
+        await asyncio.sleep(tick)
+    return round(done / (time.perf_counter() - began), 1)
+
+
+async def _wait_settled(
+    app: App, processes: list[tuple[subprocess.Popen[bytes], Path]], within: float
+) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        async with app.sessions() as session:
+            left = await session.scalar(
+                select(func.count(Message.id)).where(
+                    Message.status.in_((MessageStatus.PENDING, MessageStatus.SENDING))
+                )
+            )
+        if not left:
+            return
+        for process, log in processes:
+            if process.poll() is not None:
+                raise SystemExit(f"a worker stopped:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{left} messages still unsent after {within:.0f}s")
+        await asyncio.sleep(0.2)
+
+
+async def _lag_figures(app: App) -> dict[str, Any]:
+    async with app.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Message.due_at, Message.sent_at, DeliveryAttempt.finished_at)
+                .outerjoin(
+                    DeliveryAttempt,
+                    (DeliveryAttempt.message_id == Message.id)
+                    & (DeliveryAttempt.outcome == AttemptOutcome.ACCEPTED),
+                )
+                .where(Message.status == MessageStatus.SENT)
+            )
+        ).all()
+        unsent = await session.scalar(
+            select(func.count(Message.id)).where(Message.status != MessageStatus.SENT)
+        )
+    lags = sorted(((finished or sent) - due).total_seconds() for due, sent, finished in rows)
+    span = max((finished or sent) for _, sent, finished in rows) - min(due for due, _, _ in rows)
+    return {
+        "sent": len(lags),
+        "not_sent": unsent,
+        "lag_p50_s": round(_percentile(lags, 50), 3),
+        "lag_p99_s": round(_percentile(lags, 99), 3),
+        "lag_max_s": round(lags[-1], 3),
+        "sent_per_s": round(len(lags) / span.total_seconds(), 1),
+    }
+
+
+def _percentile(ordered: list[float], percent: float) -> float:
+    """Nearest rank: the smallest value with at least ``percent`` % of values at or below it."""
+    rank = max(1, -(-len(ordered) * percent // 100))
+    return ordered[int(rank) - 1]
+
+
+async def lag_main(args: argparse.Namespace) -> None:
+    configurations: list[tuple[str | None, int]] = []
+    if args.database_url:
+        configurations += [(args.database_url, n) for n in args.workers]
+    else:
+        print(
+            "PostgreSQL configurations need --database-url postgresql://…; SQLite only.",
+            file=sys.stderr,
+            flush=True,
+        )
+    print(f"SQLite runs one worker by design ({SEVERAL_WORKERS_HINT}).", file=sys.stderr)
+    configurations.append((None, 1))
+    for url, workers in configurations:
+        figures = await bench_lag(url, workers, args)
+        line = {
+            "mode": "lag",
+            "database": "postgresql" if url else "sqlite",
+            "workers": workers,
+            "target_per_s": args.rate,
+            "duration_s": args.duration,
+            "dispatch_interval_s": args.interval,
+            "twilio_latency_s": args.latency,
+            **figures,
+        }
+        print(json.dumps(line), flush=True)
+
+
+def _worker_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or any(not 1 <= n <= 16 for n in counts):
+        raise argparse.ArgumentTypeError("give worker counts from 1 to 16, like 1,2,4")
+    return counts
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=300, help="per channel (not letters)")
     parser.add_argument("--letters", type=int, default=30, help="letters (PDFs are slow)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL; default SQLite")
+    lag = parser.add_argument_group("due-to-sent lag (--lag)")
+    lag.add_argument("--lag", action="store_true", help="measure lag with worker processes")
+    lag.add_argument("--rate", type=float, default=20.0, help="messages due per second")
+    lag.add_argument("--duration", type=float, default=20.0, help="seconds of feeding")
+    lag.add_argument(
+        "--workers", type=_worker_counts, default=[1, 2, 4], help="PostgreSQL worker counts"
+    )
+    lag.add_argument(
+        "--interval", type=float, default=1.0, help="LINKLINE_DISPATCH_INTERVAL_SECONDS"
+    )
+    lag.add_argument("--latency", type=float, default=0.05, help="the fake Twilio's answer time")
     args = parser.parse_args()
+    if args.lag:
+        if args.rate <= 0 or args.duration <= 0 or args.rate * args.duration > 90_000:
+            parser.error("--rate and --duration must be positive, with at most 90,000 messages")
+        if not 0 < args.interval <= 300 or args.latency < 0:
+            parser.error("--interval must be in (0, 300] and --latency at least 0")
+        await lag_main(args)
+        return
     if args.messages < 1 or args.letters < 1:
         parser.error("--messages and --letters must be at least 1")
     database = "postgresql" if args.database_url else "sqlite"

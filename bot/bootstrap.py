@@ -18,6 +18,8 @@ from bot.settings import Settings
 from channels.registry import ChannelRegistry
 from scheduling.clock import Clock, SystemClock
 from scheduling.dispatcher import DispatchConfig, Dispatcher, EventSink
+from scheduling.frequency import FrequencyCap
+from scheduling.maintenance import Maintenance, MaintenanceConfig
 from scheduling.plan import PlanOffsets
 from scheduling.rendering import Renderer
 from scheduling.worker import Worker
@@ -55,14 +57,26 @@ class App:
             worker=f"{socket.gethostname()}:{os.getpid()}",
             batch_size=self.settings.dispatch_batch_size,
             lease=timedelta(seconds=self.settings.lease_seconds),
-            concurrency=1 if self.engine.dialect.name == "sqlite" else 8,
+            concurrency=4 if self.engine.dialect.name == "sqlite" else 8,
+            cap=FrequencyCap(self.settings.cap_per_day, self.settings.cap_per_week),
         )
         return Dispatcher(self.sessions, self.channels, self.renderer, self.clock, config, on_event)
 
     def worker(self, on_event: EventSink | None = None) -> Worker:
         return Worker(
-            self.dispatcher(on_event), dispatch_every=self.settings.dispatch_interval_seconds
+            self.dispatcher(on_event),
+            dispatch_every=self.settings.dispatch_interval_seconds,
+            sweep_every=self.settings.sweep_interval_seconds,
+            maintenance=self.maintenance(),
         )
+
+    def maintenance(self) -> Maintenance:
+        config = MaintenanceConfig(
+            pastoral_min_days=self.settings.pastoral_min_days,
+            silence_days=self.settings.silence_days,
+            retention=timedelta(days=self.settings.retention_days),
+        )
+        return Maintenance(self.sessions, self.clock, config)
 
     async def aclose(self) -> None:
         await self.channels.aclose()
@@ -99,11 +113,7 @@ async def build_app(
         raise
     clock = clock or SystemClock()
     channels = build_channels(settings, clock.now)
-    offsets = PlanOffsets(
-        pre_brief_days=settings.pre_brief_days,
-        reminder_days=settings.reminder_days,
-        check_in_days=settings.check_in_days,
-    ).validate()
+    offsets = settings.plan_offsets()
     return App(
         settings,
         cipher,

@@ -32,6 +32,7 @@ def _sms(settings: Settings, now: Now) -> MessageChannel:
         auth_token=_secret(settings.twilio_auth_token),
         from_number=settings.twilio_from_number or "",
         status_callback_url=settings.twilio_status_url,
+        api_base_url=settings.twilio_api_base_url,
     )
     return SmsChannel(config, now=now)
 

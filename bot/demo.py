@@ -1,8 +1,10 @@
 """A three-week story, run by the real scheduler and dispatcher on a fast clock.
 
-Six experts with different channels and safe hours, two engagements: one goes ahead,
-one is cancelled 20 hours before it starts. Everything goes through the same code as
-the service; only the clock is simulated and the channels write files.
+Six experts with different channels and safe hours, two engagements: one goes ahead
+(with a de-brief and "you said, we did" afterwards), one is cancelled 20 hours before it
+starts; one expert who said no gets a fortnightly hello in their own safe hours.
+Everything goes through the same code as the service; only the clock is simulated and
+the channels write files.
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ def _experts(confirmed: date) -> list[dict[str, Any]]:
             "email": "fin@example.net",
             "consent": {"sms": {"allowed": True}},
             "windows": [{"days": "every day", "hours": "18:00-20:00"}],
+            "pastoral_level": "fortnightly",
         },
     ]
 
@@ -191,6 +194,11 @@ class Story:
                     "The panel meeting is cancelled, 20 hours before",
                     self._cancel_panel,
                 ),
+                (
+                    datetime(2026, 4, 1, 11, 0, tzinfo=LONDON),
+                    'Sam records what changed after the workshop: "you said, we did"',
+                    self._record_outcomes,
+                ),
             ],
             key=lambda step: step[0],
         )
@@ -250,9 +258,32 @@ class Story:
                 session, engagement, "the venue flooded", now=self.clock.now(), actor=ACTOR
             )
 
+    async def _record_outcomes(self) -> None:
+        async with self.app.sessions.begin() as session:
+            engagement = await engagement_service.get_engagement(session, self.workshop)
+            await engagement_service.record_outcomes(
+                session,
+                engagement,
+                "the service will now call people back within a day, as you suggested.",
+                now=self.clock.now(),
+                actor=ACTOR,
+            )
+
     async def tick(self) -> None:
-        """Move the clock one step and let people act, before the dispatcher's pass."""
+        """Move the clock one step and let people act, before the dispatcher's pass.
+
+        The daily jobs (planning pastoral contact, follow-ups for people) run at 7am on the
+        simulated clock, as the service runs them on its own timer.
+        """
+        before = self.clock.now().astimezone(LONDON)
         self.clock.advance(STEP)
+        after = self.clock.now().astimezone(LONDON)
+        if before.hour < 7 <= after.hour or (before.date() != after.date() and after.hour >= 7):
+            jobs = self.app.maintenance()
+            report = await jobs.plan_pastoral()
+            await jobs.open_followups()
+            if report is not None and report.planned:
+                self.say(after, f"** {report.planned} keeping-in-touch message(s) planned")
         while self.steps and self.steps[0][0] <= self.clock.now():
             at, what, act = self.steps.pop(0)
             self.say(at, f"** {what}")
@@ -296,6 +327,7 @@ async def run_story(
         await story.tick()
 
     worker = app.worker(record)
+    worker.maintenance = None  # the story runs the daily jobs on its simulated clock
     worker.before_pass = before_pass
     worker.dispatch_every = 0.002
     worker.start()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scheduling.plan import PlanOffsets
 from store.enums import Channel
 
 
@@ -41,14 +43,36 @@ class Settings(BaseSettings):
         50, ge=1, le=1000, validation_alias=_env("LINKLINE_DISPATCH_BATCH_SIZE")
     )
     lease_seconds: int = Field(120, ge=10, le=3600, validation_alias=_env("LINKLINE_LEASE_SECONDS"))
+    # How often a worker settles messages left behind by a stopped one (expired leases).
+    sweep_interval_seconds: float = Field(
+        60.0, ge=1, le=3600, validation_alias=_env("LINKLINE_SWEEP_INTERVAL_SECONDS")
+    )
 
     pre_brief_days: int = Field(7, ge=1, le=60, validation_alias=_env("LINKLINE_PRE_BRIEF_DAYS"))
     reminder_days: int = Field(1, ge=1, le=30, validation_alias=_env("LINKLINE_REMINDER_DAYS"))
     check_in_days: int = Field(1, ge=0, le=30, validation_alias=_env("LINKLINE_CHECK_IN_DAYS"))
+    de_brief_days: int = Field(3, ge=1, le=30, validation_alias=_env("LINKLINE_DE_BRIEF_DAYS"))
+    # The frequency cap per expert over pre-briefs, reminders, feedback and pastoral
+    # messages; cancellations, time changes, check-ins and de-briefs are exempt.
+    cap_per_day: int = Field(1, ge=1, le=5, validation_alias=_env("LINKLINE_CAP_PER_DAY"))
+    cap_per_week: int = Field(3, ge=1, le=14, validation_alias=_env("LINKLINE_CAP_PER_WEEK"))
+    # The shortest gap between two pastoral messages; a contact level more frequent than
+    # this is refused when it is saved.
+    pastoral_min_days: int = Field(
+        7, ge=7, le=90, validation_alias=_env("LINKLINE_PASTORAL_MIN_DAYS")
+    )
+    # Message texts and replies are deleted this long after they are settled; tasks and
+    # the audit trail are kept.
+    retention_days: int = Field(90, ge=7, le=3650, validation_alias=_env("LINKLINE_RETENTION_DAYS"))
+    # After this long with no sign of life from an active expert, their link worker gets a
+    # task to check in (a person, never an automatic message).
+    silence_days: int = Field(90, ge=14, le=365, validation_alias=_env("LINKLINE_SILENCE_DAYS"))
 
     twilio_account_sid: str | None = Field(None, validation_alias=_env("TWILIO_ACCOUNT_SID"))
     twilio_auth_token: SecretStr | None = Field(None, validation_alias=_env("TWILIO_AUTH_TOKEN"))
     twilio_from_number: str | None = Field(None, validation_alias=_env("TWILIO_FROM_NUMBER"))
+    # Only for a Twilio-compatible gateway or a local test double; leave unset for Twilio.
+    twilio_api_base_url: str | None = Field(None, validation_alias=_env("TWILIO_API_BASE_URL"))
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_webhook_secret: SecretStr | None = Field(
         None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
@@ -70,6 +94,7 @@ class Settings(BaseSettings):
         "public_url",
         "twilio_account_sid",
         "twilio_from_number",
+        "twilio_api_base_url",
         "smtp_host",
         "smtp_username",
         "smtp_from",
@@ -78,6 +103,61 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("twilio_api_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        """Only scheme, host and port are used, so anything else is a mistake to catch now."""
+        if value is None:
+            return None
+        text = value.strip()
+        try:
+            parts = urlsplit(text)
+            _ = parts.port  # raises on a port that is not a number
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.username
+        ):
+            raise ValueError(
+                "TWILIO_API_BASE_URL must be an http:// or https:// address with just a host "
+                "and port (for example http://127.0.0.1:8080). It is only for a "
+                "Twilio-compatible gateway or a local test double: leave it unset to use Twilio"
+            )
+        return text.rstrip("/")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Contradictory timing settings are refused at start-up, not found at send time."""
+        if self.retention_days < self.silence_days:
+            raise ValueError(
+                f"LINKLINE_RETENTION_DAYS ({self.retention_days}) must be at least "
+                f"LINKLINE_SILENCE_DAYS ({self.silence_days}): replies are how we know "
+                "someone has been in touch"
+            )
+        if self.cap_per_day > self.cap_per_week:
+            raise ValueError(
+                f"LINKLINE_CAP_PER_DAY ({self.cap_per_day}) cannot be more than "
+                f"LINKLINE_CAP_PER_WEEK ({self.cap_per_week})"
+            )
+        try:
+            self.plan_offsets()
+        except ValueError as exc:
+            raise ValueError(f"the contact plan settings do not fit together: {exc}") from None
+        return self
+
+    def plan_offsets(self) -> PlanOffsets:
+        return PlanOffsets(
+            pre_brief_days=self.pre_brief_days,
+            reminder_days=self.reminder_days,
+            check_in_days=self.check_in_days,
+            de_brief_days=self.de_brief_days,
+        ).validate()
 
     @property
     def resolved_database_url(self) -> str:
@@ -150,6 +230,7 @@ def _mode(settings: Settings, channel: Channel) -> ChannelMode:
 _LIVE_DETAIL = {
     Channel.SMS: lambda s: (
         f"sending through Twilio from {s.twilio_from_number}"
+        + (f" via {s.twilio_api_base_url} (TWILIO_API_BASE_URL)" if s.twilio_api_base_url else "")
         + ("" if s.public_url else "; set LINKLINE_PUBLIC_URL to get delivery reports")
     ),
     Channel.TELEGRAM: lambda s: "sending through the Telegram Bot API",

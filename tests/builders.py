@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import App
@@ -12,8 +13,8 @@ from bot.services import engagements as engagement_service
 from bot.services.expert_input import ExpertInput
 from bot.services.experts import create_expert
 from bot.services.staff import create_staff, find_staff
-from store.enums import Role
-from store.models import Engagement, Expert, Staff
+from store.enums import InvitationAnswer, Role
+from store.models import Engagement, Expert, Message, Staff, Task
 
 FULL_DETAILS: dict[str, str] = {
     "purpose": "Help shape how the new support service answers first calls.",
@@ -80,10 +81,12 @@ async def add_engagement(
     title: str = "First contact workshop",
     publish: bool = True,
     experts: list[Expert] | None = None,
+    kind: str = "meeting",
+    starts_at: datetime | None = None,
     **details: str | None,
 ) -> Engagement:
     lead = await add_staff(session, now=app.clock.now())
-    starts = app.clock.now() + starts_in
+    starts = starts_at or app.clock.now() + starts_in
     engagement = await engagement_service.create_engagement(
         session,
         title=title,
@@ -96,6 +99,7 @@ async def add_engagement(
         time_zone="Europe/London",
         now=app.clock.now(),
         actor="test",
+        kind=kind,
     )
     if publish:
         await engagement_service.publish(
@@ -106,3 +110,29 @@ async def add_engagement(
             session, engagement, experts, app.offsets, now=app.clock.now(), actor="test"
         )
     return await engagement_service.get_engagement(session, engagement.id)
+
+
+async def outbox(app: App, **where: object) -> list[Message]:
+    """The outbox as a person reads it: by due time, filtered by column values."""
+    async with app.sessions() as session:
+        query = select(Message).order_by(Message.due_at, Message.id)
+        for key, value in where.items():
+            query = query.where(getattr(Message, key) == value)
+        return list(await session.scalars(query))
+
+
+async def all_tasks(app: App) -> list[Task]:
+    async with app.sessions() as session:
+        return list(await session.scalars(select(Task).order_by(Task.id)))
+
+
+async def say_yes(app: App, session: AsyncSession, engagement: Engagement, expert: Expert) -> None:
+    await engagement_service.record_answer(
+        session,
+        engagement,
+        expert.id,
+        InvitationAnswer.YES,
+        app.offsets,
+        now=app.clock.now(),
+        actor="test",
+    )

@@ -17,9 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.bootstrap import App, StartupError, build_app
 from bot.services.engagements import EngagementError
 from bot.services.experts import ExpertError
+from bot.services.pastoral import PastoralSettingError
 from bot.services.staff import StaffError
 from bot.settings import Settings
 from scheduling.clock import Clock
+from scheduling.pastoral import PastoralError
+from scheduling.pastoral_drafts import DraftError
 from scheduling.plan import PlanError
 from scheduling.windows import WindowError
 from store.crypto import SecretKeyError
@@ -35,6 +38,9 @@ KNOWN_ERRORS = (
     EngagementError,
     ExpertError,
     PlanError,
+    PastoralError,
+    PastoralSettingError,
+    DraftError,
     SecretKeyError,
     StaffError,
     StartupError,

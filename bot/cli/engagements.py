@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
 from bot.cli.common import CLI_ACTOR, console, fail, local, open_app, parse_local_datetime, run
 from bot.services import engagements as service
+from bot.services.attendance import WORDS_HELP, parse_attendance, record_attendance
+from bot.services.cancellations import CallList, cancellation_calls, record_told
 from bot.services.experts import find_expert
 from bot.services.staff import find_staff
 from scheduling.planner import PlanReport
-from store.enums import InvitationAnswer
+from store.enums import EngagementStatus, InvitationAnswer
 from store.models import Message
 
 app = typer.Typer(help="Engagements: meetings, sessions and events.", no_args_is_help=True)
@@ -48,6 +51,12 @@ def create(
     pre_brief_days: int | None = typer.Option(None, "--pre-brief-days"),
     reminder_days: int | None = typer.Option(None, "--reminder-days"),
     check_in_days: int | None = typer.Option(None, "--check-in-days"),
+    de_brief_days: int | None = typer.Option(None, "--de-brief-days"),
+    kind: str = typer.Option(
+        "meeting",
+        "--kind",
+        help="The kind of engagement (its contact-plan settings: see `linkline plans`).",
+    ),
     publish: bool = typer.Option(False, "--publish", help="Publish now (all details needed)."),
 ) -> None:
     """Create an engagement (a draft until every detail people need is filled in)."""
@@ -59,6 +68,7 @@ def create(
             "pre_brief_days": pre_brief_days,
             "reminder_days": reminder_days,
             "check_in_days": check_in_days,
+            "de_brief_days": de_brief_days,
         }.items()
         if v is not None
     }
@@ -95,6 +105,7 @@ def create(
                 time_zone=TZ,
                 now=now,
                 actor=CLI_ACTOR,
+                kind=kind,
             )
             console.print(f"Created engagement {engagement.id} (draft).")
             missing = engagement.missing_information()
@@ -152,6 +163,8 @@ def show(engagement_id: int = typer.Argument(..., help="The engagement's id.")) 
             for i in e.invitations:
                 invited.add_row(i.expert.preferred_name, i.answer.value, i.support_needs or "")
             console.print(invited)
+            if e.status is EngagementStatus.CANCELLED:
+                _show_calls(await cancellation_calls(session, e))
             plan = Table("message", "expert", "purpose", "due (UK time)", "status")
             messages = await session.scalars(
                 select(Message).where(Message.engagement_id == e.id).order_by(Message.due_at)
@@ -264,5 +277,138 @@ def cancel(
                 session, engagement, reason, now=built.clock.now(), actor=CLI_ACTOR
             )
             console.print(f"Cancelled. {_report(report)} See `linkline tasks` for calls to make.")
+
+    run(action)
+
+
+@app.command("attendance")
+def attendance(
+    engagement_id: int = typer.Argument(..., help="The engagement's id."),
+    expert: str = typer.Argument(..., help="Expert id or ref."),
+    words: list[str] = typer.Argument(..., help="came or missed (also: attended, yes; no)."),
+) -> None:
+    """Record whether someone came. Nothing is ever sent to them automatically.
+
+    "missed" gives their link worker a task with a suggested warm, no-blame note to send
+    themselves; two or more missed in a row also give a task to check in by a safe route.
+    """
+    came = parse_attendance(" ".join(words))
+    if came is None:
+        fail(f"'{escape(' '.join(words))}' is not an attendance: use {WORDS_HELP}", 2)
+
+    async def action() -> list[str]:
+        async with open_app() as built, built.sessions.begin() as session:
+            engagement = await service.get_engagement(session, engagement_id)
+            person = await find_expert(session, expert)
+            if person is None:
+                fail(f"no expert with id or ref {expert!r}")
+            result = await record_attendance(
+                session, engagement, person, came, now=built.clock.now(), actor=CLI_ACTOR
+            )
+            lines = [f"Recorded that expert {escape(expert)} {'came' if came else 'missed it'}."]
+            if result.withdrawn_tasks:
+                lines.append(f"{result.withdrawn_tasks} follow-up task(s) are no longer needed.")
+            if result.no_followup_because:
+                lines.append(f"No follow-up is suggested: {result.no_followup_because}.")
+            if result.followup is not None:
+                lines.append(
+                    f"Task {result.followup.note.id}: a warm note for a person to send "
+                    "(nothing is sent automatically)."
+                )
+                if result.followup.check_in is not None:
+                    lines.append(
+                        f"Task {result.followup.check_in.id}: {result.followup.in_a_row} missed "
+                        "in a row, so check in with them by their preferred safe route."
+                    )
+                lines.append("See `linkline tasks`.")
+            return lines
+
+    for line in run(action):
+        console.print(line, highlight=False)
+
+
+@app.command("told")
+def told(
+    engagement_id: int = typer.Argument(..., help="The cancelled engagement's id."),
+    expert: str = typer.Argument(..., help="Expert id or ref."),
+    note: str | None = typer.Option(
+        None, "--note", help="What happened, e.g. 'spoke to her at 3pm'. Kept with the task."
+    ),
+) -> None:
+    """Record that someone was told of a cancellation in person or by phone.
+
+    Their phone task is closed with the note. When everyone who needed a call has been
+    told, the "someone must go to the venue" task is closed too.
+    """
+
+    async def action() -> list[str]:
+        async with open_app() as built, built.sessions.begin() as session:
+            engagement = await service.get_engagement(session, engagement_id)
+            person = await find_expert(session, expert)
+            if person is None:
+                fail(f"no expert with id or ref {expert!r}")
+            result = await record_told(
+                session, engagement, person, note=note, now=built.clock.now(), actor=CLI_ACTOR
+            )
+            when = local(result.invitation.told_verbally_at)
+            lines = [
+                f"Already recorded: expert {escape(expert)} was told on {when}."
+                if result.already_recorded
+                else f"Recorded that expert {escape(expert)} was told."
+            ]
+            outcome = result.outcome
+            if outcome.call_task is not None:
+                lines.append(f"Phone task {outcome.call_task.id} is done.")
+            if outcome.venue_task is not None:
+                lines.append(
+                    f"Everyone who needed a call has been told: venue task "
+                    f"{outcome.venue_task.id} is done, nobody needs to go to the venue."
+                )
+            elif outcome.still_to_phone:
+                lines.append(
+                    f"Still to phone: {len(outcome.still_to_phone)} "
+                    f"(see `linkline engagements show {engagement_id}`)."
+                )
+            return lines
+
+    for line in run(action):
+        console.print(line, highlight=False)
+
+
+def _show_calls(calls: CallList) -> None:
+    """For a cancelled engagement: who is still to be phoned, who was told and when."""
+    table = Table("expert", "told in person or by phone (UK time)", title="Telling people")
+    for i in calls.still_to_phone:
+        table.add_row(escape(i.expert.preferred_name), "still to phone")
+    for i in calls.told:
+        table.add_row(escape(i.expert.preferred_name), local(i.told_verbally_at))
+    if calls.still_to_phone or calls.told:
+        console.print(table)
+    if calls.venue is not None:
+        console.print(
+            f"Someone must be at the venue at the start (task {calls.venue.id}) until "
+            "everyone who needs a call has been told."
+        )
+
+
+@app.command("outcomes")
+def outcomes(
+    engagement_id: int = typer.Argument(..., help="The engagement's id."),
+    text: str = typer.Option(
+        ..., "--text", help="What changed because of what people said, in plain words."
+    ),
+) -> None:
+    """Record outcomes and send "you said, we did" to everyone who came."""
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            engagement = await service.get_engagement(session, engagement_id)
+            report = await service.record_outcomes(
+                session, engagement, text, now=built.clock.now(), actor=CLI_ACTOR
+            )
+            console.print(
+                f'Outcomes recorded. "You said, we did" planned for {report.added} '
+                f"people who came; {report.unchanged} already had theirs."
+            )
 
     run(action)

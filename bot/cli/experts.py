@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -21,9 +22,18 @@ from bot.services.expert_csv import (
     import_experts,
     parse_csv,
 )
-from bot.services.experts import load_experts
+from bot.services.experts import (
+    describe_status,
+    find_expert,
+    load_experts,
+    pause_expert,
+    resume_expert,
+)
 
-app = typer.Typer(help="Experts by experience: list, import and export.", no_args_is_help=True)
+app = typer.Typer(
+    help="Experts by experience: list, import and export; pause and resume contact.",
+    no_args_is_help=True,
+)
 
 # 10,000 generous rows; anything far bigger is the wrong file, so refuse before reading it.
 _MAX_BYTES = 20 * 1024 * 1024
@@ -36,12 +46,13 @@ def list_() -> None:
     async def action() -> None:
         async with open_app() as built, built.sessions() as session:
             table = Table("id", "ref", "name", "channels", "consent", "status", "link worker")
+            now = built.clock.now()
             for e in await load_experts(session):
                 consent = ", ".join(c.channel.value for c in e.consents if c.allowed) or "none"
                 channels = " > ".join(c.value for c in e.channel_order())
                 # escape: a name like "[Jo]" is text to show, not formatting to apply
                 names = escape(e.ref or ""), escape(e.preferred_name)
-                table.add_row(str(e.id), *names, channels, consent, e.status.value,
+                table.add_row(str(e.id), *names, channels, consent, describe_status(e, now),
                               escape(e.link_worker.name))  # fmt: skip
             console.print(table)
 
@@ -171,3 +182,52 @@ def _name(file: Path) -> str:
 
 def _experts(count: int) -> str:
     return f"{count} expert{'' if count == 1 else 's'}"
+
+
+@app.command("pause")
+def pause(
+    expert: str = typer.Argument(..., help="Expert id or ref."),
+    until: str | None = typer.Option(
+        None, "--until", help="The day contact may start again, e.g. 2026-03-01."
+    ),
+) -> None:
+    """Pause contact, keeping their place and invitations: only news of things they said
+    yes to (a cancellation, a new time) still reaches them.
+
+    Without --until the pause lasts until they get in touch (then `experts resume`). With
+    --until it ends on that day, and their link worker gets a task to get in touch gently.
+    """
+    ends = _parse_date(until, "--until") if until is not None else None
+
+    async def action() -> str:
+        async with open_app() as built, built.sessions.begin() as session:
+            person = await find_expert(session, expert)
+            if person is None:
+                fail(f"no expert with id or ref {expert!r}")
+            now = built.clock.now()
+            await pause_expert(session, person, until=ends, now=now, actor=CLI_ACTOR)
+            return describe_status(person, now)
+
+    console.print(f"Expert {escape(expert)} is now {run(action)}.", highlight=False)
+
+
+@app.command("resume")
+def resume(expert: str = typer.Argument(..., help="Expert id or ref.")) -> None:
+    """End a pause: contact starts again. Messages held back during the pause stay unsent."""
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            person = await find_expert(session, expert)
+            if person is None:
+                fail(f"no expert with id or ref {expert!r}")
+            await resume_expert(session, person, now=built.clock.now(), actor=CLI_ACTOR)
+
+    run(action)
+    console.print(f"Expert {escape(expert)} is active again.", highlight=False)
+
+
+def _parse_date(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{what} '{escape(text.strip())}' is not a date: use the form 2026-03-01", 2)

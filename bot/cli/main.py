@@ -6,7 +6,21 @@ import logging
 
 import typer
 
-from bot.cli import db, demo, engagements, experts, keys, letters, log, run, staff, tasks
+from bot.cli import (
+    db,
+    demo,
+    engagements,
+    experts,
+    keys,
+    letters,
+    log,
+    pastoral,
+    plans,
+    run,
+    staff,
+    tasks,
+    worker,
+)
 
 app = typer.Typer(
     name="linkline",
@@ -21,10 +35,13 @@ app.add_typer(experts.app, name="experts")
 app.add_typer(engagements.app, name="engagements")
 app.add_typer(staff.app, name="staff")
 app.add_typer(tasks.app, name="tasks")
+app.add_typer(plans.app, name="plans")
+app.add_typer(pastoral.app, name="pastoral")
 app.add_typer(keys.app, name="keys")
 app.add_typer(letters.app, name="letters")
 app.command("log")(log.show_log)
 app.command("run")(run.run_service)
+app.command("worker")(worker.run_worker)
 app.command("demo")(demo.run_demo)
 
 

@@ -1,15 +1,22 @@
-"""`linkline run`: the service (scheduler and web) on one event loop."""
+"""`linkline run`: the service (scheduler and web) on one event loop, plus extra workers."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import socket
 from types import FrameType
 
 import typer
 import uvicorn
 
-from bot.cli.common import console, fail, open_app, run
+from bot.cli.common import console, fail, load_settings, open_app, run
+from bot.cli.worker_pool import WorkerPool
 from bot.web.app import create_web_app
+from bot.worker_lock import SEVERAL_WORKERS_HINT, worker_lock
+from store.engine import is_sqlite, normalise_url
+
+MAX_WORKERS = 16
 
 
 class _Server(uvicorn.Server):
@@ -37,23 +44,55 @@ def _port_free(host: str, port: int) -> bool:
 def run_service(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=MAX_WORKERS,
+        help="Sending processes in all: this one plus N-1 `linkline worker` processes, "
+        "stopped with it and restarted if one dies. More than 1 needs PostgreSQL.",
+    ),
 ) -> None:
-    """Start the service: the scheduler sends what is due; GET /healthz says when it is ready."""
+    """Start the service: the scheduler sends what is due; GET /healthz says when it is ready.
+
+    SIGTERM or Ctrl+C stops it cleanly: every worker finishes the pass it is in first.
+    """
     if not _port_free(host, port):
         fail(f"port {port} on {host} is in use: stop the other program or choose --port", 2)
+    settings = load_settings()
 
     async def action() -> None:
-        async with open_app() as built:
-            console.print("Linkline is starting. Channels:")
-            for mode in built.settings.channel_modes():
-                console.print(f"  {mode.line()}", highlight=False)
-            shown = built.engine.url.render_as_string(hide_password=True)
-            console.print(f"Database: {shown}")
-            console.print(f"Health: http://{host}:{port}/healthz   (Ctrl+C to stop)")
-            config = uvicorn.Config(
-                create_web_app(built), host=host, port=port, log_level="warning", lifespan="on"
-            )
-            await _Server(config).serve()
+        if workers > 1 and is_sqlite(normalise_url(settings.resolved_database_url)):
+            fail(f"SQLite runs one worker; {SEVERAL_WORKERS_HINT} (--workers {workers})", 2)
+        async with open_app(settings=settings) as built:
+            with worker_lock(settings.resolved_database_url):
+                console.print("Linkline is starting. Channels:")
+                for mode in built.settings.channel_modes():
+                    console.print(f"  {mode.line()}", highlight=False)
+                shown = built.engine.url.render_as_string(hide_password=True)
+                console.print(f"Database: {shown}")
+                if workers > 1:
+                    console.print(
+                        f"Workers: this process and {workers - 1} `linkline worker` "
+                        f"process{'es' if workers > 2 else ''}"
+                    )
+                console.print(f"Health: http://{host}:{port}/healthz   (Ctrl+C to stop)")
+                config = uvicorn.Config(
+                    create_web_app(built), host=host, port=port, log_level="warning", lifespan="on"
+                )
+                server = _Server(config)
+                # A closed terminal stops the service as gently as Ctrl+C does.
+                asyncio.get_running_loop().add_signal_handler(
+                    signal.SIGHUP, server.handle_exit, signal.SIGHUP, None
+                )
+                pool = WorkerPool(workers - 1)
+                pool.start()
+                try:
+                    await server.serve()
+                finally:
+                    if workers > 1:
+                        console.print("Waiting for the other workers to finish their passes...")
+                    await pool.stop()
         console.print("Linkline stopped.")
 
     run(action)

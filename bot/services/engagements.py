@@ -13,11 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.plan import PlanOffsets, check_engagement_times
+from scheduling.plan_settings import check_engagement_overrides, normalise_kind
 from scheduling.planner import (
     PlanReport,
     cancel_engagement,
     load_engagement,
     move_engagement,
+    plan_feedback,
     replan_engagement,
 )
 from store import audit
@@ -42,6 +44,7 @@ async def create_engagement(
     time_zone: str,
     now: datetime,
     actor: str,
+    kind: str = "meeting",
 ) -> Engagement:
     if not title.strip():
         raise EngagementError("an engagement needs a title")
@@ -49,8 +52,11 @@ async def create_engagement(
     if starts_at <= now:
         raise EngagementError("the engagement starts in the past: check the date")
     overrides = dict(plan_overrides or {})
-    base_offsets.with_overrides(overrides)  # refuse contradictory settings when saved
+    kind = normalise_kind(kind)
+    # Refuse contradictory settings when saved, together with its kind's settings.
+    await check_engagement_overrides(session, kind, overrides, base_offsets)
     engagement = Engagement(
+        kind=kind,
         title=title.strip(),
         starts_at=starts_at,
         ends_at=ends_at,
@@ -221,3 +227,40 @@ async def cancel(
 
 async def list_engagements(session: AsyncSession) -> list[Engagement]:
     return list(await session.scalars(select(Engagement).order_by(Engagement.starts_at)))
+
+
+OUTCOMES_MAX = 1000
+
+
+async def record_outcomes(
+    session: AsyncSession, engagement: Engagement, text: str, *, now: datetime, actor: str
+) -> PlanReport:
+    """Record what changed because of what people said, and plan "you said, we did"
+    for everyone who came (once each: a correction before it goes is sent as corrected)."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise EngagementError("write what changed: the outcomes are empty")
+    if len(cleaned) > OUTCOMES_MAX:
+        raise EngagementError(
+            f"the outcomes are {len(cleaned)} characters; keep them under {OUTCOMES_MAX} "
+            "(a short, plain summary reads best)"
+        )
+    if engagement.status is EngagementStatus.CANCELLED:
+        raise EngagementError("this engagement was cancelled: there are no outcomes to share")
+    if engagement.status is EngagementStatus.DRAFT:
+        raise EngagementError("this engagement was never published: nobody took part")
+    if engagement.ends_at > now:
+        raise EngagementError("this engagement has not finished yet: record outcomes afterwards")
+    engagement.outcomes, engagement.outcomes_recorded_at = cleaned, now
+    engagement.updated_at = now
+    report = await plan_feedback(session, engagement, now)
+    audit.record(
+        session,
+        actor=actor,
+        action="engagement.outcomes",
+        entity="engagement",
+        entity_id=engagement.id,
+        at=now,
+        feedback_planned=report.added,
+    )
+    return report

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.services.expert_input import ExpertInput
-from bot.services.experts import create_expert, load_experts
+from bot.services.experts import create_expert, is_paused, load_experts
 from store import audit
 from store.crypto import Cipher
 from store.enums import Channel, ExpertStatus
@@ -305,7 +305,7 @@ async def export_experts(session: AsyncSession, *, actor: str, now: datetime) ->
     writer.writerow(COLUMNS)
     withheld = 0
     for expert in experts:
-        row, held_back = _export_row(expert)
+        row, held_back = _export_row(expert, now)
         withheld += held_back
         writer.writerow([_guard(row.get(column, "")) for column in COLUMNS])
     audit.record(session, actor=actor, action="experts.exported", entity="expert",
@@ -313,11 +313,11 @@ async def export_experts(session: AsyncSession, *, actor: str, now: datetime) ->
     return ExpertExport(out.getvalue(), len(experts), withheld)
 
 
-def _export_row(expert: Expert) -> tuple[dict[str, str], bool]:
+def _export_row(expert: Expert, now: datetime) -> tuple[dict[str, str], bool]:
     """One expert's cells, and whether consent was left out so a re-import sends nothing."""
     points = {p.channel: p for p in expert.contact_points}
     allowed = [c for c in expert.consents if c.allowed]
-    given = [c for c in allowed if _still_wanted(expert, points.get(c.channel))]
+    given = [c for c in allowed if _still_wanted(expert, points.get(c.channel), now)]
     latest = max(expert.consents, key=lambda c: c.confirmed_on, default=None)
     values = {p.channel: p.value for p in expert.contact_points}
     phone = values.get(Channel.SMS) or values.get(Channel.PHONE)
@@ -350,9 +350,15 @@ def _export_row(expert: Expert) -> tuple[dict[str, str], bool]:
     return row, len(given) < len(allowed)
 
 
-def _still_wanted(expert: Expert, point: ContactPoint | None) -> bool:
+def _still_wanted(expert: Expert, point: ContactPoint | None, now: datetime) -> bool:
     """Paused, withdrawn or opted out means no consent in the file: fail closed on re-import."""
-    return expert.status is ExpertStatus.ACTIVE and point is not None and point.opted_out_at is None
+    # A pause with a return date is a date, not a status, and the file has no column for it.
+    return (
+        expert.status is ExpertStatus.ACTIVE
+        and not is_paused(expert, now)
+        and point is not None
+        and point.opted_out_at is None
+    )
 
 
 def _phone_out(e164: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,9 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from bot.services.expert_input import ExpertInput
 from bot.services.staff import find_staff
+from scheduling.tasks import local_today
 from store import audit
 from store.crypto import Cipher
-from store.enums import Channel
+from store.enums import Channel, ExpertStatus
 from store.models import ChannelConsent, ContactPoint, ContactWindow, Expert
 
 # Channels whose contact value can arrive inbound and must be matched without decrypting.
@@ -114,3 +115,72 @@ async def find_expert(session: AsyncSession, key: str) -> Expert | None:
     if key.isdigit():
         return await session.scalar(query.where(Expert.id == int(key)))
     return await session.scalar(query.where(Expert.ref == key))
+
+
+def _who(expert: Expert) -> str:
+    """How a command refers to them: the organisation's reference, never the name."""
+    return expert.ref or str(expert.id)
+
+
+def is_paused(expert: Expert, now: datetime) -> bool:
+    """Paused until they get in touch, or until a date still ahead on their own calendar."""
+    if expert.status is ExpertStatus.PAUSED:
+        return True
+    return bool(expert.paused_until and local_today(now, expert.time_zone) < expert.paused_until)
+
+
+def describe_status(expert: Expert, now: datetime) -> str:
+    """Active, withdrawn, or paused and until when (a dated pause ends on its own)."""
+    if expert.status is ExpertStatus.PAUSED:
+        return "paused until they get in touch"
+    if is_paused(expert, now) and expert.paused_until is not None:
+        return f"paused until {expert.paused_until.isoformat()}"
+    return expert.status.value
+
+
+async def pause_expert(
+    session: AsyncSession, expert: Expert, *, until: date | None, now: datetime, actor: str
+) -> None:
+    """Stop all but essential news, keeping their place, invitations and history (R-3.4).
+
+    With a return date the pause ends by itself on that day in their own time zone, and
+    their link worker gets a task to get in touch gently. Without one it lasts until they
+    get in touch.
+    """
+    if expert.status is ExpertStatus.WITHDRAWN:
+        raise ExpertError(f"expert {_who(expert)} has withdrawn, so there is nothing to pause")
+    today = local_today(now, expert.time_zone)
+    if until is not None and until <= today:
+        raise ExpertError(
+            f"the pause must end after today ({today.isoformat()}): give a later date, or "
+            "leave out --until to pause until they get in touch"
+        )
+    # A dated pause is a date, not a status, so it ends without anyone having to act.
+    expert.status = ExpertStatus.PAUSED if until is None else ExpertStatus.ACTIVE
+    expert.paused_until = until
+    expert.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="expert.paused",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+        dated=until is not None,
+    )
+
+
+async def resume_expert(
+    session: AsyncSession, expert: Expert, *, now: datetime, actor: str
+) -> None:
+    """They are back: contact starts again, and this counts as hearing from them."""
+    if expert.status is ExpertStatus.WITHDRAWN:
+        raise ExpertError(f"expert {_who(expert)} has withdrawn, not paused")
+    if expert.status is ExpertStatus.ACTIVE and expert.paused_until is None:
+        raise ExpertError(f"expert {_who(expert)} is not paused")
+    expert.status = ExpertStatus.ACTIVE
+    expert.paused_until = None
+    expert.resumed_at = expert.updated_at = now
+    audit.record(
+        session, actor=actor, action="expert.resumed", entity="expert", entity_id=expert.id, at=now
+    )

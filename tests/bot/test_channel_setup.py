@@ -85,3 +85,21 @@ def test_only_an_explicit_setting_allows_a_relay_without_tls(
     monkeypatch.setenv("SMTP_STARTTLS", "false")
     config = _live_email(tmp_path).config
     assert config.start_tls is False and config.use_tls is False
+
+
+def test_twilio_api_base_url_reaches_the_sms_channel_and_the_start_up_line(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(
+        tmp_path,
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token="token",
+        twilio_from_number="+447700900000",
+        twilio_api_base_url="http://127.0.0.1:8080",
+    )
+    sms = build_channels(settings, SystemClock().now)[Channel.SMS]
+    assert isinstance(sms, SmsChannel)
+    assert sms.config.api_base_url == "http://127.0.0.1:8080"
+    line = {m.channel: m.line() for m in settings.channel_modes()}[Channel.SMS]
+    assert "via http://127.0.0.1:8080 (TWILIO_API_BASE_URL)" in line
+    assert _settings(tmp_path).twilio_api_base_url is None  # unset means Twilio itself

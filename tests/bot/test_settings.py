@@ -55,3 +55,54 @@ def test_plain_database_urls_get_the_async_driver(given: str, expected: str) -> 
 def test_unsupported_database_urls_are_refused(bad: str) -> None:
     with pytest.raises(DatabaseError):
         normalise_url(bad)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "127.0.0.1:8080",
+        "ftp://127.0.0.1",
+        "http://",
+        "http://127.0.0.1:port",
+        "http://127.0.0.1:8080/2010-04-01",
+        "https://user:secret@gateway.example.org",
+    ],
+)
+def test_a_malformed_twilio_api_base_url_is_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    monkeypatch.setenv("TWILIO_API_BASE_URL", bad)
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    first = refused.value.errors()[0]  # what `linkline` prints: where, and this message
+    assert first["loc"] == ("TWILIO_API_BASE_URL",)
+    assert "TWILIO_API_BASE_URL must be an http:// or https:// address" in first["msg"]
+    assert "leave it unset to use Twilio" in first["msg"]
+    assert "secret" not in first["msg"]  # the value itself is never echoed
+
+
+def test_a_blank_twilio_api_base_url_means_twilio_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_API_BASE_URL", "  ")
+    assert Settings(_env_file=None).twilio_api_base_url is None  # type: ignore[call-arg]
+    monkeypatch.setenv("TWILIO_API_BASE_URL", "http://127.0.0.1:8080/")
+    assert Settings(_env_file=None).twilio_api_base_url == "http://127.0.0.1:8080"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LINKLINE_CHECK_IN_DAYS": "4"}, "de-brief must come after the check-in"),
+        ({"LINKLINE_REMINDER_DAYS": "7"}, "reminder must come after the pre-brief"),
+        ({"LINKLINE_CAP_PER_DAY": "4", "LINKLINE_CAP_PER_WEEK": "3"}, "cannot be more than"),
+        ({"LINKLINE_RETENTION_DAYS": "30"}, "must be at least LINKLINE_SILENCE_DAYS"),
+        ({"LINKLINE_PASTORAL_MIN_DAYS": "3"}, "greater than or equal to 7"),
+        ({"LINKLINE_CAP_PER_WEEK": "lots"}, "valid integer"),
+    ],
+)
+def test_contradictory_timing_settings_stop_start_up_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=message):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
+
+import pytest
 
 from channels.base import OutgoingMessage
 from channels.dryrun import DryRunChannel
@@ -26,3 +29,15 @@ async def test_a_repeat_send_returns_the_first_receipt_and_keeps_the_first_file(
     (written,) = list(tmp_path.iterdir())  # noqa: ASYNC240 - a test reading a temp folder
     assert "Hi Ana, it's Sam." in written.read_text()
     assert await channel.lookup("eng1:exp1:reminder") == first
+
+
+async def test_a_write_cut_short_leaves_no_file_that_looks_sent(tmp_path: Path) -> None:
+    """The file appears only once complete, so lookup() after a crash never sees half."""
+    channel = DryRunChannel(Channel.SMS, tmp_path)
+    with (
+        mock.patch("channels.dryrun.os.fdopen", side_effect=OSError("disk full")),
+        pytest.raises(OSError, match="disk full"),
+    ):
+        await channel.send(_message("Hi Ana, it's Sam."))
+    assert await channel.lookup("eng1:exp1:reminder") is None
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # noqa: ASYNC240 - a temp folder

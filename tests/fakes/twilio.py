@@ -4,6 +4,9 @@ It speaks just enough of the real API for the SDK to work unchanged: basic auth,
 form fields of a Messages POST, Twilio's JSON for success and for errors, and signed
 status callbacks. Everything received is kept in an append-only ledger, so a test can
 assert exactly what would have reached a phone.
+
+:class:`FakeTwilioThread` runs one in a thread with its own event loop, for tests whose
+Linkline runs in other processes (``linkline worker``).
 """
 
 from __future__ import annotations
@@ -13,15 +16,18 @@ import base64
 import binascii
 import contextlib
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+T = TypeVar("T")
 MESSAGES_PATH = "/2010-04-01/Accounts/{sid}/Messages.json"
 
 
@@ -62,6 +68,9 @@ class FakeTwilio:
     account_sid: str = "AC" + "0" * 32
     auth_token: str = "fake-auth-token"
     callback_delay: float = 0.01
+    # Every accepted message is in the ledger at once, and the reply waits this long: a
+    # sender killed meanwhile cannot know whether its text went.
+    latency: float = 0.0
     ledger: list[FakeSms] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)  # sent for every accepted message
     callback_responses: list[int] = field(default_factory=list)
@@ -106,6 +115,10 @@ class FakeTwilio:
         """Accept the next message (it is in the ledger) but hold the reply this long,
         like a Twilio that queued the text and then hung."""
         self._slow.append(seconds)
+
+    def delays_waiting(self) -> int:
+        """How many :meth:`delay_next` holds no message has reached yet."""
+        return len(self._slow)
 
     async def _hold(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -159,6 +172,8 @@ class FakeTwilio:
             self._spawn(self._post_callbacks(sms.status_callback, sms.sid))
         if self._slow:
             await self._hold(self._slow.pop(0))
+        elif self.latency:
+            await self._hold(self.latency)
         return web.json_response(self._json(sms), status=201)
 
     async def _list(self, request: web.Request) -> web.Response:
@@ -242,3 +257,71 @@ def _failure(failure: Failure) -> web.Response:
     if headers:
         response.headers.update(headers)
     return response
+
+
+class FakeTwilioThread:
+    """A :class:`FakeTwilio` on its own event loop in a background thread.
+
+    For tests and benchmarks whose senders are other processes: the test's own loop (or
+    none) stays free. Read the ledger with :meth:`ledger`, which copies it; change the fake
+    with :meth:`call`, which runs on the fake's loop.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.fake: FakeTwilio | None = None
+
+    def __enter__(self) -> FakeTwilioThread:
+        self._thread.start()
+        self.fake = self._run(self._start())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            if self.fake is not None:
+                self._run(self.fake.close())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+
+    async def _start(self) -> FakeTwilio:
+        return await FakeTwilio(**self._options).start()
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=30)
+
+    @property
+    def url(self) -> str:
+        assert self.fake is not None
+        return self.fake.url
+
+    def ledger(self) -> list[FakeSms]:
+        assert self.fake is not None
+        return self._run(self._copy())
+
+    async def _copy(self) -> list[FakeSms]:
+        assert self.fake is not None
+        return list(self.fake.ledger)
+
+    def call(self, action: Callable[[FakeTwilio], T]) -> T:
+        """Run ``action(fake)`` on the fake's loop, between two requests."""
+        assert self.fake is not None
+        fake = self.fake
+
+        async def run() -> T:
+            return action(fake)
+
+        return self._run(run())
+
+    def env(self, from_number: str = "+447700900000") -> dict[str, str]:
+        """The settings that send Linkline's SMS here instead of to Twilio."""
+        assert self.fake is not None
+        return {
+            "TWILIO_ACCOUNT_SID": self.fake.account_sid,
+            "TWILIO_AUTH_TOKEN": self.fake.auth_token,
+            "TWILIO_FROM_NUMBER": from_number,
+            "TWILIO_API_BASE_URL": self.fake.url,
+        }

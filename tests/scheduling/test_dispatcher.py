@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,23 +10,12 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.services import engagements as service
+from channels.base import OutgoingMessage
 from scheduling.clock import SimulatedClock
+from scheduling.dispatcher import Dispatcher
 from store.enums import AttemptOutcome, InvitationAnswer, MessageStatus, Purpose, TaskKind
-from store.models import DeliveryAttempt, Message, Task
-from tests.builders import add_engagement, add_expert
-
-
-async def _messages(app: App, **where: object) -> list[Message]:
-    async with app.sessions() as session:
-        query = select(Message).order_by(Message.due_at, Message.id)
-        for key, value in where.items():
-            query = query.where(getattr(Message, key) == value)
-        return list(await session.scalars(query))
-
-
-async def _tasks(app: App) -> list[Task]:
-    async with app.sessions() as session:
-        return list(await session.scalars(select(Task).order_by(Task.id)))
+from store.models import DeliveryAttempt, Message
+from tests.builders import add_engagement, add_expert, all_tasks, outbox
 
 
 async def _run_at(app: App, clock: SimulatedClock, when: object) -> None:
@@ -38,19 +28,19 @@ async def _first_planned(app: App) -> Message:
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
         await add_engagement(app, session, experts=[expert])
-    return (await _messages(app))[0]
+    return (await outbox(app))[0]
 
 
 def _outbox_files(app: App) -> list[Path]:
     return sorted(p for p in app.settings.resolved_outbox_dir.rglob("*") if p.is_file())
 
 
-async def test_an_invited_expert_gets_pre_brief_reminder_and_check_in(app: App) -> None:
+async def test_an_invited_expert_gets_pre_brief_reminder_check_in_and_de_brief(app: App) -> None:
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
         await add_engagement(app, session, experts=[expert])
-    purposes = [m.purpose for m in await _messages(app)]
-    assert purposes == [Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN]
+    purposes = [m.purpose for m in await outbox(app)]
+    assert purposes == [Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN, Purpose.DE_BRIEF]
 
 
 async def test_each_message_is_sent_once_at_its_time_and_recorded(
@@ -61,7 +51,7 @@ async def test_each_message_is_sent_once_at_its_time_and_recorded(
     assert _outbox_files(app) == []  # never early
     await _run_at(app, clock, pre_brief.due_at)
     await app.dispatcher().run_until_idle()  # a second pass sends nothing more
-    sent = await _messages(app, status=MessageStatus.SENT)
+    sent = await outbox(app, status=MessageStatus.SENT)
     assert [m.id for m in sent] == [pre_brief.id]
     assert len(_outbox_files(app)) == 1
     text = _outbox_files(app)[0].read_text()
@@ -80,15 +70,15 @@ async def test_a_message_due_at_night_is_held_until_the_safe_window_opens(
             app, session, windows=[{"days": "every day", "hours": "18:00-20:00"}]
         )
         await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at)  # 10:00 London, outside 18:00-20:00
-    held = (await _messages(app, id=pre_brief.id))[0]
+    held = (await outbox(app, id=pre_brief.id))[0]
     assert held.status is MessageStatus.PENDING
     assert "held until" in (held.status_reason or "")
     assert held.next_attempt_at.hour == 18  # 18:00 GMT in January
     assert _outbox_files(app) == []
     await _run_at(app, clock, held.next_attempt_at)
-    assert (await _messages(app, id=pre_brief.id))[0].status is MessageStatus.SENT
+    assert (await outbox(app, id=pre_brief.id))[0].status is MessageStatus.SENT
 
 
 async def test_a_channel_nobody_confirmed_as_safe_is_never_used(
@@ -97,13 +87,13 @@ async def test_a_channel_nobody_confirmed_as_safe_is_never_used(
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session, consent={})
         await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at)
-    message = (await _messages(app, id=pre_brief.id))[0]
+    message = (await outbox(app, id=pre_brief.id))[0]
     assert message.status is MessageStatus.HANDED_TO_PERSON
     assert "nobody has confirmed it is safe" in (message.status_reason or "")
     assert _outbox_files(app) == []
-    assert [t.kind for t in await _tasks(app)] == [TaskKind.DELIVERY_PROBLEM]
+    assert [t.kind for t in await all_tasks(app)] == [TaskKind.DELIVERY_PROBLEM]
 
 
 async def test_a_fallback_is_used_when_the_preferred_channel_is_not_allowed(
@@ -118,9 +108,9 @@ async def test_a_fallback_is_used_when_the_preferred_channel_is_not_allowed(
             consent={"email": {"allowed": True}},
         )
         await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at)
-    message = (await _messages(app, id=pre_brief.id))[0]
+    message = (await outbox(app, id=pre_brief.id))[0]
     assert message.status is MessageStatus.SENT and message.channel.value == "email"
     async with app.sessions() as session:
         attempt = await session.scalar(select(DeliveryAttempt))
@@ -140,7 +130,7 @@ async def test_saying_no_stops_every_message_about_it(app: App, clock: Simulated
             now=clock.now(),
             actor="test",
         )
-    statuses = {m.status for m in await _messages(app)}
+    statuses = {m.status for m in await outbox(app)}
     assert statuses == {MessageStatus.SUPPRESSED}
     clock.advance(timedelta(days=30))
     await app.dispatcher().run_until_idle()
@@ -154,9 +144,9 @@ async def test_a_paused_expert_gets_nothing_until_the_pause_ends(
         expert = await add_expert(app, session)
         expert.paused_until = (clock.now() + timedelta(days=60)).date()
         await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at)
-    message = (await _messages(app, id=pre_brief.id))[0]
+    message = (await outbox(app, id=pre_brief.id))[0]
     assert message.status is MessageStatus.SUPPRESSED
     assert "paused until" in (message.status_reason or "")
 
@@ -167,7 +157,7 @@ async def test_moving_an_engagement_moves_unsent_messages_and_tells_those_alread
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
         engagement = await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at)
     async with app.sessions.begin() as session:
         engagement = await service.get_engagement(session, engagement.id)
@@ -180,7 +170,7 @@ async def test_moving_an_engagement_moves_unsent_messages_and_tells_those_alread
             now=clock.now(),
             actor="test",
         )
-    messages = await _messages(app)
+    messages = await outbox(app)
     notice = [m for m in messages if m.purpose is Purpose.TIME_CHANGED]
     assert len(notice) == 1
     reminder = next(m for m in messages if m.purpose is Purpose.REMINDER)
@@ -199,7 +189,7 @@ async def test_replanning_twice_changes_nothing(app: App, clock: SimulatedClock)
         )
     assert (again.added, again.moved, again.cancelled) == (0, 0, 0)
     async with app.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(Message)) == 3
+        assert await session.scalar(select(func.count()).select_from(Message)) == 4
 
 
 async def test_a_late_cancellation_tells_people_and_gives_staff_the_calls_to_make(
@@ -215,12 +205,12 @@ async def test_a_late_cancellation_tells_people_and_gives_staff_the_calls_to_mak
         engagement = await service.get_engagement(session, engagement.id)
         await service.cancel(session, engagement, "venue closed", now=clock.now(), actor="test")
     await app.dispatcher().run_until_idle()
-    kinds = sorted(t.kind.value for t in await _tasks(app))
+    kinds = sorted(t.kind.value for t in await all_tasks(app))
     assert kinds == ["phone_call", "reimburse_costs", "venue_visit"]
-    assert all(t.urgent for t in await _tasks(app) if t.kind is not TaskKind.REIMBURSE_COSTS)
-    notice = (await _messages(app, purpose=Purpose.CANCELLATION))[0]
+    assert all(t.urgent for t in await all_tasks(app) if t.kind is not TaskKind.REIMBURSE_COSTS)
+    notice = (await outbox(app, purpose=Purpose.CANCELLATION))[0]
     assert notice.status is MessageStatus.SENT
-    others = await _messages(app)
+    others = await outbox(app)
     assert {m.status for m in others if m.purpose is not Purpose.CANCELLATION} <= {
         MessageStatus.CANCELLED,
         MessageStatus.SENT,
@@ -238,9 +228,9 @@ async def test_a_cancellation_held_past_the_24_hour_mark_by_safe_hours_becomes_a
         engagement = await service.get_engagement(session, engagement.id)
         await service.cancel(session, engagement, "ill", now=clock.now(), actor="test")
     await app.dispatcher().run_until_idle()
-    notice = (await _messages(app, purpose=Purpose.CANCELLATION))[0]
+    notice = (await outbox(app, purpose=Purpose.CANCELLATION))[0]
     assert notice.status is MessageStatus.HANDED_TO_PERSON  # Saturday is after the meeting
-    tasks = await _tasks(app)
+    tasks = await all_tasks(app)
     assert any(t.kind is TaskKind.PHONE_CALL and t.urgent for t in tasks)
     assert _outbox_files(app) == []
 
@@ -253,9 +243,9 @@ async def test_phone_contact_becomes_a_task_with_a_script_for_the_link_worker(
             app, session, preferred_channel="phone", consent={"phone": {"allowed": True}}
         )
         await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at)
-    (task,) = await _tasks(app)
+    (task,) = await all_tasks(app)
     assert task.kind is TaskKind.PHONE_CALL
     assert "Call Ana" in (task.details or "") and "+447123456789" in (task.details or "")
     assert "Safe times to call" in (task.details or "")
@@ -284,7 +274,7 @@ async def test_cover_signs_messages_while_the_link_worker_is_away(
             session, sam, jo, first, first + timedelta(days=1), now=clock.now(), actor="test"
         )
         await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at)
     assert "it's Jo, covering for Sam" in _outbox_files(app)[0].read_text()
 
@@ -295,23 +285,25 @@ async def test_nothing_more_than_a_week_late_is_sent_automatically(
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
         await add_engagement(app, session, experts=[expert], starts_in=timedelta(days=40))
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at + timedelta(days=8))
-    message = (await _messages(app, id=pre_brief.id))[0]
+    message = (await outbox(app, id=pre_brief.id))[0]
     assert message.status is MessageStatus.HANDED_TO_PERSON
     assert "late" in (message.status_reason or "")
     assert not any("pre_brief" in p.name for p in _outbox_files(app))
 
 
-async def test_a_worker_that_died_mid_send_is_settled_without_a_blind_resend(
+async def _die_mid_send(
     app: App, clock: SimulatedClock
-) -> None:
+) -> tuple[Message, Dispatcher, OutgoingMessage]:
+    """The first pre-brief claimed and its try recorded, as a worker leaves it when it dies
+    just before the provider call: (message, a new worker's dispatcher, what was to go)."""
+    from scheduling.decisions import Limits, Send, decide
+    from scheduling.outbox import claim_due, load_message
+
     pre_brief = await _first_planned(app)
     clock.set(pre_brief.due_at)
     dispatcher = app.dispatcher()
-    # Simulate a crash after the attempt was recorded, before the provider answered.
-    from scheduling.outbox import claim_due
-
     ids = await claim_due(
         app.sessions,
         worker=dispatcher.config.worker,
@@ -320,20 +312,38 @@ async def test_a_worker_that_died_mid_send_is_settled_without_a_blind_resend(
         lease=dispatcher.config.lease,
     )
     async with app.sessions.begin() as session:
-        from scheduling.decisions import Send, decide
-        from scheduling.outbox import load_message
-
         message = await load_message(session, ids[0])
         assert message is not None
-        decision = decide(message, app.channels, 5, timedelta(days=7), clock.now())
+        decision = decide(message, app.channels, Limits(), clock.now())
         assert isinstance(decision, Send)
         plan = await dispatcher._prepare(session, message, decision, clock.now())
     assert plan is not None
-    await app.channels[plan[2].channel].send(plan[2])  # the provider got it; then the crash
+    return pre_brief, dispatcher, plan[2]
+
+
+async def test_a_worker_that_died_mid_send_is_settled_without_a_blind_resend(
+    app: App, clock: SimulatedClock
+) -> None:
+    pre_brief, dispatcher, outgoing = await _die_mid_send(app, clock)
+    await app.channels[outgoing.channel].send(outgoing)  # the provider got it; then the crash
     clock.advance(dispatcher.config.lease + timedelta(seconds=1))
     assert await dispatcher.sweep_expired_leases() == 1
-    settled = (await _messages(app, id=pre_brief.id))[0]
+    settled = (await outbox(app, id=pre_brief.id))[0]
     assert settled.status is MessageStatus.SENT  # found at the provider: not sent again
+    assert len(_outbox_files(app)) == 1
+
+
+async def test_a_send_the_provider_never_had_is_retried_and_not_counted_against_the_cap(
+    app: App, clock: SimulatedClock
+) -> None:
+    """The worker died after recording the try and before the call: the dry-run folder
+    proves nothing went out, so the pre-brief goes today, not after the daily cap."""
+    pre_brief, dispatcher, _ = await _die_mid_send(app, clock)
+    clock.advance(dispatcher.config.lease + timedelta(seconds=1))
+    assert await dispatcher.sweep_expired_leases() == 1
+    await dispatcher.run_until_idle()
+    settled = (await outbox(app, id=pre_brief.id))[0]
+    assert settled.status is MessageStatus.SENT
     assert len(_outbox_files(app)) == 1
 
 
@@ -351,7 +361,7 @@ async def test_a_stale_claim_with_no_send_started_is_simply_retried(
     dispatcher = app.dispatcher()
     assert await dispatcher.sweep_expired_leases() == 1
     await dispatcher.run_until_idle()
-    assert (await _messages(app, id=pre_brief.id))[0].status is MessageStatus.SENT
+    assert (await outbox(app, id=pre_brief.id))[0].status is MessageStatus.SENT
 
 
 async def test_a_text_too_long_for_sms_falls_back_to_the_next_channel(
@@ -374,9 +384,9 @@ async def test_a_text_too_long_for_sms_falls_back_to_the_next_channel(
             consent={"sms": {"allowed": True}, "email": {"allowed": True}},
         )
         await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at)
-    message = (await _messages(app, id=pre_brief.id))[0]
+    message = (await outbox(app, id=pre_brief.id))[0]
     assert message.status is MessageStatus.SENT and message.channel is not None
     assert message.channel.value == "email"
     async with app.sessions() as session:
@@ -391,7 +401,7 @@ async def test_a_text_too_long_for_sms_falls_back_to_the_next_channel(
 async def test_a_send_that_may_have_gone_through_is_never_resent_and_a_person_checks(
     app: App, clock: SimulatedClock, tmp_path: Path
 ) -> None:
-    from channels.base import OutcomeUnknown, OutgoingMessage, Receipt
+    from channels.base import OutcomeUnknown, Receipt
     from channels.dryrun import DryRunChannel
     from channels.registry import ChannelRegistry
     from store.enums import Channel
@@ -408,11 +418,11 @@ async def test_a_send_that_may_have_gone_through_is_never_resent_and_a_person_ch
     await _run_at(app, clock, pre_brief.due_at)
     clock.advance(timedelta(days=1))
     await app.dispatcher().run_until_idle()
-    message = (await _messages(app, id=pre_brief.id))[0]
+    message = (await outbox(app, id=pre_brief.id))[0]
     assert message.status is MessageStatus.UNCERTAIN
     assert "may have been sent" in (message.status_reason or "")
     assert NoAnswer.calls == 1
-    assert [t.kind for t in await _tasks(app)] == [TaskKind.CHECK_POSSIBLE_SEND]
+    assert [t.kind for t in await all_tasks(app)] == [TaskKind.CHECK_POSSIBLE_SEND]
 
 
 async def test_a_worker_whose_lease_ran_out_leaves_the_message_to_the_new_owner(
@@ -435,7 +445,7 @@ async def test_a_worker_whose_lease_ran_out_leaves_the_message_to_the_new_owner(
     await other.run_until_idle()  # the new owner sends it
     await slow._process(pre_brief.id)  # the slow worker finally reaches it
     assert len(_outbox_files(app)) == 1
-    assert (await _messages(app, id=pre_brief.id))[0].status is MessageStatus.SENT
+    assert (await outbox(app, id=pre_brief.id))[0].status is MessageStatus.SENT
 
 
 async def test_a_cancellation_letter_arriving_inside_24_hours_still_brings_a_call(
@@ -457,7 +467,7 @@ async def test_a_cancellation_letter_arriving_inside_24_hours_still_brings_a_cal
         engagement = await service.get_engagement(session, engagement.id)
         await service.cancel(session, engagement, "venue closed", now=clock.now(), actor="test")
     await app.dispatcher().run_until_idle()
-    kinds = {t.kind for t in await _tasks(app)}
+    kinds = {t.kind for t in await all_tasks(app)}
     assert TaskKind.PHONE_CALL in kinds and TaskKind.VENUE_VISIT in kinds
 
 
@@ -469,8 +479,8 @@ async def test_cancelling_a_draft_tells_nobody(app: App, clock: SimulatedClock) 
         )
         await service.cancel(session, engagement, "not needed", now=clock.now(), actor="test")
     await app.dispatcher().run_until_idle()
-    assert await _messages(app, purpose=Purpose.CANCELLATION) == []
-    assert await _tasks(app) == []
+    assert await outbox(app, purpose=Purpose.CANCELLATION) == []
+    assert await all_tasks(app) == []
 
 
 async def test_saying_yes_after_no_brings_the_contact_plan_back(
@@ -484,8 +494,13 @@ async def test_saying_yes_after_no_brings_the_contact_plan_back(
             await service.record_answer(
                 session, engagement, expert.id, answer, app.offsets, now=clock.now(), actor="test"
             )
-    pending = await _messages(app, status=MessageStatus.PENDING)
-    assert sorted(m.purpose.value for m in pending) == ["check_in", "pre_brief", "reminder"]
+    pending = await outbox(app, status=MessageStatus.PENDING)
+    assert sorted(m.purpose.value for m in pending) == [
+        "check_in",
+        "de_brief",
+        "pre_brief",
+        "reminder",
+    ]
 
 
 async def test_moving_twice_before_anyone_is_told_sends_one_notice(
@@ -496,9 +511,9 @@ async def test_moving_twice_before_anyone_is_told_sends_one_notice(
             app, session, windows=[{"days": "every day", "hours": "09:00-10:00"}]
         )
         engagement = await add_engagement(app, session, experts=[expert])
-    pre_brief = (await _messages(app))[0]
+    pre_brief = (await outbox(app))[0]
     await _run_at(app, clock, pre_brief.due_at)  # 10:00 GMT is outside 09:00-10:00: held
-    clock.set((await _messages(app))[0].next_attempt_at)
+    clock.set((await outbox(app))[0].next_attempt_at)
     await app.dispatcher().run_until_idle()  # sent the next morning
     clock.advance(timedelta(hours=12))  # 21:00: outside safe hours, notices are held
     for days in (7, 8):
@@ -513,7 +528,7 @@ async def test_moving_twice_before_anyone_is_told_sends_one_notice(
                 now=clock.now(),
                 actor="test",
             )
-    notices = await _messages(app, purpose=Purpose.TIME_CHANGED)
+    notices = await outbox(app, purpose=Purpose.TIME_CHANGED)
     assert [m.status for m in notices] == [MessageStatus.CANCELLED, MessageStatus.PENDING]
 
 
@@ -531,7 +546,27 @@ async def test_a_message_that_keeps_stopping_workers_goes_to_a_person(
         )
         clock.advance(timedelta(minutes=3))
         assert await dispatcher.sweep_expired_leases() == 1
-    message = (await _messages(app, id=pre_brief.id))[0]
+    message = (await outbox(app, id=pre_brief.id))[0]
     assert message.status is MessageStatus.HANDED_TO_PERSON
-    assert [t.kind for t in await _tasks(app)] == [TaskKind.DELIVERY_PROBLEM]
+    assert [t.kind for t in await all_tasks(app)] == [TaskKind.DELIVERY_PROBLEM]
     assert _outbox_files(app) == []
+
+
+async def test_a_stopping_worker_finishes_its_batch_not_the_whole_backlog(
+    app: App, clock: SimulatedClock
+) -> None:
+    async with app.sessions.begin() as session:
+        for n in range(3):
+            expert = await add_expert(app, session, phone=f"07123 00000{n}")
+            await add_engagement(app, session, experts=[expert], starts_in=timedelta(hours=30))
+    dispatcher = app.dispatcher()
+    clock.set(clock.now() + timedelta(hours=2))  # inside safe hours; pre-briefs are due
+    asked: list[int] = []
+
+    def keep_going() -> bool:
+        asked.append(1)
+        return len(asked) == 1  # stop is asked for while the first batch runs
+
+    dispatcher.config = replace(dispatcher.config, batch_size=1)
+    assert await dispatcher.run_until_idle(keep_going=keep_going) == 1
+    assert len(await outbox(app, status=MessageStatus.PENDING)) >= 2

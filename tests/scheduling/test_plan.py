@@ -16,7 +16,7 @@ LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
 
 
-def test_default_plan_is_pre_brief_a_week_before_reminder_the_day_before_check_in_after() -> None:
+def test_default_plan_is_pre_brief_reminder_check_in_and_a_de_brief_a_few_days_after() -> None:
     start = datetime(2026, 3, 31, 10, 0, tzinfo=LONDON)  # after the clocks go forward
     plan = plan_invitation(
         start, start + timedelta(hours=2), "Europe/London", PlanOffsets(), now=NOW
@@ -26,6 +26,7 @@ def test_default_plan_is_pre_brief_a_week_before_reminder_the_day_before_check_i
         (Purpose.PRE_BRIEF, datetime(2026, 3, 24, 10, 0, tzinfo=LONDON)),
         (Purpose.REMINDER, datetime(2026, 3, 30, 10, 0, tzinfo=LONDON)),
         (Purpose.CHECK_IN, datetime(2026, 4, 1, 10, 0, tzinfo=LONDON)),
+        (Purpose.DE_BRIEF, datetime(2026, 4, 3, 10, 0, tzinfo=LONDON)),
     ]
 
 
@@ -34,7 +35,7 @@ def test_invited_late_the_pre_brief_goes_now_and_no_reminder_follows_straight_af
     plan = plan_invitation(
         start, start + timedelta(hours=2), "Europe/London", PlanOffsets(), now=NOW
     )
-    assert [p.purpose for p in plan] == [Purpose.PRE_BRIEF, Purpose.CHECK_IN]
+    assert [p.purpose for p in plan] == [Purpose.PRE_BRIEF, Purpose.CHECK_IN, Purpose.DE_BRIEF]
     assert plan[0].due_at == NOW
 
 
@@ -45,6 +46,9 @@ def test_invited_late_the_pre_brief_goes_now_and_no_reminder_follows_straight_af
         ({"pre_brief_days": -2}, "at least 1 day before"),
         ({"reminder_days": 7}, "reminder must come after the pre-brief"),
         ({"check_in_days": 45}, "between 0 and 30"),
+        ({"check_in_days": 3}, "de-brief must come after the check-in"),
+        ({"de_brief_days": 0}, "between 1 and 30"),
+        ({"send_at": "03:00"}, "daytime hour"),
         ({"send_at": "25:00"}, "time like 10:00"),
         ({"pre_brief_days": "soon"}, "whole number"),
         ({"colour": "blue"}, "unknown plan setting"),
@@ -75,6 +79,7 @@ offsets = st.builds(
     pre_brief_days=st.integers(2, 30),
     reminder_days=st.just(1),
     check_in_days=st.integers(0, 10),
+    de_brief_days=st.integers(11, 20),
     send_at=st.times(min_value=time(8), max_value=time(19)),
 )
 
@@ -92,7 +97,7 @@ def test_plans_keep_their_order_and_nothing_before_the_meeting_lands_after_it(
         assert planned.due_at >= NOW
         if planned.purpose in (Purpose.PRE_BRIEF, Purpose.REMINDER):
             assert planned.due_at < start and planned.not_after == start
-        if planned.purpose is Purpose.CHECK_IN:
+        if planned.purpose in (Purpose.CHECK_IN, Purpose.DE_BRIEF):
             assert planned.due_at > end
     assert len({p.purpose for p in plan}) == len(plan)
     again = plan_invitation(start, end, "Europe/London", plan_offsets, now=NOW)

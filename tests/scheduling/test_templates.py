@@ -30,6 +30,9 @@ CONTEXT = {
     "transport_and_expenses": "Fares paid",
     "how_to_claim": "Receipts",
     "paperwork": "None",
+    "outcomes": "the recovery service now opens on Saturdays.",
+    "variant": 0,
+    "note": "",
 }
 SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
 ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
+from bot.bootstrap import App
 from store.crypto import (
     Cipher,
     DecryptionError,
@@ -14,6 +17,8 @@ from store.crypto import (
     generate_secret_key,
     load_or_create_key,
 )
+from store.engine import verify_key
+from store.models import Meta
 
 
 def test_personal_data_round_trips_and_never_appears_in_the_stored_form() -> None:
@@ -65,3 +70,16 @@ def test_without_a_key_one_is_created_readable_only_by_its_owner(tmp_path: Path)
 def test_a_shared_database_needs_a_configured_key(tmp_path: Path) -> None:
     with pytest.raises(SecretKeyError, match="LINKLINE_SECRET_KEY is not set"):
         load_or_create_key(None, tmp_path / "secret.key", may_create=False)
+
+
+async def test_workers_starting_together_on_a_new_database_all_accept_the_key(app: App) -> None:
+    """`linkline run --workers 3` on a fresh database: every worker records or reads the
+    key's fingerprint; none fails because another recorded it first."""
+    async with app.engine.begin() as conn:
+        await conn.execute(delete(Meta))
+    results = await asyncio.gather(
+        *(verify_key(app.sessions, app.cipher) for _ in range(4)), return_exceptions=True
+    )
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    with pytest.raises(SecretKeyError, match="not the key this database was created with"):
+        await verify_key(app.sessions, Cipher.from_secret(generate_secret_key()))

@@ -162,7 +162,7 @@ def test_the_whole_engagement_journey_on_the_command_line(ready: Invoke, tmp_pat
     created = _create(ready, "--publish", *DETAILS)
     assert created.exit_code == 0, created.output
     invited = ready("engagements", "invite", "1", "EX-1")
-    assert invited.exit_code == 0 and "3 added" in invited.output
+    assert invited.exit_code == 0 and "4 added" in invited.output
     shown = ready("engagements", "show", "1")
     assert "pre_brief" in shown.output and "reminder" in shown.output
     log = ready("log", "--status", "pending")

@@ -1,0 +1,81 @@
+"""After a cancellation: recording who was told in person or by phone (the 24-hour rule),
+and who is still to be phoned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.engagements import EngagementError
+from scheduling.cancellation_calls import (
+    ToldOutcome,
+    record_told_verbally,
+    still_to_phone,
+    venue_task,
+)
+from store import audit
+from store.enums import EngagementStatus, TaskStatus
+from store.models import Engagement, Expert, Invitation, Task
+
+
+@dataclass(frozen=True)
+class ToldResult:
+    invitation: Invitation
+    already_recorded: bool  # told before: the first time is kept
+    outcome: ToldOutcome
+
+
+@dataclass(frozen=True)
+class CallList:
+    still_to_phone: list[Invitation]
+    told: list[Invitation]
+    venue: Task | None  # open while someone may still turn up not knowing
+
+
+async def record_told(
+    session: AsyncSession,
+    engagement: Engagement,
+    expert: Expert,
+    *,
+    note: str | None,
+    now: datetime,
+    actor: str,
+) -> ToldResult:
+    """Record that a person told them the engagement is cancelled, in person or by phone."""
+    who = expert.ref or str(expert.id)
+    if engagement.status is not EngagementStatus.CANCELLED:
+        raise EngagementError(
+            f"engagement {engagement.id} is not cancelled ({engagement.status.value}): "
+            "`told` records that someone heard about a cancellation"
+        )
+    invitation = next((i for i in engagement.invitations if i.expert_id == expert.id), None)
+    if invitation is None:
+        raise EngagementError(f"expert {who} is not invited to engagement {engagement.id}")
+    already = invitation.told_verbally_at is not None
+    outcome = await record_told_verbally(session, engagement, invitation, note, now)
+    audit.record(
+        session,
+        actor=actor,
+        action="invitation.told_verbally",
+        entity="engagement",
+        entity_id=engagement.id,
+        at=now,
+        expert_id=expert.id,
+    )
+    return ToldResult(invitation, already, outcome)
+
+
+async def cancellation_calls(session: AsyncSession, engagement: Engagement) -> CallList:
+    """Who still needs phoning, who was told and when, and whether the venue needs someone."""
+    remaining = await still_to_phone(session, engagement)
+    venue = await venue_task(session, engagement.id)
+    return CallList(
+        still_to_phone=[i for i in engagement.invitations if i.expert_id in remaining],
+        told=sorted(
+            (i for i in engagement.invitations if i.told_verbally_at is not None),
+            key=lambda i: (i.told_verbally_at, i.id),
+        ),
+        venue=venue if venue is not None and venue.status is TaskStatus.OPEN else None,
+    )
