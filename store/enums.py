@@ -163,9 +163,21 @@ class TaskKind(StrEnum):
     MISSED_YOU = "missed_you"  # someone missed a meeting: a warm, no-blame note from a person
     WELCOME_BACK = "welcome_back"  # a pause ended: get in touch gently, in person
     GET_IN_TOUCH = "get_in_touch"  # a long silence: a person checks in, never the machine
+    URGENT_REPLY = "urgent_reply"  # a worrying reply: a person within the hour
+    READ_REPLY = "read_reply"  # free text the machine does not answer: a person reads it
+    CALL_BACK = "call_back"  # they replied CALL
+    CONTACT_CHANGED = "contact_changed"  # they replied STOP, START or PAUSE: for the record
+    STRANGER = "stranger"  # a message from a number or chat we do not know
 
 
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class AlertStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"

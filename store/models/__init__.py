@@ -7,6 +7,7 @@ from store.models.engagements import (
     Invitation,
     PlanSetting,
 )
+from store.models.inbox import StaffAlert, TelegramLink
 from store.models.outbox import DeliveryAttempt, Message
 from store.models.people import ChannelConsent, ContactPoint, ContactWindow, Expert, Staff
 from store.models.work import AuditEvent, Meta, Reply, Task
@@ -27,5 +28,7 @@ __all__ = [
     "PlanSetting",
     "Reply",
     "Staff",
+    "StaffAlert",
     "Task",
+    "TelegramLink",
 ]

@@ -26,6 +26,9 @@ class Staff(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Pastoral messages to this worker's experts wait as drafts until they approve each one.
     approve_pastoral: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where urgent alerts reach them; their work email when unset.
+    alert_channel: Mapped[Channel | None] = enum_column(Channel, nullable=True)
+    alert_to: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime]
 
     cover: Mapped[Staff | None] = relationship(remote_side=[id])
@@ -56,6 +59,8 @@ class Expert(Base):
     paused_until: Mapped[date | None]
     # When they last came back from a pause: that counts as hearing from them.
     resumed_at: Mapped[datetime | None]
+    # A worrying reply holds every automated message until a person has looked.
+    held_since: Mapped[datetime | None]
     status: Mapped[ExpertStatus] = enum_column(ExpertStatus, default=ExpertStatus.ACTIVE)
     payment_preference: Mapped[str | None] = mapped_column(String(40))
     link_worker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.enums import Channel, TaskKind, TaskStatus
@@ -16,19 +16,37 @@ from store.types import EncryptedText
 
 
 class Reply(Base):
+    """Anything an expert (or a stranger) sent us, kept encrypted, with what it was taken
+    to mean, what the machine said back, and when a person saw it."""
+
     __tablename__ = "reply"
+    __table_args__ = (Index("ix_reply_waiting", "needs_person", "acknowledged_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"))
     channel: Mapped[Channel] = enum_column(Channel)
     provider_ref: Mapped[str | None] = mapped_column(String(120), unique=True)  # dedupe inbound
+    # Who sent it, as they sent it (for a stranger, the only way to find them) and as a
+    # keyed hash (to count a stranger's tries without decrypting anything).
+    sender: Mapped[str | None] = mapped_column(EncryptedText)
+    sender_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     body: Mapped[str] = mapped_column(EncryptedText)
     intent: Mapped[str | None] = mapped_column(String(40))
+    score: Mapped[int | None]  # a check-in answer, 1 (not good) to 5 (good)
+    urgent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    needs_person: Mapped[bool] = mapped_column(default=False, server_default=false())
+    auto_answer: Mapped[str | None] = mapped_column(EncryptedText)  # what the machine said back
     in_reply_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("message.id", ondelete="SET NULL")
     )
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
     received_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    escalated_at: Mapped[datetime | None]  # cover or an administrator was alerted
+
+    expert: Mapped[Expert | None] = relationship()
+    acknowledged_by: Mapped[Staff | None] = relationship()
 
 
 class Task(Base):
