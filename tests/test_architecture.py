@@ -1,4 +1,4 @@
-"""The layers stay one-way: bot -> scheduling -> channels -> store (enums only)."""
+"""The layers stay one-way: bot -> scheduling -> replies -> channels -> store (enums only)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Listening to experts: what a reply means and who must see it."""
