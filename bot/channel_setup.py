@@ -16,7 +16,7 @@ from channels.letter import LetterChannel, LetterConfig
 from channels.mail import EmailChannel, EmailConfig, dry_run_formatter
 from channels.registry import DEFAULT_LIMITS, ChannelRegistry
 from channels.sms import SmsChannel, SmsConfig
-from channels.telegram import TelegramChannel, TelegramConfig
+from channels.telegram import TELEGRAM_BASE_URL, TelegramChannel, TelegramConfig
 from store.enums import Channel
 
 Now = Callable[[], datetime]
@@ -38,7 +38,19 @@ def _sms(settings: Settings, now: Now) -> MessageChannel:
 
 
 def _telegram(settings: Settings, now: Now) -> MessageChannel:
-    return TelegramChannel(TelegramConfig(bot_token=_secret(settings.telegram_bot_token)), now=now)
+    config = TelegramConfig(
+        bot_token=_secret(settings.telegram_bot_token),
+        base_url=telegram_base_url(settings.telegram_api_base_url),
+    )
+    return TelegramChannel(config, now=now)
+
+
+def telegram_base_url(api_base_url: str | None) -> str:
+    """What PTB's ``Bot(base_url=...)`` needs: the server, then ``/bot`` (PTB appends the
+    token). Telegram itself when TELEGRAM_API_BASE_URL is unset."""
+    if not api_base_url:
+        return TELEGRAM_BASE_URL
+    return f"{api_base_url.rstrip('/')}/bot"
 
 
 def _email(settings: Settings, now: Now) -> MessageChannel:

@@ -35,6 +35,31 @@ class CalendarEvent:
     organizer_email: str = ""
 
 
+CALLBACK_DATA_MAX_BYTES = 64  # Telegram's limit on a button's callback_data
+
+
+@dataclass(frozen=True)
+class Button:
+    """A quick answer the person can tap (Telegram inline button); other channels ignore
+    buttons, so the body must always make sense without them.
+
+    ``data`` comes back to us when it is tapped: keep it short and free of personal data
+    (Telegram allows 1 to 64 bytes)."""
+
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if not self.label.strip():
+            raise ValueError("a button needs a label the person can read")
+        size = len(self.data.encode("utf-8"))
+        if not 1 <= size <= CALLBACK_DATA_MAX_BYTES:
+            raise ValueError(
+                f"a button's data must be 1 to {CALLBACK_DATA_MAX_BYTES} bytes "
+                f"(Telegram's limit), not {size}: use a short code such as 'ans:12:yes'"
+            )
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     """Everything a channel needs to send one message to one person."""
@@ -53,6 +78,8 @@ class OutgoingMessage:
     # After this moment the message must not reach the person (end of their safe hours).
     deliver_before: datetime | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    # Quick answers shown under the message where the channel has buttons (Telegram).
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True)

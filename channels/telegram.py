@@ -14,6 +14,8 @@ token at INFO, so while a bot is live a filter on those loggers redacts them.
 
 Messages are plain text (no ``parse_mode``): nothing in a body can be read as markup, and
 ``protect_content`` stops the message being forwarded or saved from the person's phone.
+A message with ``buttons`` carries them as an inline keyboard (quick answers the person
+can tap); Telegram shows them only inside the chat, never on the lock screen.
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ import re
 import time
 import warnings
 from collections import deque
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from telegram import Bot, LinkPreviewOptions, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -46,6 +48,7 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
 from channels.base import (
+    Button,
     ChannelError,
     ChannelLimits,
     OutcomeUnknown,
@@ -56,8 +59,11 @@ from channels.base import (
 )
 from store.enums import Channel
 
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"  # PTB appends the token
 TOKEN_HINT = "Telegram refused the bot token: check TELEGRAM_BOT_TOKEN"
 MAX_BODY_CHARS = 4096
+BUTTONS_PER_ROW = 3  # yes / no / maybe fit one row; 1..5 + Pass make two rows of three
+_SHORT_LABEL = 16  # a longer label gets a row of its own, so it is not cut off on a phone
 # A chat id is an optionally negative integer (groups are negative). Stricter than int(),
 # which would also accept "1_000" or surrounding spaces.
 _CHAT_ID = re.compile(r"-?[0-9]{1,20}")
@@ -77,7 +83,7 @@ _REDACTED_LOGGERS = (
 @dataclass(frozen=True)
 class TelegramConfig:
     bot_token: str = field(repr=False)
-    base_url: str = "https://api.telegram.org/bot"  # the token is appended by PTB
+    base_url: str = TELEGRAM_BASE_URL  # the token is appended by PTB
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
     overall_per_second: int = 30  # messages per second for the whole bot
 
@@ -127,7 +133,7 @@ class TelegramChannel:
             # Waiting for a turn (and getMe) takes time: check again so a message never
             # lands late.
             self._check_window(message)
-            sent = await self._send_once(bot, chat_id, message.body)
+            sent = await self._send_once(bot, chat_id, message)
         return Receipt(provider_id=f"tg-{sent.message_id}")
 
     async def lookup(self, idempotency_key: str) -> Receipt | None:
@@ -170,13 +176,14 @@ class TelegramChannel:
                 code="not_ready",
             ) from None
 
-    async def _send_once(self, bot: Bot, chat_id: int, text: str) -> Message:
+    async def _send_once(self, bot: Bot, chat_id: int, message: OutgoingMessage) -> Message:
         try:
             sent = await bot.send_message(
                 chat_id=chat_id,
-                text=text,
+                text=message.body,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 protect_content=True,
+                reply_markup=keyboard(message.buttons),
             )
             if not isinstance(sent, Message):
                 # Telegram said ok but gave no message back: it may well have arrived.
@@ -247,6 +254,23 @@ class _Request(HTTPXRequest):
         return code, payload
 
 
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """Buttons as an inline keyboard: up to three short ones in one row, more in balanced
+    rows of at most three (1..5 + Pass: two rows of three), and any long label alone on
+    its row. None without buttons, so no markup is sent at all."""
+    if not buttons:
+        return None
+    if any(len(b.label) > _SHORT_LABEL for b in buttons):
+        rows = [[b] for b in buttons]
+    else:
+        count = -(-len(buttons) // BUTTONS_PER_ROW)  # rows needed
+        width = -(-len(buttons) // count)  # spread evenly: 4 gives 2 + 2, not 3 + 1
+        rows = [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    )
+
+
 def _chat_id(to: str) -> int:
     if not _CHAT_ID.fullmatch(to):
         raise PermanentError("the Telegram chat id is not a number", code="bad_chat_id")
@@ -297,6 +321,25 @@ def _forbidden(said: str) -> PermanentError:
         )
     # e.g. the person never pressed Start: the link is missing, they did not say no.
     return PermanentError(f"Telegram will not let the bot write here: {said}", code="forbidden")
+
+
+def describe_error(exc: TelegramError, token: str) -> str:
+    """Telegram's own words about a failure, safe to show a person or store: no token, no
+    echoed reply body. For tools (the CLI) that talk to the Bot API outside a channel."""
+    if isinstance(exc, InvalidToken):
+        return TOKEN_HINT  # PTB's message quotes the token
+    return _described(exc, token)
+
+
+@contextmanager
+def redacted_logs(token: str) -> Iterator[None]:
+    """Keep the bot token, chat ids and texts out of PTB's and httpx's logs meanwhile."""
+    log_filter = _RedactingFilter(token)
+    _install_filter(log_filter)
+    try:
+        yield
+    finally:
+        _remove_filter(log_filter)
 
 
 def _described(exc: TelegramError, token: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy import select
 
-from bot.cli.common import CLI_ACTOR, console, err_console, fail, open_app, run
+from bot.cli.common import CLI_ACTOR, console, err_console, fail, local, open_app, run
+from bot.cli.telegram import bot_username
 from bot.services.expert_csv import (
     ExpertExport,
     RowError,
@@ -29,6 +32,11 @@ from bot.services.experts import (
     pause_expert,
     resume_expert,
 )
+from bot.services.staff import find_staff
+from bot.services.telegram_links import LinkCode, create_link
+from scheduling.tasks import local_today, responsible_staff
+from store.enums import Channel
+from store.models import ChannelConsent, ContactPoint
 
 app = typer.Typer(
     help="Experts by experience: list, import and export; pause and resume contact.",
@@ -224,6 +232,112 @@ def resume(expert: str = typer.Argument(..., help="Expert id or ref.")) -> None:
 
     run(action)
     console.print(f"Expert {escape(expert)} is active again.", highlight=False)
+
+
+@dataclass(frozen=True)
+class _NewLink:
+    code: LinkCode
+    time_zone: str
+    consented: bool
+    replaces_chat: bool
+    username: str | None
+
+
+@app.command("telegram-link")
+def telegram_link(
+    expert: str = typer.Argument(..., help="Expert id or ref."),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        help="Email or id of who gives them the link (default: their link "
+        "worker, or cover while away).",
+    ),
+) -> None:
+    """Make a one-time link that connects the expert's Telegram to Linkline.
+
+    Give it to them in person, or by a route they chose as safe. Tapping it opens the bot
+    and links their chat. It works once, expires after LINKLINE_TELEGRAM_LINK_HOURS, and
+    making a new one stops the old one. Linking is not consent: Telegram is used only once
+    a person has talked it through with them and recorded their consent.
+    """
+
+    async def action() -> _NewLink:
+        async with open_app() as built:
+            async with built.sessions.begin() as session:
+                person = await find_expert(session, expert)
+                if person is None:
+                    fail(f"no expert with id or ref {escape(expert)!r}")
+                now = built.clock.now()
+                staff = await find_staff(session, by or str(person.link_worker_id))
+                if staff is None:
+                    fail(f"no staff member with email or id {escape(by or '')!r}")
+                if by is None:  # while the link worker is away, their cover gives the link
+                    staff = responsible_staff(staff, local_today(now, person.time_zone))
+                code = await create_link(
+                    session,
+                    person,
+                    staff,
+                    cipher=built.cipher,
+                    now=now,
+                    hours=built.settings.telegram_link_hours,
+                    actor=CLI_ACTOR,
+                )
+                consented = await session.scalar(
+                    select(ChannelConsent.id).where(
+                        ChannelConsent.expert_id == person.id,
+                        ChannelConsent.channel == Channel.TELEGRAM,
+                        ChannelConsent.allowed.is_(True),
+                    )
+                )
+                chat = await session.scalar(
+                    select(ContactPoint.id).where(
+                        ContactPoint.expert_id == person.id,
+                        ContactPoint.channel == Channel.TELEGRAM,
+                    )
+                )
+                time_zone = person.time_zone
+            # After the commit: the code stands even if Telegram cannot be asked its name.
+            username = await bot_username(built.settings)
+        return _NewLink(code, time_zone, consented is not None, chat is not None, username)
+
+    made = run(action)
+    until = f"{local(made.code.expires_at, made.time_zone)} ({made.time_zone} time)"
+    link = made.code.link(made.username)
+    if link is not None:
+        console.print(f"Telegram link for expert {escape(expert)}, until {until}:", highlight=False)
+        typer.echo(link)
+    else:
+        console.print(
+            f"Telegram code for expert {escape(expert)}, until {until}. Ask them to open the "
+            "bot in Telegram and send:",
+            highlight=False,
+        )
+        typer.echo(made.code.start_command)
+        console.print(
+            "Set TELEGRAM_BOT_USERNAME (the bot's username from BotFather) to get a link "
+            "they can tap instead.",
+            highlight=False,
+        )
+    console.print(
+        "It works once. Give it to them in person or by a route they chose; a new link "
+        "stops this one."
+        + (
+            " Their Telegram chat on file is replaced when they use it."
+            if made.replaces_chat
+            else ""
+        ),
+        highlight=False,
+    )
+    if not made.consented:
+        err_console.print(
+            f"[yellow]Warning:[/] no Telegram consent is recorded for expert {escape(expert)}. "
+            "Messages will not go by Telegram until a person has talked it through with them "
+            "(who else can see their Telegram, linked devices, lock-screen previews) and "
+            "records it: consent_telegram=yes with consent_confirmed_on and "
+            "consent_confirmed_by, as in the experts CSV.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _parse_date(text: str, what: str) -> date:

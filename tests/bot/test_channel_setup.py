@@ -8,6 +8,7 @@ import pytest
 
 from bot.channel_setup import build_channels
 from bot.settings import Settings
+from channels.base import OutgoingMessage
 from channels.dryrun import DryRunChannel
 from channels.letter import LetterChannel
 from channels.mail import EmailChannel
@@ -15,6 +16,7 @@ from channels.sms import SmsChannel
 from channels.telegram import TelegramChannel
 from scheduling.clock import SystemClock
 from store.enums import Channel
+from tests.fakes.telegram import FakeTelegram
 
 
 def _settings(tmp_path: Path, **values: object) -> Settings:
@@ -103,3 +105,36 @@ def test_twilio_api_base_url_reaches_the_sms_channel_and_the_start_up_line(
     line = {m.channel: m.line() for m in settings.channel_modes()}[Channel.SMS]
     assert "via http://127.0.0.1:8080 (TWILIO_API_BASE_URL)" in line
     assert _settings(tmp_path).twilio_api_base_url is None  # unset means Twilio itself
+
+
+async def test_telegram_api_base_url_sends_through_that_server(tmp_path: Path) -> None:
+    """TELEGRAM_API_BASE_URL (a local Bot API server or a test double) really gets the
+    messages: the channel built from settings sends to the fake, not to Telegram."""
+    async with FakeTelegram() as fake:
+        settings = _settings(
+            tmp_path, telegram_bot_token=fake.token, telegram_api_base_url=fake.url + "/"
+        )
+        telegram = build_channels(settings, SystemClock().now)[Channel.TELEGRAM]
+        assert isinstance(telegram, TelegramChannel)
+        try:
+            receipt = await telegram.send(
+                OutgoingMessage(
+                    idempotency_key="setup:1",
+                    channel=Channel.TELEGRAM,
+                    to="5550001",
+                    body="Hello from Sam",
+                )
+            )
+        finally:
+            await telegram.aclose()
+        assert [(s.chat_id, s.text) for s in fake.ledger] == [("5550001", "Hello from Sam")]
+        assert receipt.provider_id.startswith("tg-")
+        line = {m.channel: m.line() for m in settings.channel_modes()}[Channel.TELEGRAM]
+        assert f"via {fake.url} (TELEGRAM_API_BASE_URL)" in line
+
+
+def test_without_telegram_api_base_url_the_channel_talks_to_telegram(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, telegram_bot_token="123:abc")
+    telegram = build_channels(settings, SystemClock().now)[Channel.TELEGRAM]
+    assert isinstance(telegram, TelegramChannel)
+    assert telegram.config.base_url == "https://api.telegram.org/bot"

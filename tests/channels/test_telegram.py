@@ -7,11 +7,18 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from channels.base import OutcomeUnknown, OutgoingMessage, PermanentError, TransientError
+from channels.base import (
+    Button,
+    OutcomeUnknown,
+    OutgoingMessage,
+    PermanentError,
+    TransientError,
+)
 from channels.telegram import TOKEN_HINT, TelegramChannel, TelegramConfig
 from store.enums import Channel
 from tests.fakes.telegram import FakeTelegram
@@ -301,3 +308,49 @@ def test_no_answer_after_sending_is_unknown_not_retried() -> None:
     assert isinstance(_translate(refused, "token"), TransientError)
     answered = NetworkError("Service Unavailable")  # Telegram refused: nothing was sent
     assert isinstance(_translate(answered, "token"), TransientError)
+
+
+async def test_quick_answers_arrive_as_one_row_of_buttons(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    answers = (Button("Yes", "ans:1:yes"), Button("No", "ans:1:no"), Button("Maybe", "ans:1:maybe"))
+    await make_channel().send(replace(_message(), buttons=answers))
+    assert fake.last_sent(CHAT).button_rows() == [
+        [("Yes", "ans:1:yes"), ("No", "ans:1:no"), ("Maybe", "ans:1:maybe")]
+    ]
+
+
+async def test_a_scale_of_one_to_five_and_pass_arrives_as_two_rows_of_three(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    scale = (*(Button(str(n), f"chk:7:{n}") for n in range(1, 6)), Button("Pass", "chk:7:pass"))
+    await make_channel().send(replace(_message(), buttons=scale))
+    rows = fake.last_sent(CHAT).button_rows()
+    assert [[label for label, _ in row] for row in rows] == [["1", "2", "3"], ["4", "5", "Pass"]]
+    assert fake.last_sent(CHAT).text == SECRET_TEXT  # the words are unchanged by buttons
+
+
+async def test_a_long_label_gets_a_row_of_its_own_so_it_is_not_cut_off(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    buttons = (Button("Yes, I can come", "a:y"), Button("I'd like to talk first", "a:t"))
+    await make_channel().send(replace(_message(), buttons=buttons))
+    assert fake.last_sent(CHAT).button_rows() == [
+        [("Yes, I can come", "a:y")],
+        [("I'd like to talk first", "a:t")],
+    ]
+
+
+async def test_a_message_without_buttons_sends_no_keyboard(
+    fake: FakeTelegram, make_channel: MakeChannel
+) -> None:
+    await make_channel().send(_message())
+    sent = fake.last_sent(CHAT)
+    assert "reply_markup" not in sent.params and sent.button_rows() == []
+
+
+@pytest.mark.parametrize("data", ["", "x" * 65, "é" * 33])
+def test_button_data_must_fit_telegrams_64_bytes(data: str) -> None:
+    with pytest.raises(ValueError, match="64 bytes"):
+        Button("Yes", data)
+    Button("Yes", "é" * 32)  # 64 bytes exactly is fine
