@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from channels.working_days import scottish_bank_holidays
+from scheduling.questions import asks_for_answer
 from scheduling.tasks import local_today, responsible_staff
 from scheduling.windows import DEFAULT_WINDOW, ContactRules, SafeWindow
 from scheduling.wording import clock_time, spoken_datetime, spoken_day
@@ -60,6 +61,7 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
         "details": (not expert.discreet) or details_safe,
         "variant": message.variant or 0,
         "note": message.personal_note or "",
+        "ask_answer": asks_for_answer(message),
     }
     engagement = message.engagement
     if engagement is not None:

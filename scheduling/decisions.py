@@ -88,6 +88,7 @@ def decide(
     """``recent``: when this person was last sent messages the cap counts."""
     stop = (
         _person_rules(message, now)
+        or _hold_rule(message, now)
         or _time_rules(message, limits.max_overdue, now)
         or _approval_rule(message)
         or _retry_budget_rule(message, now)
@@ -189,6 +190,28 @@ def _person_rules(message: Message, now: datetime) -> Finish | None:
             "they did not come (or never said yes), so nothing about the day is sent",
         )
     return None
+
+
+HOLD_RECHECK = timedelta(hours=1)
+
+
+def _hold_rule(message: Message, now: datetime) -> Finish | None:
+    """After a worrying reply no machine writes to them until a person has looked (R-2.4):
+    news that changes their plans becomes a call; the rest waits for the hold to lift."""
+    if message.expert.held_since is None:
+        return None
+    if message.purpose.essential:
+        return Finish(
+            MessageStatus.HANDED_TO_PERSON,
+            "messages are on hold after a worrying reply, so a person tells them instead",
+            TaskKind.PHONE_CALL,
+            urgent=True,
+        )
+    return Finish(
+        MessageStatus.PENDING,
+        "on hold after a worrying reply until a person has looked",
+        defer_until=now + HOLD_RECHECK,
+    )
 
 
 def came(invitation: Invitation) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from channels.base import CalendarEvent, OutgoingMessage
+from channels.base import Button, CalendarEvent, OutgoingMessage
 from scheduling.context import contact_rules, signature
+from scheduling.questions import answer_buttons
 from scheduling.rendering import Rendered
 from scheduling.router import Route
 from scheduling.windows import window_end
@@ -63,4 +64,9 @@ def build_outgoing(
         large_print=AccessNeed.LARGE_PRINT.value in needs,
         easy_read=AccessNeed.EASY_READ.value in needs,
         deliver_before=deliver_before,
+        buttons=(
+            tuple(Button(label, data) for label, data in answer_buttons(message))
+            if route.channel is Channel.TELEGRAM
+            else ()
+        ),
     )

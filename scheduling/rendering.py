@@ -40,7 +40,10 @@ class Renderer:
         )
 
     def render(self, purpose: Purpose, channel: Channel, context: dict[str, Any]) -> Rendered:
-        name = f"{purpose.value}/{channel.value}.txt"
+        return self.render_named(f"{purpose.value}/{channel.value}.txt", context)
+
+    def render_named(self, name: str, context: dict[str, Any]) -> Rendered:
+        """Any template under the folder, e.g. ``replies/stop.txt`` or ``alerts/urgent.txt``."""
         try:
             text = self._env.get_template(name).render(**context)
         except TemplateError as exc:

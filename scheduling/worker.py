@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +31,7 @@ class Worker:
         maintenance: Maintenance | None = None,
         plan_every: float = 900.0,
         purge_every: float = 86_400.0,
+        jobs: Sequence[tuple[Callable[[], Awaitable[object]], float]] = (),
     ) -> None:
         self.dispatcher = dispatcher
         self.dispatch_every = dispatch_every
@@ -38,6 +39,8 @@ class Worker:
         self.maintenance = maintenance
         self.plan_every = plan_every
         self.purge_every = purge_every
+        # Other recurring work beside sending (staff alerts, reply escalation): (job, seconds).
+        self.jobs = tuple(jobs)
         # The demo moves its simulated clock here; in service it is None.
         self.before_pass = before_pass
         self._scheduler: AsyncIOScheduler | None = None
@@ -81,6 +84,15 @@ class Worker:
                     next_run_time=soon,
                     **common,
                 )
+        for job, every in self.jobs:
+            scheduler.add_job(
+                self._maintain(job),
+                "interval",
+                seconds=every,
+                id=job.__name__,
+                next_run_time=datetime.now(UTC),
+                **common,
+            )
         scheduler.start()
         self._scheduler = scheduler
 

@@ -33,6 +33,7 @@ CONTEXT = {
     "outcomes": "the recovery service now opens on Saturdays.",
     "variant": 0,
     "note": "",
+    "ask_answer": True,
 }
 SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
 ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]
@@ -78,3 +79,34 @@ def test_sentences_are_short_and_plain(path: Path) -> None:
 def test_a_missing_value_is_an_error_not_a_blank() -> None:
     with pytest.raises(ValueError, match="could not be used"):
         Renderer().render(Purpose.PRE_BRIEF, Channel.SMS, {"details": False})
+
+
+ANSWERS = sorted(
+    p.stem for p in (DEFAULT_TEMPLATE_DIR / "replies").glob("*.txt") if p.stem != "distress_words"
+)
+# Strangers learn nothing, not even whose number this is.
+UNSIGNED = {"stranger", "stranger_worrying", "link_refused"}
+
+
+@pytest.mark.parametrize("name", ANSWERS)
+def test_every_answer_is_short_signed_by_the_worker_and_reveals_nothing(name: str) -> None:
+    from datetime import UTC, datetime
+
+    from replies.support_lines import load_support_lines, open_now
+
+    # Tuesday 11pm: Breathing Space and Rape Crisis closed or open, the longest list either way.
+    lines = open_now(load_support_lines(), datetime(2026, 3, 3, 23, 0, tzinfo=UTC))
+    danger = next(line for line in lines if line.for_immediate_danger)
+    context = {
+        "name": "Ana",
+        "worker": "Sam",
+        "until": "Monday 16 March",
+        "lines": [line for line in lines if line is not danger],
+        "danger": danger,
+    }
+    body = Renderer().render_named(f"replies/{name}.txt", context).body
+    assert len(body) <= (640 if "worrying" in name else 200), f"{name}: {len(body)} characters"
+    assert bool(re.search(r"\bSam\b", body)) is (name not in UNSIGNED)
+    helplines = " ".join(line.name.lower() for line in lines)
+    found = [w for w in blocked_words() if w in body.lower() and w not in helplines]
+    assert found == [], f"replies/{name} shows {found}"
