@@ -14,14 +14,19 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channel_setup import build_channels
+from bot.services.inbound import Listening
 from bot.settings import Settings
 from channels.registry import ChannelRegistry
+from replies.intents import DistressWords
+from replies.support_lines import load_support_lines
 from scheduling.clock import Clock, SystemClock
 from scheduling.dispatcher import DispatchConfig, Dispatcher, EventSink
 from scheduling.frequency import FrequencyCap
 from scheduling.maintenance import Maintenance, MaintenanceConfig
 from scheduling.plan import PlanOffsets
 from scheduling.rendering import Renderer
+from scheduling.reply_escalation import AckLimits, ReplyEscalation
+from scheduling.staff_alerts import StaffAlerts
 from scheduling.worker import Worker
 from store import migrate
 from store.crypto import Cipher, load_or_create_key
@@ -51,6 +56,7 @@ class App:
     clock: Clock
     offsets: PlanOffsets
     notices: list[str] = field(default_factory=list)
+    _listening: Listening | None = field(default=None, repr=False)
 
     def dispatcher(self, on_event: EventSink | None = None) -> Dispatcher:
         config = DispatchConfig(
@@ -63,12 +69,46 @@ class App:
         return Dispatcher(self.sessions, self.channels, self.renderer, self.clock, config, on_event)
 
     def worker(self, on_event: EventSink | None = None) -> Worker:
+        every = self.settings.dispatch_interval_seconds
         return Worker(
             self.dispatcher(on_event),
-            dispatch_every=self.settings.dispatch_interval_seconds,
+            dispatch_every=every,
             sweep_every=self.settings.sweep_interval_seconds,
             maintenance=self.maintenance(),
+            jobs=(
+                # An urgent alert must reach a person within a minute, whatever the pace of
+                # ordinary sending.
+                (self.staff_alerts().send_due, min(every, 5.0)),
+                (self.reply_escalation().run, 60.0),
+            ),
         )
+
+    def staff_alerts(self) -> StaffAlerts:
+        return StaffAlerts(self.sessions, self.channels, self.renderer, self.clock)
+
+    def ack_limits(self) -> AckLimits:
+        return AckLimits(
+            working_days=self.settings.ack_working_days,
+            urgent=timedelta(minutes=self.settings.urgent_ack_minutes),
+        )
+
+    def reply_escalation(self) -> ReplyEscalation:
+        return ReplyEscalation(self.sessions, self.clock, self.ack_limits())
+
+    def listening(self) -> Listening:
+        """The rules for understanding replies; the word list and support lines are read
+        once, and a broken file stops start-up rather than a crisis reply."""
+        if self._listening is None:
+            self._listening = Listening(
+                cipher=self.cipher,
+                renderer=self.renderer,
+                distress=DistressWords.load(),
+                support_lines=tuple(load_support_lines()),
+                offsets=self.offsets,
+                ack=self.ack_limits(),
+                answer_free_text=self.settings.answer_free_text,
+            )
+        return self._listening
 
     def maintenance(self) -> Maintenance:
         config = MaintenanceConfig(

@@ -22,11 +22,13 @@ from bot.bootstrap import App
 from bot.services import engagements as engagement_service
 from bot.services.expert_input import ExpertInput
 from bot.services.experts import create_expert
+from bot.services.inbound import Inbound, receive
+from bot.services.replies import acknowledge
 from bot.services.staff import create_staff, set_cover
 from scheduling.clock import SimulatedClock
 from scheduling.dispatcher import DispatchEvent
 from store.enums import Channel, InvitationAnswer, MessageStatus, Role
-from store.models import Expert, Message, Task
+from store.models import Expert, Message, Reply, Staff, Task
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2026, 3, 16, 8, 0, tzinfo=LONDON)  # a Monday; the clocks go forward on the 29th
@@ -125,6 +127,7 @@ class Story:
     say: Callable[[datetime, str], None]
     workshop: int = 0
     panel: int = 0
+    replies: int = 0
     steps: list[tuple[datetime, str, Callable[[], Awaitable[None]]]] = field(default_factory=list)
 
     async def seed(self) -> None:
@@ -195,6 +198,22 @@ class Story:
                     self._cancel_panel,
                 ),
                 (
+                    datetime(2026, 3, 27, 10, 20, tzinfo=LONDON),
+                    'Ana answers her check-in by text: "2, not a great day". Sam is away, so '
+                    "Jo gets an urgent task and an alert; Ana gets the support lines open now",
+                    self._ana_replies,
+                ),
+                (
+                    datetime(2026, 3, 27, 10, 50, tzinfo=LONDON),
+                    "Jo rings Ana, then marks her reply as seen: messages to Ana can go again",
+                    self._jo_acknowledges,
+                ),
+                (
+                    datetime(2026, 3, 27, 12, 5, tzinfo=LONDON),
+                    'Cara texts from a new number: "call me". A stranger gets one neutral line',
+                    self._stranger_writes,
+                ),
+                (
                     datetime(2026, 4, 1, 11, 0, tzinfo=LONDON),
                     'Sam records what changed after the workshop: "you said, we did"',
                     self._record_outcomes,
@@ -257,6 +276,35 @@ class Story:
             await engagement_service.cancel(
                 session, engagement, "the venue flooded", now=self.clock.now(), actor=ACTOR
             )
+
+    async def _hear(self, sender: str, text: str) -> str | None:
+        """A text arriving as the webhook hands it over; what the machine said back."""
+        self.replies += 1
+        inbound = Inbound(
+            channel=Channel.SMS,
+            provider_ref=f"demo:{self.replies}",
+            sender=sender,
+            text=text,
+            received_at=self.clock.now(),
+        )
+        async with self.app.sessions.begin() as session:
+            heard = await receive(session, inbound, self.app.listening())
+        return heard.answer
+
+    async def _ana_replies(self) -> None:
+        answer = await self._hear("07123 456781", "2, not a great day")
+        self.say(self.clock.now(), f"   answered: {(answer or '').splitlines()[0]} ...")
+
+    async def _jo_acknowledges(self) -> None:
+        async with self.app.sessions.begin() as session:
+            reply = await session.scalar(select(Reply).where(Reply.urgent.is_(True)))
+            jo = await session.scalar(select(Staff).where(Staff.email == "jo@example.org"))
+            if reply is not None:
+                await acknowledge(session, reply, jo, now=self.clock.now())
+
+    async def _stranger_writes(self) -> None:
+        answer = await self._hear("07123 456799", "call me")
+        self.say(self.clock.now(), f"   answered: {answer}")
 
     async def _record_outcomes(self) -> None:
         async with self.app.sessions.begin() as session:

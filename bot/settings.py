@@ -7,11 +7,19 @@ message went out when it was only written to a file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scheduling.plan import PlanOffsets
@@ -77,6 +85,24 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
     )
+    # The bot's @username, for t.me links; asked of Telegram when unset and the bot is live.
+    telegram_bot_username: str | None = Field(
+        None, validation_alias=_env("TELEGRAM_BOT_USERNAME"), max_length=64
+    )
+    # Only for a local Bot API server or a test double; leave unset for Telegram.
+    telegram_api_base_url: str | None = Field(None, validation_alias=_env("TELEGRAM_API_BASE_URL"))
+    # How long a Telegram link code works before the link worker must make a new one.
+    telegram_link_hours: int = Field(
+        72, ge=1, le=336, validation_alias=_env("LINKLINE_TELEGRAM_LINK_HOURS")
+    )
+    # A reply that needs a person and has not been acknowledged by then alerts the cover
+    # (or an administrator): working days for an ordinary reply, minutes for a worrying one.
+    ack_working_days: int = Field(1, ge=1, le=5, validation_alias=_env("LINKLINE_ACK_WORKING_DAYS"))
+    urgent_ack_minutes: int = Field(
+        60, ge=5, le=240, validation_alias=_env("LINKLINE_URGENT_ACK_MINUTES")
+    )
+    # Free text gets one line back ("Sam will read this"), at most once a day; false: nothing.
+    answer_free_text: bool = Field(True, validation_alias=_env("LINKLINE_ANSWER_FREE_TEXT"))
     smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(587, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
     smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
@@ -95,6 +121,8 @@ class Settings(BaseSettings):
         "twilio_account_sid",
         "twilio_from_number",
         "twilio_api_base_url",
+        "telegram_api_base_url",
+        "telegram_bot_username",
         "smtp_host",
         "smtp_username",
         "smtp_from",
@@ -104,9 +132,9 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("twilio_api_base_url")
+    @field_validator("twilio_api_base_url", "telegram_api_base_url")
     @classmethod
-    def _base_url(cls, value: str | None) -> str | None:
+    def _base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         """Only scheme, host and port are used, so anything else is a mistake to catch now."""
         if value is None:
             return None
@@ -124,12 +152,40 @@ class Settings(BaseSettings):
             or parts.query
             or parts.username
         ):
+            name, provider = _BASE_URLS[info.field_name or ""]
             raise ValueError(
-                "TWILIO_API_BASE_URL must be an http:// or https:// address with just a host "
+                f"{name} must be an http:// or https:// address with just a host "
                 "and port (for example http://127.0.0.1:8080). It is only for a "
-                "Twilio-compatible gateway or a local test double: leave it unset to use Twilio"
+                f"{provider}-compatible gateway or a local test double: leave it unset to use "
+                f"{provider}"
             )
         return text.rstrip("/")
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram accepts only these characters, so a bad secret fails here, not at set-up."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value().strip()):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET must be 16 to 256 letters, digits, _ or -; "
+                "`linkline telegram make-secret` prints a suitable one"
+            )
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError(
+                "TELEGRAM_BOT_USERNAME must be the bot's username as BotFather gave it, "
+                "such as LinklineBot (5 to 32 letters, digits or underscores)"
+            )
+        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -177,6 +233,12 @@ class Settings(BaseSettings):
             return None
         return self.public_url.rstrip("/") + "/webhooks/twilio/status"
 
+    @property
+    def telegram_webhook_url(self) -> str | None:
+        if not self.public_url:
+            return None
+        return self.public_url.rstrip("/") + "/webhooks/telegram"
+
     def is_live(self, channel: Channel) -> bool:
         """A channel sends for real when every credential it needs is set."""
         if channel in (Channel.PHONE, Channel.LETTER):
@@ -201,6 +263,11 @@ class ChannelMode:
         state = "live" if self.live else "dry-run"
         return f"{self.channel.value:<9} {state:<8} {self.detail}"
 
+
+_BASE_URLS = {
+    "twilio_api_base_url": ("TWILIO_API_BASE_URL", "Twilio"),
+    "telegram_api_base_url": ("TELEGRAM_API_BASE_URL", "Telegram"),
+}
 
 _REQUIRED: dict[Channel, tuple[str, ...]] = {
     Channel.SMS: ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"),
@@ -231,9 +298,21 @@ _LIVE_DETAIL = {
     Channel.SMS: lambda s: (
         f"sending through Twilio from {s.twilio_from_number}"
         + (f" via {s.twilio_api_base_url} (TWILIO_API_BASE_URL)" if s.twilio_api_base_url else "")
-        + ("" if s.public_url else "; set LINKLINE_PUBLIC_URL to get delivery reports")
+        + ("" if s.public_url else "; set LINKLINE_PUBLIC_URL to get delivery reports and replies")
     ),
-    Channel.TELEGRAM: lambda s: "sending through the Telegram Bot API",
+    Channel.TELEGRAM: lambda s: (
+        "sending through the Telegram Bot API"
+        + (
+            f" via {s.telegram_api_base_url} (TELEGRAM_API_BASE_URL)"
+            if s.telegram_api_base_url
+            else ""
+        )
+        + (
+            ""
+            if s.public_url and s.telegram_webhook_secret
+            else "; set LINKLINE_PUBLIC_URL and TELEGRAM_WEBHOOK_SECRET to hear replies"
+        )
+    ),
     Channel.EMAIL: lambda s: f"sending through {s.smtp_host}:{s.smtp_port} as {s.smtp_from}",
 }
 

@@ -18,6 +18,7 @@ from bot.bootstrap import App, StartupError, build_app
 from bot.services.engagements import EngagementError
 from bot.services.experts import ExpertError
 from bot.services.pastoral import PastoralSettingError
+from bot.services.replies import ReplyError
 from bot.services.staff import StaffError
 from bot.settings import Settings
 from scheduling.clock import Clock
@@ -41,6 +42,7 @@ KNOWN_ERRORS = (
     PastoralError,
     PastoralSettingError,
     DraftError,
+    ReplyError,
     SecretKeyError,
     StaffError,
     StartupError,

@@ -16,9 +16,12 @@ from bot.cli import (
     log,
     pastoral,
     plans,
+    replies,
     run,
     staff,
+    support_lines,
     tasks,
+    telegram,
     worker,
 )
 
@@ -39,7 +42,10 @@ app.add_typer(plans.app, name="plans")
 app.add_typer(pastoral.app, name="pastoral")
 app.add_typer(keys.app, name="keys")
 app.add_typer(letters.app, name="letters")
+app.add_typer(telegram.app, name="telegram")
+app.add_typer(replies.app, name="replies")
 app.command("log")(log.show_log)
+app.command("support-lines")(support_lines.show_support_lines)
 app.command("run")(run.run_service)
 app.command("worker")(worker.run_worker)
 app.command("demo")(demo.run_demo)

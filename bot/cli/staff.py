@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
-from bot.services.staff import create_staff, find_staff, list_staff, set_cover
-from store.enums import Role
+from bot.services.staff import create_staff, find_staff, list_staff, set_alert_route, set_cover
+from store.enums import Channel, Role
 
 app = typer.Typer(help="Staff: link workers and administrators.", no_args_is_help=True)
 
@@ -70,5 +70,45 @@ def cover(
                 session, person, covering, first, last, now=built.clock.now(), actor=CLI_ACTOR
             )
             console.print(f"{covering.name} covers for {person.name} from {first} to {last}.")
+
+    run(action)
+
+
+@app.command("alerts")
+def alerts(
+    staff: str = typer.Argument(..., help="Email or id of the member of staff."),
+    sms: str | None = typer.Option(None, "--sms", help="Text alerts to this phone number."),
+    telegram: str | None = typer.Option(
+        None, "--telegram", help="Send alerts to this Telegram chat id."
+    ),
+    email: bool = typer.Option(False, "--email", help="Send alerts to their work email."),
+) -> None:
+    """Choose where urgent alerts reach them (a worrying reply, one waiting too long).
+
+    Alerts say only that a task is waiting: no names and no words from the reply.
+    """
+    chosen = [c for c, on in ((Channel.SMS, sms), (Channel.TELEGRAM, telegram)) if on]
+    if email:
+        chosen.append(Channel.EMAIL)
+    if len(chosen) != 1:
+        fail("give exactly one of --sms NUMBER, --telegram CHAT_ID or --email", 2)
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            person = await find_staff(session, staff)
+            if person is None:
+                fail(f"no staff member {staff!r}")
+            await set_alert_route(
+                session,
+                person,
+                chosen[0],
+                sms or telegram,
+                now=built.clock.now(),
+                actor=CLI_ACTOR,
+            )
+            where = {Channel.SMS: "by text", Channel.TELEGRAM: "on Telegram"}.get(
+                chosen[0], f"by email to {person.email}"
+            )
+            console.print(f"Urgent alerts for {person.name} now go {where}.", highlight=False)
 
     run(action)

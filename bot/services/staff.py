@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.services.expert_input import normalise_phone
 from store import audit
-from store.enums import Role
+from store.enums import Channel, Role
 from store.models import Staff
 
 
@@ -69,6 +70,42 @@ async def set_cover(
     staff.away_from, staff.away_until = away_from, away_until
     audit.record(
         session, actor=actor, action="staff.cover_set", entity="staff", entity_id=staff.id, at=now
+    )
+
+
+async def set_alert_route(
+    session: AsyncSession,
+    staff: Staff,
+    channel: Channel,
+    to: str | None,
+    *,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Where urgent alerts reach them: a phone for texts, a Telegram chat, or their email."""
+    if channel is Channel.EMAIL:
+        staff.alert_channel, staff.alert_to = None, None
+    elif channel is Channel.SMS:
+        try:
+            staff.alert_to = normalise_phone(to or "")
+        except ValueError as exc:
+            raise StaffError(f"the alert phone number is not usable: {exc}") from None
+        staff.alert_channel = channel
+    elif channel is Channel.TELEGRAM:
+        chat = (to or "").strip()
+        if not chat.lstrip("-").isdigit() or len(chat) > 20:
+            raise StaffError("a Telegram chat id is a number, such as 123456789")
+        staff.alert_channel, staff.alert_to = channel, chat
+    else:
+        raise StaffError("alerts go by text, Telegram or email")
+    audit.record(
+        session,
+        actor=actor,
+        action="staff.alert_route_set",
+        entity="staff",
+        entity_id=staff.id,
+        at=now,
+        channel=channel.value,
     )
 
 

@@ -1,41 +1,64 @@
-"""The web service: health now; webhooks and the admin pages join it later.
+"""The web service: webhooks from Twilio and Telegram, and health; admin pages join later.
 
-The scheduler's worker lives in the app's lifespan, so one event loop runs both, and a
-SIGTERM stops the clock and lets the send in flight finish before the process exits.
+The scheduler's worker and the Telegram bot live in the app's lifespan, so one event loop
+runs them all, and a SIGTERM stops the clock and lets the send in flight finish before
+the process exits. A Telegram outage at start-up does not keep texts from going: the bot
+keeps trying in the background and its webhook answers 503 (Telegram retries) meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from telegram.ext import Application
 
 from bot.bootstrap import App
+from bot.telegram_bot import build_application
+from bot.web.telegram_webhook import telegram_router
+from bot.web.twilio_inbound import twilio_sms_router
 from bot.web.twilio_status import twilio_status_router
 from scheduling.worker import Worker
+
+log = logging.getLogger(__name__)
 
 
 def create_web_app(built: App, worker: Worker | None = None) -> FastAPI:
     worker = worker or built.worker()
-    state = {"ready": False}
+    built.listening()  # a broken word list or support-lines file stops start-up here
+    state = {"ready": False, "telegram": False}
+    telegram = build_application(built)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         worker.start()
+        starting = asyncio.create_task(_start_telegram(telegram, state)) if telegram else None
         state["ready"] = True
         try:
             yield
         finally:
             state["ready"] = False
+            if starting is not None:
+                starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)
+            if telegram is not None and state["telegram"]:
+                state["telegram"] = False
+                await telegram.stop()
+                await telegram.shutdown()
             await worker.stop()
 
     web = FastAPI(
         title="Linkline", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
     web.include_router(twilio_status_router(built))
+    web.include_router(twilio_sms_router(built))
+    web.include_router(telegram_router(built.settings, telegram, state))
 
     @web.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -51,6 +74,7 @@ def create_web_app(built: App, worker: Worker | None = None) -> FastAPI:
             "status": "ok" if ready else "starting" if not state["ready"] else "unhealthy",
             "database": database,
             "scheduler": "running" if worker.running else "stopped",
+            "telegram": "off" if telegram is None else "ready" if state["telegram"] else "starting",
             "channels": {
                 m.channel.value: "live" if m.live else "dry-run"
                 for m in built.settings.channel_modes()
@@ -59,3 +83,25 @@ def create_web_app(built: App, worker: Worker | None = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return web
+
+
+async def _start_telegram(
+    telegram: Application[Any, Any, Any, Any, Any, Any], state: dict[str, bool]
+) -> None:
+    """getMe until Telegram answers; a wrong token or an outage is logged, not fatal."""
+    delay = 2.0
+    while True:
+        try:
+            await telegram.initialize()
+            await telegram.start()
+        except Exception as exc:
+            log.warning(
+                "the Telegram bot could not start (%s); trying again in %.0f s",
+                type(exc).__name__,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 300.0)
+            continue
+        state["telegram"] = True
+        return
