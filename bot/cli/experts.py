@@ -31,6 +31,8 @@ from bot.services.experts import (
     load_experts,
     pause_expert,
     resume_expert,
+    set_channels,
+    set_consent,
 )
 from bot.services.staff import find_staff
 from bot.services.telegram_links import LinkCode, create_link
@@ -333,8 +335,8 @@ def telegram_link(
             f"[yellow]Warning:[/] no Telegram consent is recorded for expert {escape(expert)}. "
             "Messages will not go by Telegram until a person has talked it through with them "
             "(who else can see their Telegram, linked devices, lock-screen previews) and "
-            "records it: consent_telegram=yes with consent_confirmed_on and "
-            "consent_confirmed_by, as in the experts CSV.",
+            f"records it, once the chat is linked: `linkline experts consent {escape(expert)} "
+            "telegram allow --by EMAIL`.",
             highlight=False,
             soft_wrap=True,
         )
@@ -345,3 +347,90 @@ def _parse_date(text: str, what: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         fail(f"{what} '{escape(text.strip())}' is not a date: use the form 2026-03-01", 2)
+
+
+def _channel(text: str, what: str) -> Channel:
+    try:
+        return Channel.parse(text)
+    except ValueError:
+        names = ", ".join(c.value for c in Channel)
+        fail(f"{what} {text!r} is not a channel: use one of {names}", 2)
+
+
+@app.command("consent")
+def consent(
+    expert: str = typer.Argument(..., help="Expert id or ref."),
+    channel: str = typer.Argument(..., help="sms, telegram, email, letter or phone."),
+    decision: str = typer.Argument(..., help="allow or withdraw."),
+    by: str = typer.Option(..., "--by", help="Email of the person who confirmed it with them."),
+    details_safe: bool = typer.Option(
+        False, "--details-safe", help="Full details (venue, times) may be sent on this channel."
+    ),
+    on: str | None = typer.Option(
+        None, "--on", help="The day it was confirmed with them (default: today)."
+    ),
+) -> None:
+    """Record what a person confirmed with the expert: a channel is safe to use, or no longer.
+
+    Nothing is sent on a channel until this is recorded (for Telegram, after they linked
+    their chat: `experts telegram-link`). Withdrawing takes effect at once.
+    """
+    kind = _channel(channel, "channel")
+    if decision not in ("allow", "withdraw"):
+        fail(f"the decision must be allow or withdraw, not {decision!r}", 2)
+    day = _parse_date(on, "--on") if on is not None else None
+
+    async def action() -> str:
+        async with open_app() as built, built.sessions.begin() as session:
+            person = await find_expert(session, expert)
+            if person is None:
+                fail(f"no expert with id or ref {expert!r}")
+            staff = await find_staff(session, by)
+            if staff is None:
+                fail(f"no member of staff with email {by!r}")
+            now = built.clock.now()
+            await set_consent(
+                session,
+                person,
+                kind,
+                allowed=decision == "allow",
+                details_safe=details_safe,
+                confirmed_by=staff,
+                confirmed_on=day or local_today(now, person.time_zone),
+                now=now,
+                actor=CLI_ACTOR,
+            )
+            return staff.name
+
+    name = run(action)
+    if decision == "allow":
+        detail = ", with full details" if details_safe else ", discreet messages only"
+        console.print(f"{kind.value} is allowed for {expert}{detail} (confirmed by {name}).")
+    else:
+        console.print(f"Nothing more goes to {expert} by {kind.value}.", highlight=False)
+
+
+@app.command("channels")
+def channels(
+    expert: str = typer.Argument(..., help="Expert id or ref."),
+    preferred: str = typer.Argument(..., help="The channel to try first."),
+    fallback: list[str] = typer.Option(
+        [], "--fallback", help="A channel to try next; repeat in the order they chose."
+    ),
+) -> None:
+    """Set the channel they prefer, and the ones to fall back on, in their order."""
+    first = _channel(preferred, "channel")
+    others = [_channel(f, "--fallback") for f in fallback]
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            person = await find_expert(session, expert)
+            if person is None:
+                fail(f"no expert with id or ref {expert!r}")
+            await set_channels(
+                session, person, first, others, now=built.clock.now(), actor=CLI_ACTOR
+            )
+
+    run(action)
+    order = " then ".join(c.value for c in dict.fromkeys([first, *others]))
+    console.print(f"Messages to {expert} now go by {order}.", highlight=False)

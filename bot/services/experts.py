@@ -14,7 +14,7 @@ from scheduling.tasks import local_today
 from store import audit
 from store.crypto import Cipher
 from store.enums import Channel, ExpertStatus
-from store.models import ChannelConsent, ContactPoint, ContactWindow, Expert
+from store.models import ChannelConsent, ContactPoint, ContactWindow, Expert, Staff
 
 # Channels whose contact value can arrive inbound and must be matched without decrypting.
 _INDEXED = (Channel.SMS, Channel.PHONE, Channel.TELEGRAM, Channel.EMAIL)
@@ -183,4 +183,97 @@ async def resume_expert(
     expert.resumed_at = expert.updated_at = now
     audit.record(
         session, actor=actor, action="expert.resumed", entity="expert", entity_id=expert.id, at=now
+    )
+
+
+async def set_consent(
+    session: AsyncSession,
+    expert: Expert,
+    channel: Channel,
+    *,
+    allowed: bool,
+    details_safe: bool,
+    confirmed_by: Staff,
+    confirmed_on: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Record what a named person confirmed with the expert about one channel.
+
+    Allowing needs a way to reach them there first (for Telegram, a linked chat), so a
+    consent never points at nothing. Withdrawing always works, at once.
+    """
+    await session.refresh(expert, ["consents", "contact_points"])
+    if (
+        allowed
+        and channel not in (Channel.PHONE,)
+        and not any(p.channel is channel and p.usable for p in expert.contact_points)
+    ):
+        hint = (
+            f"link their chat first: `linkline experts telegram-link {_who(expert)}`"
+            if channel is Channel.TELEGRAM
+            else f"add a {channel.value} contact for them first"
+        )
+        raise ExpertError(f"expert {_who(expert)} has no usable {channel.value} contact: {hint}")
+    current = next((c for c in expert.consents if c.channel is channel), None)
+    if not allowed:
+        if current is not None:
+            expert.consents.remove(current)
+    elif current is None:
+        expert.consents.append(
+            ChannelConsent(
+                channel=channel,
+                allowed=True,
+                details_safe=details_safe,
+                confirmed_on=confirmed_on,
+                confirmed_by_id=confirmed_by.id,
+            )
+        )
+    else:
+        current.allowed, current.details_safe = True, details_safe
+        current.confirmed_on, current.confirmed_by_id = confirmed_on, confirmed_by.id
+    expert.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="expert.consent_set",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+        channel=channel.value,
+        allowed=allowed,
+        details_safe=details_safe,
+        confirmed_by=confirmed_by.id,
+    )
+
+
+async def set_channels(
+    session: AsyncSession,
+    expert: Expert,
+    preferred: Channel,
+    fallbacks: list[Channel],
+    *,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Which channel to try first, then which others, as the expert chose."""
+    await session.refresh(expert, ["consents"])
+    allowed = {c.channel for c in expert.consents if c.allowed}
+    missing = [c.value for c in [preferred, *fallbacks] if c not in allowed]
+    if missing:
+        raise ExpertError(
+            f"no consent is recorded for {', '.join(missing)}: record it first with "
+            f"`linkline experts consent {_who(expert)} CHANNEL allow --by EMAIL`"
+        )
+    expert.preferred_channel = preferred
+    expert.fallback_channels = [c.value for c in dict.fromkeys(fallbacks) if c is not preferred]
+    expert.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="expert.channels_set",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+        preferred=preferred.value,
     )
