@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.services import engagements as engagement_service
+from bot.services.inbound import Inbound, receive
 from scheduling.clock import SimulatedClock
-from store.enums import InvitationAnswer
+from store.enums import Channel, InvitationAnswer
 from store.models import Message
 from tests.builders import add_engagement, add_expert
 
@@ -44,6 +45,14 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
         )
     clock.set(await _first_due(app))
     await app.dispatcher().run_until_idle()  # rendered message bodies are stored too
+    replies = (("07123 456789", "Quokka troubles again"), ("07700 900123", "Wombat?"))
+    for n, (sender, text) in enumerate(replies):
+        async with app.sessions.begin() as session:  # replies, and a stranger's number
+            await receive(
+                session,
+                Inbound(Channel.SMS, f"twilio:SM{n:032d}", sender, text, clock.now()),
+                app.listening(),
+            )
     await app.engine.dispose()
     folder = Path(str(app.engine.url.database)).parent
     raw = b"".join(p.read_bytes() for p in folder.glob("linkline.db*"))
@@ -56,6 +65,9 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
         b"morag.zebedee",
         b"Quillan",
         b"Xylophonist",
+        b"Quokka",
+        b"Wombat",
+        b"7700900123",
     ]:
         assert secret not in raw, secret
 

@@ -355,3 +355,24 @@ async def test_a_check_in_by_telegram_has_buttons_that_answer_it(live: Live) -> 
     assert (reply.intent, reply.score, reply.in_reply_to_id) == ("score", 4, check_in.id)
     assert "Thanks for letting me know, Ben" in live.telegram.last_sent("4242").text
     assert live.telegram.current_markup("4242", sent.message_id) is None  # one tap, one answer
+
+
+async def test_a_worrying_reply_nobody_acknowledges_in_an_hour_goes_to_the_cover(
+    live: Live,
+) -> None:
+    app = live.app
+    ana = await _ana_with_a_pre_brief_sent(live)
+    async with app.sessions.begin() as session:
+        jo = await add_staff(session, "Jo Reid", "jo@example.org", now=app.clock.now())
+        sam = await session.get(Staff, ana.link_worker_id)
+        assert sam is not None
+        sam.cover_id = jo.id  # Jo covers when needed; Sam is at work today
+    await live.text(ANA, "I'm scared to go home")
+    escalation = app.reply_escalation()
+    live.clock.advance(timedelta(minutes=59))
+    assert await escalation.run() == 0
+    live.clock.advance(timedelta(minutes=2))
+    assert await escalation.run() == 1
+    async with app.sessions() as session:
+        alerts = [(a.staff_id, a.reason) for a in await session.scalars(select(StaffAlert))]
+    assert (sam.id, "urgent_reply") in alerts and (jo.id, "overdue_reply") in alerts
