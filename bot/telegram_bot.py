@@ -99,7 +99,7 @@ class _Listener:
         parsed = parse_button(query.data or "")
         chat = update.effective_chat
         # Callback data can be forged by a modified client: an id no message can have is
-        # not our button (looking it up would fail in the database, and Telegram retry).
+        # not our button (looking it up fails in the database, and Telegram sends it again).
         if parsed is None or parsed[0] > MAX_MESSAGE_ID or chat is None or chat.type != "private":
             await _quietly(query.answer())
             return

@@ -34,6 +34,7 @@ from replies.intents import DistressWords, Intent, Understood, understand
 from replies.support_lines import SupportLine, open_now
 from scheduling.context import signature
 from scheduling.plan import PlanOffsets
+from scheduling.planner import load_engagement
 from scheduling.questions import asked_by, latest_question
 from scheduling.rendering import Renderer
 from scheduling.reply_escalation import AckLimits, ack_deadline, escalation_targets
@@ -48,7 +49,7 @@ from store.enums import (
     TaskKind,
     TaskStatus,
 )
-from store.models import ContactPoint, Engagement, Expert, Message, Reply, Staff, Task
+from store.models import ContactPoint, Expert, Message, Reply, Staff, Task
 
 log = logging.getLogger(__name__)
 
@@ -355,11 +356,8 @@ class _Turn:
         self, expert: Expert, understood: Understood, question: Message | None
     ) -> str | None:
         engagement = (
-            await self.session.scalar(
-                select(Engagement)
-                .where(Engagement.id == question.engagement_id)
-                .options(selectinload(Engagement.invitations))
-            )
+            # Everything re-planning reads (every invitee, their link worker) comes loaded.
+            await load_engagement(self.session, question.engagement_id)
             if question is not None and question.engagement_id is not None
             else None
         )

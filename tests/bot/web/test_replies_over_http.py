@@ -33,12 +33,13 @@ async def live(tmp_path: Path, database_url: str, clock: SimulatedClock) -> Asyn
 
 
 async def _ana_with_a_pre_brief_sent(live: Live) -> Expert:
-    """Ana, invited and not yet answered; her pre-brief (which asks) went by text."""
+    """Ana, invited with Ben and not yet answered; her pre-brief (which asks) went by text."""
     app = live.app
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
-        await add_engagement(app, session, experts=[expert])
-    pre_brief = (await outbox(app, purpose=Purpose.PRE_BRIEF))[0]
+        ben = await add_expert(app, session, preferred_name="Ben", phone="07123 456780")
+        await add_engagement(app, session, experts=[expert, ben])
+    pre_brief = (await outbox(app, purpose=Purpose.PRE_BRIEF, expert_id=expert.id))[0]
     live.clock.set(pre_brief.due_at)
     await app.dispatcher().run_until_idle()
     assert (await outbox(app, id=pre_brief.id))[0].status is MessageStatus.SENT
@@ -72,7 +73,9 @@ async def test_cant_make_it_is_a_no_and_stops_the_rest_of_the_plan(live: Live) -
     ana = await _ana_with_a_pre_brief_sent(live)
     await live.text(ANA, "sorry can't make it")
     assert await _answer(live.app, ana.id) is InvitationAnswer.NO
-    waiting = [m for m in await outbox(live.app) if m.status is MessageStatus.PENDING]
+    waiting = [
+        m for m in await outbox(live.app, expert_id=ana.id) if m.status is MessageStatus.PENDING
+    ]
     assert waiting == []
 
 
