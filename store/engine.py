@@ -76,6 +76,12 @@ def create_engine(url: str, cipher: Cipher, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
     kwargs.setdefault("hide_parameters", True)  # errors and logs never carry row values
     if is_sqlite(url):
+        # One connection: every transaction takes the write lock at BEGIN anyway, so more
+        # connections only wait in SQLite's busy handler, which polls and is unfair (a
+        # webhook could wait past busy_timeout under a burst). Waiting for the pool is a
+        # fair queue instead. Other processes (the CLI) still wait through busy_timeout.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
         engine = _create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
     else:
