@@ -188,8 +188,10 @@ class _Turn:
             await self._alert(await escalation_targets(self.session, None, self.now), task)
             self.answer = self._render("stranger_worrying", {**self._lines()})
             return
-        if await self._answered_sender_lately():
-            return  # one neutral line a day is plenty
+        if matches > 1 or await self._answered_sender_lately():
+            # A number several experts share is for a person to sort out, not
+            # to be told it is unknown; a stranger gets one neutral line a day at most.
+            return
         self.answer = self._render("stranger", {})
 
     async def link(self, code: str) -> None:

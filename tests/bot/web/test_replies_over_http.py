@@ -379,3 +379,14 @@ async def test_a_worrying_reply_nobody_acknowledges_in_an_hour_goes_to_the_cover
     async with app.sessions() as session:
         alerts = [(a.staff_id, a.reason) for a in await session.scalars(select(StaffAlert))]
     assert (sam.id, "urgent_reply") in alerts and (jo.id, "overdue_reply") in alerts
+
+
+async def test_a_number_two_experts_share_is_left_to_a_person(live: Live) -> None:
+    app = live.app
+    async with app.sessions.begin() as session:
+        await add_expert(app, session, preferred_name="Ana", phone="07123 456777")
+        await add_expert(app, session, preferred_name="Bea", phone="07123 456777")
+    response = await live.text("+447123456777", "is the meeting still on")
+    assert "<Message>" not in response.text  # neither is told the number is unknown
+    [reply] = await live.replies()
+    assert (reply.expert_id, reply.intent, reply.needs_person) == (None, "shared_number", True)
