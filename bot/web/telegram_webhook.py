@@ -25,6 +25,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from bot.telegram_bot import take_failure
+from bot.web.bodies import read_body
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +74,9 @@ def telegram_router(
 
 
 async def _read_json(request: Request) -> dict[str, Any] | Response:
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/json":
-        return Response(status_code=415)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            return Response(status_code=413)
+    body = await read_body(request, "application/json", MAX_BODY_BYTES)
+    if isinstance(body, int):
+        return Response(status_code=body)
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: RecursionError

@@ -13,6 +13,7 @@ from fastapi import Request, Response
 from twilio.request_validator import RequestValidator
 
 from bot.settings import Settings
+from bot.web.bodies import read_body
 
 MAX_BODY_BYTES = 16_384  # a real webhook is well under 2 kB
 
@@ -44,14 +45,9 @@ def _validator(settings: Settings) -> RequestValidator | None:
 
 async def _read_form(request: Request) -> tuple[list[tuple[str, str]] | None, int]:
     """The urlencoded form as Twilio sent it, keeping repeats, or the 4xx to answer."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        return None, 415
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            return None, 413
+    body = await read_body(request, "application/x-www-form-urlencoded", MAX_BODY_BYTES)
+    if isinstance(body, int):
+        return None, body
     try:
         text = body.decode("utf-8")
         return parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)), 200
