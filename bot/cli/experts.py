@@ -41,7 +41,8 @@ from store.enums import Channel
 from store.models import ChannelConsent, ContactPoint
 
 app = typer.Typer(
-    help="Experts by experience: list, import and export; pause and resume contact.",
+    help="Experts by experience: list, import and export; consent and channels; "
+    "Telegram links; pause and resume contact.",
     no_args_is_help=True,
 )
 

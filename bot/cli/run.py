@@ -53,7 +53,7 @@ def run_service(
         "stopped with it and restarted if one dies. More than 1 needs PostgreSQL.",
     ),
 ) -> None:
-    """Start the service: the scheduler sends what is due; GET /healthz says when it is ready.
+    """Start the service: it sends what is due and hears replies; GET /healthz says when ready.
 
     SIGTERM or Ctrl+C stops it cleanly: every worker finishes the pass it is in first.
     """

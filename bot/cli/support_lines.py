@@ -12,7 +12,7 @@ from scheduling.tasks import local_today
 
 
 def show_support_lines() -> None:
-    """Show each line, whether it is open now, and when it was last checked.
+    """Show the crisis and support lines offered after a worrying reply: open now, last checked.
 
     The lines live in templates/support_lines.toml; one checked more than 12 months ago is
     flagged, because a wrong number in a crisis is real harm.
