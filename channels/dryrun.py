@@ -87,6 +87,8 @@ class DryRunChannel:
         ]
         if message.subject:
             lines.append(f"Subject: {message.subject}")
+        if message.buttons:  # what the person could tap, for whoever checks the file
+            lines.append("Buttons: " + " | ".join(b.label for b in message.buttons))
         return "\n".join([*lines, "", message.body, ""])
 
     @staticmethod

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from channels.base import OutgoingMessage
+from channels.base import Button, OutgoingMessage
 from channels.dryrun import DryRunChannel
 from store.enums import Channel
 
@@ -41,3 +41,19 @@ async def test_a_write_cut_short_leaves_no_file_that_looks_sent(tmp_path: Path) 
         await channel.send(_message("Hi Ana, it's Sam."))
     assert await channel.lookup("eng1:exp1:reminder") is None
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # noqa: ASYNC240 - a temp folder
+
+
+async def test_a_dry_run_telegram_file_shows_the_buttons_the_person_would_see(
+    tmp_path: Path,
+) -> None:
+    channel = DryRunChannel(Channel.TELEGRAM, tmp_path)
+    message = OutgoingMessage(
+        idempotency_key="eng1:exp1:check_in",
+        channel=Channel.TELEGRAM,
+        to="5550002",
+        body="How are you doing?",
+        buttons=(Button("1", "a:1:1"), Button("Pass", "a:1:pass")),
+    )
+    await channel.send(message)
+    (written,) = list(tmp_path.iterdir())  # noqa: ASYNC240 - a test reading a temp folder
+    assert "Buttons: 1 | Pass" in written.read_text()
