@@ -206,6 +206,18 @@ class _Turn:
             expert = await self._load_expert(result.expert.id)
             self.reply.expert_id = expert.id
             self.reply.intent = "linked"
+            consented = any(c.channel is Channel.TELEGRAM and c.allowed for c in expert.consents)
+            await self._tell_worker(
+                expert,
+                f"{expert.preferred_name} linked their Telegram chat."
+                + (
+                    ""
+                    if consented
+                    else " Nothing goes there until you have talked it through with them and "
+                    f"recorded it: `linkline experts consent {expert.ref or expert.id} "
+                    "telegram allow --by EMAIL`."
+                ),
+            )
             self.answer = self._render("linked", self._people(expert))
             return
         self.reply.intent = "link_refused"
@@ -500,7 +512,11 @@ class _Turn:
         expert = await self.session.scalar(
             select(Expert)
             .where(Expert.id == expert_id)
-            .options(joinedload(Expert.link_worker).joinedload(Staff.cover))
+            .options(
+                joinedload(Expert.link_worker).joinedload(Staff.cover),
+                selectinload(Expert.consents),
+            )
+            .execution_options(populate_existing=True)
         )
         assert expert is not None
         return expert
