@@ -42,8 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiosmtplib  # noqa: E402
-from sqlalchemy import delete, func, select, text, update  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy import delete, func, select, update  # noqa: E402
 from telegram import Bot  # noqa: E402
 from twilio.http.async_http_client import AsyncTwilioHttpClient  # noqa: E402
 from twilio.rest import Client  # noqa: E402
@@ -64,14 +63,19 @@ from channels.sms import SmsChannel, SmsConfig  # noqa: E402
 from channels.telegram import TelegramChannel, TelegramConfig  # noqa: E402
 from scheduling.clock import SimulatedClock  # noqa: E402
 from store.crypto import generate_secret_key  # noqa: E402
-from store.engine import normalise_url  # noqa: E402
 from store.enums import AttemptOutcome, MessageStatus, Purpose, Role  # noqa: E402
 from store.models import DeliveryAttempt, Message  # noqa: E402
 from tests.builders import FULL_DETAILS  # noqa: E402
 from tests.fakes.smtp import FakeSMTPServer  # noqa: E402
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram  # noqa: E402
 from tests.fakes.twilio import FakeTwilio, FakeTwilioThread  # noqa: E402
-from tests.load import add_due_messages, add_sms_experts, scratch_settings  # noqa: E402
+from tests.load import (  # noqa: E402
+    add_due_messages,
+    add_sms_experts,
+    empty_database,
+    forget_key,
+    scratch_settings,
+)
 
 NOW = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)  # a Monday morning: inside default safe hours
 
@@ -139,11 +143,11 @@ async def _through_linkline(
     with tempfile.TemporaryDirectory() as folder:
         settings = scratch_settings(folder, database_url, dispatch_batch_size=50)
         if database_url:
-            await _forget_key(database_url)
+            await forget_key(database_url)
         app = await build_app(settings, clock=SimulatedClock(NOW), upgrade=True)
         try:
             if database_url:
-                await _empty(app)
+                await empty_database(app.engine)
             await _seed(app, channel, count)
             app.channels = ChannelRegistry([make()])
             began = time.perf_counter()
@@ -151,32 +155,12 @@ async def _through_linkline(
             elapsed = time.perf_counter() - began
             await app.channels.aclose()
             if database_url:
-                await _empty(app)
+                await empty_database(app.engine)
         finally:
             await app.aclose()
     if sent != count:
         raise SystemExit(f"{channel}: expected {count} messages, dispatched {sent}")
     return count / elapsed
-
-
-async def _forget_key(database_url: str) -> None:
-    """Each run makes a new key, and the database is emptied anyway: drop the old key's
-    fingerprint first, so a run that stopped half-way does not block the next one."""
-    engine = create_async_engine(normalise_url(database_url))
-    try:
-        async with engine.begin() as conn:
-            if await conn.scalar(text("SELECT to_regclass('linkline_meta')")) is not None:
-                await conn.execute(text("DELETE FROM linkline_meta WHERE key = 'key_fingerprint'"))
-    finally:
-        await engine.dispose()
-
-
-async def _empty(app: App) -> None:
-    from store.models import Base
-
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with app.engine.begin() as conn:
-        await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
 async def _timed(count: int, one: Callable[[int], Awaitable[object]]) -> float:
@@ -298,11 +282,11 @@ async def bench_lag(
             database_url=url,
         )
         if database_url:
-            await _forget_key(database_url)
+            await forget_key(database_url)
         app = await build_app(settings, upgrade=True)
         try:
             if database_url:
-                await _empty(app)
+                await empty_database(app.engine)
             total = round(args.rate * args.duration)
             engagement_id, expert_ids = await add_sms_experts(app, total)
             with FakeTwilioThread(latency=args.latency) as twilio:
@@ -330,7 +314,7 @@ async def bench_lag(
                         process.wait(60)
             figures = await _lag_figures(app)
             if database_url:
-                await _empty(app)
+                await empty_database(app.engine)
         finally:
             await app.aclose()
     return {**figures, "fed_per_s": fed}

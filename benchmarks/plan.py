@@ -64,7 +64,6 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from bot.bootstrap import App, build_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -92,7 +91,7 @@ from store.models import (  # noqa: E402
     Staff,
 )
 from tests.builders import FULL_DETAILS  # noqa: E402
-from tests.load import scratch_settings  # noqa: E402
+from tests.load import empty_database, scratch_settings  # noqa: E402
 
 NOW = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)  # a Monday morning, GMT, far from DST
 TODAY = NOW.date()
@@ -388,12 +387,6 @@ async def replan_all(app: App, engagement_ids: Sequence[int]) -> PlanReport:
     return total
 
 
-async def _truncate(engine: AsyncEngine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-
-
 def _emit(base: dict[str, Any], phase: str, figures: dict[str, Any]) -> None:
     print(json.dumps({"phase": phase, **base, **figures}), flush=True)
 
@@ -451,7 +444,7 @@ async def run(count: int, database_url: str | None, trace: bool) -> bool:
         finally:
             try:
                 if database_url:
-                    await _truncate(app.engine)
+                    await empty_database(app.engine)
             finally:
                 await app.aclose()
     return ok

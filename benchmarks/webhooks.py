@@ -45,16 +45,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import func, select, text, update  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bot.bootstrap import App, build_app  # noqa: E402
 from bot.web.twilio_inbound import PATH  # noqa: E402
-from store.engine import normalise_url  # noqa: E402
 from store.enums import Channel, MessageStatus, Purpose  # noqa: E402
-from store.models import Base, Message, Reply  # noqa: E402
-from tests.load import add_due_messages, add_sms_experts, phone_for, scratch_settings  # noqa: E402
+from store.models import Message, Reply  # noqa: E402
+from tests.load import (  # noqa: E402
+    add_due_messages,
+    add_sms_experts,
+    empty_database,
+    forget_key,
+    phone_for,
+    scratch_settings,
+)
 
 PUBLIC = "https://linkline.example.org"
 AUTH_TOKEN = "bench-twilio-auth-token-0123456789"
@@ -339,10 +344,11 @@ async def measure(
             base_url=f"http://127.0.0.1:{child.port}", limits=limits, timeout=60
         ) as client:
             await wait_ready(child, client)
-            await hammer(client, warmup, concurrency)
+            _, _, warm_errors, warm_first = await hammer(client, warmup, concurrency)
             cpu_before = child.cpu_seconds()
             seconds, latencies, errors, first = await hammer(client, timed, concurrency)
             cpu = child.cpu_seconds() - cpu_before
+            errors, first = errors + warm_errors, first or warm_first  # a failure is a failure
     finally:
         child.stop()
     if errors:
@@ -351,23 +357,6 @@ async def measure(
 
 
 # --- PostgreSQL housekeeping (as benchmarks/dispatch.py) ----------------------------------
-
-
-async def forget_key(database_url: str) -> None:
-    """Each run makes a new key: drop the old key's fingerprint (the data goes anyway)."""
-    engine = create_async_engine(normalise_url(database_url))
-    try:
-        async with engine.begin() as conn:
-            if await conn.scalar(text("SELECT to_regclass('linkline_meta')")) is not None:
-                await conn.execute(text("DELETE FROM linkline_meta WHERE key = 'key_fingerprint'"))
-    finally:
-        await engine.dispose()
-
-
-async def empty(app: App) -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with app.engine.begin() as conn:
-        await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
 def clean_environ() -> dict[str, str]:
@@ -392,7 +381,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         app = await build_app(settings, upgrade=True)
         try:
             if args.database_url:
-                await empty(app)
+                await empty_database(app.engine)
             seeded = await seed(app, args.experts)
             requests = signed_requests(seeded, WARMUP + args.requests, args.mix, args.seed)
             warmup, timed = requests[:WARMUP], requests[WARMUP:]
@@ -410,7 +399,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 stored = await session.scalar(select(func.count()).select_from(Reply)) or 0
             floor = await measure("floor", folder, env, warmup, timed, args.concurrency)
             if args.database_url:
-                await empty(app)
+                await empty_database(app.engine)
         finally:
             await app.aclose()
     database = "PostgreSQL" if args.database_url else "SQLite (temporary file)"
@@ -490,7 +479,10 @@ def main() -> None:
         print(json.dumps(result), flush=True)
     else:
         print_table(result)
-    if result["linkline"]["errors"] or result["floor"]["errors"]:
+    lost = WARMUP + result["requests"] - result["linkline"]["replies_stored"]
+    if lost:  # answered 200 but not kept: the provider would never send it again
+        print(f"{lost} replies were answered but not stored", file=sys.stderr)
+    if result["linkline"]["errors"] or result["floor"]["errors"] or lost:
         sys.exit(1)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from telegram import LinkPreviewOptions, Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -26,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.bootstrap import App
-from bot.services.inbound import Heard, Inbound, receive
+from bot.services.inbound import Heard, Inbound, hear
 from scheduling.questions import parse_button
 from store.enums import Channel
 
@@ -142,11 +141,7 @@ class _Listener:
             answers_message_id=answers,
             link_code=link_code,
         )
-        try:
-            async with self.built.sessions.begin() as session:
-                heard = await receive(session, inbound, self.built.listening())
-        except IntegrityError:
-            return Heard(duplicate=True)
+        heard = await hear(self.built.sessions, inbound, self.built.listening())
         if send and heard.answer:
             await self._say(context, chat.id, heard.answer)
         return heard

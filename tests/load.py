@@ -16,11 +16,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
 from bot.bootstrap import App
 from bot.settings import Settings
 from store.crypto import generate_secret_key
+from store.engine import normalise_url
 from store.enums import Channel, InvitationAnswer, Purpose
 from store.models import (
+    Base,
     ChannelConsent,
     ContactPoint,
     ContactWindow,
@@ -145,3 +150,22 @@ def scratch_settings(folder: str, database_url: str | None, **extra: Any) -> Set
         database_url=database_url or f"sqlite:///{folder}/bench.db",
         **extra,
     )
+
+
+async def empty_database(engine: AsyncEngine) -> None:
+    """Every Linkline table emptied (PostgreSQL only), ids starting again from 1."""
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+async def forget_key(database_url: str) -> None:
+    """Each benchmark run makes a new key and empties the database anyway: drop the old
+    key's fingerprint first, so a run that stopped half-way does not block the next one."""
+    engine = create_async_engine(normalise_url(database_url))
+    try:
+        async with engine.begin() as conn:
+            if await conn.scalar(text("SELECT to_regclass('linkline_meta')")) is not None:
+                await conn.execute(text("DELETE FROM linkline_meta WHERE key = 'key_fingerprint'"))
+    finally:
+        await engine.dispose()

@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload, selectinload
 
 from bot.services.engagements import EngagementError, record_answer
@@ -137,6 +138,38 @@ async def receive(session: AsyncSession, inbound: Inbound, rules: Listening) -> 
             await turn.from_stranger(len(experts))
     reply.auto_answer = turn.answer
     return Heard(reply_id=reply.id, answer=turn.answer, alerted=turn.alerted)
+
+
+RETRIES = 3
+
+
+async def hear(
+    sessions: async_sessionmaker[AsyncSession], inbound: Inbound, rules: Listening
+) -> Heard:
+    """``receive`` in a transaction of its own, tried again when it collides.
+
+    Two replies about one engagement at the same moment both re-plan it, and the second
+    commit can hit the first one's new rows (a unique key, or a deadlock on PostgreSQL).
+    That is not a repeat of the same message, so it is handled again from the start; only
+    a provider reference already stored means a true repeat. Still failing after a few
+    tries raises, so the webhook answers 5xx and the provider delivers it again: a reply
+    is never dropped with a 200.
+    """
+    for attempt in range(1, RETRIES + 1):
+        try:
+            async with sessions.begin() as session:
+                return await receive(session, inbound, rules)
+        except (IntegrityError, OperationalError):
+            async with sessions() as session:
+                stored = await session.scalar(
+                    select(Reply.id).where(Reply.provider_ref == inbound.provider_ref)
+                )
+            if stored is not None:
+                return Heard(duplicate=True)
+            if attempt == RETRIES:
+                raise
+            log.info("an inbound message collided with another change; handling it again")
+    raise AssertionError("unreachable")
 
 
 async def _match(session: AsyncSession, channel: Channel, sender_hash: str) -> list[Expert]:

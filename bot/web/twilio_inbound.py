@@ -11,11 +11,10 @@ import logging
 import re
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.bootstrap import App
-from bot.services.inbound import Heard, Inbound, receive
+from bot.services.inbound import Inbound, hear
 from bot.web.twilio_signature import verified_form
 from store.enums import Channel
 
@@ -41,11 +40,7 @@ def twilio_sms_router(built: App) -> APIRouter:
         inbound = _parse(fields, built)
         if inbound is None:
             return Response(status_code=400)
-        try:
-            async with built.sessions.begin() as session:
-                heard = await receive(session, inbound, built.listening())
-        except IntegrityError:
-            heard = Heard(duplicate=True)  # the same text, delivered twice at once
+        heard = await hear(built.sessions, inbound, built.listening())
         return twiml(heard.answer)
 
     return router

@@ -392,3 +392,25 @@ async def test_a_number_two_experts_share_is_left_to_a_person(live: Live) -> Non
     assert "<Message>" not in response.text  # neither is told the number is unknown
     [reply] = await live.replies()
     assert (reply.expert_id, reply.intent, reply.needs_person) == (None, "shared_number", True)
+
+
+async def test_everyone_saying_yes_at_once_is_heard_and_recorded(live: Live) -> None:
+    """Twenty replies re-planning one engagement at the same moment collide on PostgreSQL;
+    each is handled again rather than dropped, so every yes counts and is answered."""
+    app = live.app
+    numbers = [f"07123 4567{n:02d}" for n in range(20)]
+    async with app.sessions.begin() as session:
+        people = [
+            await add_expert(app, session, preferred_name=f"P{n}", phone=number)
+            for n, number in enumerate(numbers)
+        ]
+        await add_engagement(app, session, experts=people)
+    live.clock.set((await outbox(app, purpose=Purpose.PRE_BRIEF))[0].due_at)
+    await app.dispatcher().run_until_idle()
+    responses = await asyncio.gather(
+        *(live.text("+44" + n.replace(" ", "")[1:], "yes") for n in numbers)
+    )
+    assert all(r.status_code == 200 and "<Message>" in r.text for r in responses)
+    assert len(await live.replies()) == len(numbers)
+    for person in people:
+        assert await _answer(app, person.id) is InvitationAnswer.YES
