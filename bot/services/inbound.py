@@ -219,13 +219,13 @@ class _Turn:
             )
             reply.task_id = task.id
             await self._alert(await escalation_targets(self.session, None, self.now), task)
-            self.answer = self._render("stranger_worrying", {**self._lines()})
+            self.answer = self._render("stranger_worrying", {**self._lines(), **self._place()})
             return
         if matches > 1 or await self._answered_sender_lately():
             # A number several experts share (R-1.12) is for a person to sort out, not
             # to be told it is unknown; a stranger gets one neutral line a day at most.
             return
-        self.answer = self._render("stranger", {})
+        self.answer = self._render("stranger", self._place())
 
     async def link(self, code: str) -> None:
         result = await redeem(
@@ -569,6 +569,10 @@ class _Turn:
 
     def _people(self, expert: Expert) -> dict[str, str]:
         return {"name": expert.preferred_name, "worker": signature(expert, self.now)}
+
+    def _place(self) -> dict[str, str]:
+        """Where they wrote to us, in their words: a text number, or a chat."""
+        return {"place": "number" if self.reply.channel is Channel.SMS else "chat"}
 
     def _lines(self) -> dict[str, Any]:
         lines = open_now(self.rules.support_lines, self.now)

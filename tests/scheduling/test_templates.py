@@ -101,6 +101,7 @@ def test_every_answer_is_short_signed_by_the_worker_and_reveals_nothing(name: st
         "name": "Ana",
         "worker": "Sam",
         "until": "Monday 16 March",
+        "place": "chat",
         "lines": [line for line in lines if line is not danger],
         "danger": danger,
     }

@@ -256,6 +256,7 @@ async def test_telegram_needs_the_secret_token(live: Live) -> None:
     assert await live.replies() == []
     assert (await live.chat(5551, "hello")).status_code == 200
     assert len(await live.replies()) == 1
+    assert "this chat doesn't recognise you" in live.telegram.last_sent("5551").text
 
 
 async def test_a_link_code_links_the_chat_once_and_buttons_answer_a_check_in(
