@@ -50,10 +50,6 @@ def ack_deadline(received_at: datetime, urgent: bool, limits: AckLimits) -> date
     return due.astimezone(received_at.tzinfo or OFFICE_ZONE)
 
 
-def waiting_for(reply: Reply, now: datetime) -> timedelta:
-    return now - reply.received_at
-
-
 async def escalation_targets(
     session: AsyncSession, assignee: Staff | None, now: datetime
 ) -> list[Staff]:

@@ -85,7 +85,6 @@ class Heard:
     duplicate: bool = False
     reply_id: int | None = None
     answer: str | None = None  # what to say back now, on the same channel, if anything
-    alerted: bool = False  # staff alerts were queued
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,7 @@ async def receive(session: AsyncSession, inbound: Inbound, rules: Listening) -> 
         else:
             await turn.from_stranger(len(experts))
     reply.auto_answer = turn.answer
-    return Heard(reply_id=reply.id, answer=turn.answer, alerted=turn.alerted)
+    return Heard(reply_id=reply.id, answer=turn.answer)
 
 
 RETRIES = 3
@@ -196,7 +195,6 @@ class _Turn:
         self.session, self.rules, self.inbound, self.reply = session, rules, inbound, reply
         self.now = inbound.received_at
         self.answer: str | None = None
-        self.alerted = False
 
     # --- strangers and linking -------------------------------------------------------
 
@@ -507,7 +505,7 @@ class _Turn:
 
     async def _alert(self, targets: list[Staff], task: Task) -> None:
         for staff in dict.fromkeys(targets):
-            self.alerted |= await queue_alert(
+            await queue_alert(
                 self.session,
                 staff,
                 reason="urgent_reply",
