@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     )
     # Free text gets one line back ("Sam will read this"), at most once a day; false: nothing.
     answer_free_text: bool = Field(True, validation_alias=_env("LINKLINE_ANSWER_FREE_TEXT"))
+    # The web pages sign someone out after this long without a page load, and after
+    # this many hours whatever they do.
+    session_idle_minutes: int = Field(
+        30, ge=5, le=480, validation_alias=_env("LINKLINE_SESSION_IDLE_MINUTES")
+    )
+    session_max_hours: int = Field(
+        12, ge=1, le=24, validation_alias=_env("LINKLINE_SESSION_MAX_HOURS")
+    )
     smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(587, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
     smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
@@ -244,6 +252,12 @@ class Settings(BaseSettings):
         if channel in (Channel.PHONE, Channel.LETTER):
             return True
         return all(_is_set(self, name) for name in _REQUIRED[channel])
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Session cookies only over HTTPS once the service has a public HTTPS address; on
+        a laptop (http://127.0.0.1) they must work over plain HTTP."""
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
 
     @property
     def key_file(self) -> Path:

@@ -73,6 +73,8 @@ class Cipher:
     _aead: AESGCM
     _index_key: bytes
     key_id: str
+    # Signs the web pages' session cookies; derived, so there is one secret to keep.
+    session_key: bytes
 
     @classmethod
     def from_secret(cls, secret: str) -> Cipher:
@@ -80,7 +82,8 @@ class Cipher:
         enc_key = _derive(master, b"linkline personal data encryption")
         index_key = _derive(master, b"linkline blind index")
         key_id = hashlib.sha256(enc_key).hexdigest()[:8]
-        return cls(AESGCM(enc_key), index_key, key_id)
+        session_key = _derive(master, b"linkline web session signing")
+        return cls(AESGCM(enc_key), index_key, key_id, session_key)
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)

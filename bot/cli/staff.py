@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import typer
 from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
+from bot.services.accounts import PasswordError, check_password_rules, set_password, unlock
 from bot.services.staff import create_staff, find_staff, list_staff, set_alert_route, set_cover
 from store.enums import Channel, Role
 
@@ -19,18 +21,86 @@ def create(
     name: str = typer.Argument(..., help="Full name, as experts know them."),
     email: str = typer.Option(..., "--email", help="Their work email (used to sign in later)."),
     admin: bool = typer.Option(False, "--admin", help="An administrator, not a link worker."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read their web password from standard input."
+    ),
 ) -> None:
-    """Add a staff member."""
+    """Add a staff member. At a terminal it asks for their password for the web pages."""
+    password = _read_password(password_stdin)
 
     async def action() -> None:
         async with open_app() as built, built.sessions.begin() as session:
             role = Role.ADMIN if admin else Role.LINK_WORKER
+            now = built.clock.now()
             staff = await create_staff(
-                session, name=name, email=email, role=role, now=built.clock.now(), actor=CLI_ACTOR
+                session, name=name, email=email, role=role, now=now, actor=CLI_ACTOR
             )
+            if password is not None:
+                await set_password(session, staff, password, now=now, actor=CLI_ACTOR)
             console.print(f"Added {staff.name} ({role.value}) as staff {staff.id}.")
+            if password is None:
+                console.print(
+                    "They cannot sign in yet: set a password with "
+                    f"`linkline staff password {staff.email}`."
+                )
 
     run(action)
+
+
+@app.command("password")
+def password_(
+    email: str = typer.Argument(..., help="Their work email."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from standard input."
+    ),
+) -> None:
+    """Set a new web password; signs them out everywhere and lifts a lockout."""
+    password = _read_password(password_stdin, required=True)
+    assert password is not None
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            staff = await find_staff(session, email)
+            if staff is None:
+                fail(f"no staff member with email {email!r}: `linkline staff list` shows them")
+            await set_password(session, staff, password, now=built.clock.now(), actor=CLI_ACTOR)
+            console.print(f"New password set for {staff.email}.")
+
+    run(action)
+
+
+@app.command("unlock")
+def unlock_(email: str = typer.Argument(..., help="Their work email.")) -> None:
+    """Let someone locked out by wrong passwords try again at once."""
+
+    async def action() -> None:
+        async with open_app() as built, built.sessions.begin() as session:
+            staff = await find_staff(session, email)
+            if staff is None:
+                fail(f"no staff member with email {email!r}: `linkline staff list` shows them")
+            await unlock(session, staff, now=built.clock.now(), actor=CLI_ACTOR)
+            console.print(f"{staff.email} can sign in again.")
+
+    run(action)
+
+
+def _read_password(from_stdin: bool, *, required: bool = False) -> str | None:
+    """From stdin, or asked twice at a terminal; checked here so a weak one costs nothing."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt(
+            "Password for the web pages", hide_input=True, confirmation_prompt=True
+        )
+    elif required:
+        fail("give the password on standard input with --password-stdin")
+    else:
+        return None
+    try:
+        check_password_rules(password)
+    except PasswordError as exc:
+        fail(f"that password will not do: {exc}")
+    return password
 
 
 @app.command("list")

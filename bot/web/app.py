@@ -1,4 +1,4 @@
-"""The web service: webhooks from Twilio and Telegram, and health; admin pages join later.
+"""The web service: the staff pages, webhooks from Twilio and Telegram, and health.
 
 The scheduler's worker and the Telegram bot live in the app's lifespan, so one event loop
 runs them all, and a SIGTERM stops the clock and lets the send in flight finish before
@@ -21,6 +21,7 @@ from telegram.ext import Application
 
 from bot.bootstrap import App
 from bot.telegram_bot import build_application
+from bot.web.admin import install_staff_pages
 from bot.web.telegram_webhook import telegram_router
 from bot.web.twilio_inbound import twilio_sms_router
 from bot.web.twilio_status import twilio_status_router
@@ -59,6 +60,7 @@ def create_web_app(built: App, worker: Worker | None = None) -> FastAPI:
     web.include_router(twilio_status_router(built))
     web.include_router(twilio_sms_router(built))
     web.include_router(telegram_router(built.settings, telegram, state))
+    install_staff_pages(web, built)
 
     @web.get("/healthz")
     async def healthz() -> JSONResponse:

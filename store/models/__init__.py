@@ -9,14 +9,22 @@ from store.models.engagements import (
 )
 from store.models.inbox import StaffAlert, TelegramLink
 from store.models.outbox import DeliveryAttempt, Message
-from store.models.people import ChannelConsent, ContactPoint, ContactWindow, Expert, Staff
-from store.models.work import AuditEvent, Meta, Reply, Task
+from store.models.people import (
+    ChannelConsent,
+    ContactChange,
+    ContactPoint,
+    ContactWindow,
+    Expert,
+    Staff,
+)
+from store.models.work import AuditEvent, Meta, OrgSetting, Reply, Task
 
 __all__ = [
     "ADVANCE_INFORMATION_FIELDS",
     "AuditEvent",
     "Base",
     "ChannelConsent",
+    "ContactChange",
     "ContactPoint",
     "ContactWindow",
     "DeliveryAttempt",
@@ -25,6 +33,7 @@ __all__ = [
     "Invitation",
     "Message",
     "Meta",
+    "OrgSetting",
     "PlanSetting",
     "Reply",
     "Staff",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from store.enums import Channel, ExpertStatus, PastoralLevel, Role
+from store.enums import ChangeStatus, Channel, ExpertStatus, PastoralLevel, Role
 from store.models.base import Base, enum_column
 from store.types import EncryptedText
 
@@ -29,6 +29,13 @@ class Staff(Base):
     # Where urgent alerts reach them; their work email when unset.
     alert_channel: Mapped[Channel | None] = enum_column(Channel, nullable=True)
     alert_to: Mapped[str | None] = mapped_column(EncryptedText)
+    # Signing in to the web pages: an argon2id hash, never the password.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    # Bumped to sign every session of this person out (password changed, account closed).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     cover: Mapped[Staff | None] = relationship(remote_side=[id])
@@ -61,13 +68,17 @@ class Expert(Base):
     resumed_at: Mapped[datetime | None]
     # A worrying reply holds every automated message until a person has looked (R-2.4).
     held_since: Mapped[datetime | None]
+    # When a person last went through the safe-contact profile with them (asked again
+    # after three months: circumstances change, and a safe phone can stop being safe).
+    safe_contact_confirmed_at: Mapped[datetime | None]
+    safe_contact_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     status: Mapped[ExpertStatus] = enum_column(ExpertStatus, default=ExpertStatus.ACTIVE)
     payment_preference: Mapped[str | None] = mapped_column(String(40))
     link_worker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    link_worker: Mapped[Staff] = relationship()
+    link_worker: Mapped[Staff] = relationship(foreign_keys=[link_worker_id])
     consents: Mapped[list[ChannelConsent]] = relationship(
         back_populates="expert", cascade="all, delete-orphan"
     )
@@ -137,3 +148,27 @@ class ContactWindow(Base):
     end: Mapped[time]
 
     expert: Mapped[Expert] = relationship(back_populates="windows")
+
+
+class ContactChange(Base):
+    """A new phone number or postal address, waiting for a second member of staff.
+
+    A changed number is how an abuser can take over someone's messages, so the old value
+    stays in use until a different person confirms the new one.
+    """
+
+    __tablename__ = "contact_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[Channel] = enum_column(Channel)
+    value: Mapped[str] = mapped_column(EncryptedText)
+    status: Mapped[ChangeStatus] = enum_column(ChangeStatus, default=ChangeStatus.PENDING)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    requested_at: Mapped[datetime]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    decided_at: Mapped[datetime | None]
+
+    expert: Mapped[Expert] = relationship()
+    requested_by: Mapped[Staff] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[Staff | None] = relationship(foreign_keys=[decided_by_id])

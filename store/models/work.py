@@ -98,3 +98,14 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class OrgSetting(Base):
+    """A setting an administrator changes on the web pages, such as how long texts are kept."""
+
+    __tablename__ = "org_setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(120))

@@ -1,0 +1,122 @@
+"""Signing in and out, and changing one's own password."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.services.accounts import (
+    MAX_LENGTH,
+    PasswordError,
+    SignInOutcome,
+    set_password,
+    sign_in,
+)
+from bot.web.admin.pages import MAX_FORM_FIELDS, FormExpired, Web, safe_next
+from bot.web.admin.security import CSRF_FIELD, SignInThrottle, WebSession
+
+_WRONG = "Enter the email address and password for your account"
+
+
+def routes(web: Web) -> APIRouter:
+    router = APIRouter()
+    throttle = SignInThrottle()
+
+    def form_page(
+        request: Request,
+        *,
+        errors: dict[str, str] | None = None,
+        email: str = "",
+        status: int = 200,
+    ) -> HTMLResponse:
+        return web.render(
+            request,
+            "signin/sign_in.html",
+            status=status,
+            errors=errors or {},
+            values={"email": email},
+            next=safe_next(request.query_params.get("next")),
+        )
+
+    @router.get("/sign-in", response_class=HTMLResponse)
+    async def sign_in_page(request: Request) -> Response:
+        return form_page(request)
+
+    @router.post("/sign-in")
+    async def sign_in_post(request: Request) -> Response:
+        session: WebSession = request.state.session
+        form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+        if not session.csrf_ok(form.get(CSRF_FIELD)):
+            raise FormExpired()
+        email = str(form.get("email") or "").strip()[:254]
+        password = str(form.get("password") or "")
+        errors: dict[str, str] = {}
+        if not email:
+            errors["email"] = "Enter your email address"
+        elif "@" not in email:
+            errors["email"] = "Enter an email address in the correct format, like name@example.org"
+        if not password:
+            errors["password"] = "Enter your password"
+        if errors:
+            return form_page(request, errors=errors, email=email)
+        address = request.client.host if request.client else "unknown"
+        if not throttle.allow(address):
+            return form_page(
+                request,
+                errors={"email": "Too many attempts from here. Wait 15 minutes and try again"},
+                email=email,
+                status=429,
+            )
+        built = web.built
+        async with built.sessions.begin() as db:
+            result = await sign_in(db, email, password[: MAX_LENGTH + 1], now=built.clock.now())
+        if result.outcome is SignInOutcome.SIGNED_IN and result.staff is not None:
+            session.start(result.staff.id, result.staff.session_version)
+            target = safe_next(str(form.get("next") or ""))
+            return RedirectResponse(target, status_code=303)
+        if result.outcome is SignInOutcome.LOCKED:
+            message = (
+                "This account is locked for 15 minutes after too many wrong passwords. "
+                "Wait, or ask an administrator to unlock it"
+            )
+        elif result.outcome is SignInOutcome.NO_PASSWORD:
+            message = "This account has no password yet. Ask an administrator to set one"
+        else:
+            message = _WRONG
+        return form_page(request, errors={"email": message}, email=email, status=400)
+
+    @router.post("/sign-out")
+    async def sign_out(request: Request) -> Response:
+        session: WebSession = request.state.session
+        form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+        if not session.csrf_ok(form.get(CSRF_FIELD)):
+            raise FormExpired()
+        session.end()
+        return RedirectResponse("/sign-in?signed_out=1", status_code=303)
+
+    @router.get("/account/password", response_class=HTMLResponse)
+    async def password_page(request: Request) -> Response:
+        async with web.page(request) as page:
+            return page.render("signin/password.html", values={})
+
+    @router.post("/account/password")
+    async def password_post(request: Request) -> Response:
+        async with web.page(request) as page:
+            new, again = page.field("new_password"), page.field("confirm_password")
+            errors: dict[str, str] = {}
+            try:
+                if new != again:
+                    errors["confirm_password"] = "The two passwords are not the same"
+                else:
+                    await set_password(
+                        page.session, page.viewer, new, now=page.now, actor=page.actor
+                    )
+            except PasswordError as exc:
+                errors["new_password"] = str(exc)
+            if errors:
+                return page.render("signin/password.html", errors=errors, values={})
+            # The new password signed every session out, this one included: start afresh.
+            page.web_session.start(page.viewer.id, page.viewer.session_version)
+            return page.redirect("/", flash="Your password has been changed")
+
+    return router
