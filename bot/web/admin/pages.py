@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -53,6 +53,10 @@ class SignInRequired(Exception):
 
 class FormExpired(Exception):
     """The CSRF token is missing or wrong: an old tab, or a form posted from elsewhere."""
+
+
+class _Refused(Exception):
+    """Leaves the transaction by rolling it back."""
 
 
 Errors = dict[str, str]
@@ -148,7 +152,9 @@ class Page:
     scope: Scope
     now: datetime
     form: FormData | None = None
-    _extra: dict[str, Any] = field(default_factory=dict)
+    # Set when the page is shown again with errors: whatever the handler changed is
+    # rolled back, so a refused form never saves half of itself.
+    refused: bool = False
 
     @property
     def actor(self) -> str:
@@ -201,6 +207,8 @@ class Page:
         errors: Errors | None = None,
         **context: Any,
     ) -> HTMLResponse:
+        if errors:
+            self.refused = True
         return self.web.render(
             self.request,
             template,
@@ -262,12 +270,18 @@ class Web:
         session_data: WebSession = request.state.session
         form = await self._checked_form(request, session_data)
         now = self.built.clock.now()
-        async with self.built.sessions.begin() as db:
-            viewer = await self._viewer(db, session_data, request)
-            if admin and viewer.role is not Role.ADMIN:
-                raise NotFound(request.url.path)
-            scope = await scope_for(db, viewer, local_today(now))
-            yield Page(request, self, db, viewer, scope, now, form)
+        try:
+            async with self.built.sessions.begin() as db:
+                viewer = await self._viewer(db, session_data, request)
+                if admin and viewer.role is not Role.ADMIN:
+                    raise NotFound(request.url.path)
+                scope = await scope_for(db, viewer, local_today(now))
+                page = Page(request, self, db, viewer, scope, now, form)
+                yield page
+                if page.refused:
+                    raise _Refused()
+        except _Refused:
+            pass
 
     async def _checked_form(self, request: Request, session: WebSession) -> FormData | None:
         if request.method in ("GET", "HEAD"):
