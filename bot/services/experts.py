@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.services.expert_input import ExpertInput
+from bot.services.access import Scope
+from bot.services.expert_input import (
+    CHANNEL_ADDRESS,
+    CHANNEL_WORDS,
+    ExpertDetails,
+    ExpertInput,
+    WindowInput,
+)
 from bot.services.staff import find_staff
 from scheduling.tasks import local_today
+from scheduling.windows import WindowError
 from store import audit
 from store.crypto import Cipher
 from store.enums import Channel, ExpertStatus
@@ -20,18 +28,41 @@ from store.models import ChannelConsent, ContactPoint, ContactWindow, Expert, St
 _INDEXED = (Channel.SMS, Channel.PHONE, Channel.TELEGRAM, Channel.EMAIL)
 
 
+# A safe phone can stop being safe: the safe-contact profile is gone through again after this.
+SAFE_CONTACT_RECHECK = timedelta(days=90)
+
+
 class ExpertError(ValueError):
-    pass
+    """A change the rules refuse. The message is for the command line; ``field`` names
+    the form field it is about and ``plain`` says it in words for a web page."""
+
+    def __init__(self, message: str, *, field: str | None = None, plain: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.plain = plain or message
 
 
 async def create_expert(
-    session: AsyncSession, cipher: Cipher, data: ExpertInput, *, actor: str, now: datetime
+    session: AsyncSession,
+    cipher: Cipher,
+    data: ExpertInput,
+    *,
+    actor: str,
+    now: datetime,
+    safe_contact_confirmed_by: Staff | None = None,
 ) -> Expert:
+    """Add one expert. ``safe_contact_confirmed_by``: the person who just went through the
+    safe-contact profile with them (a form filled in with the expert), so it counts from now.
+    """
     worker = await find_staff(session, data.link_worker)
     if worker is None:
         raise ExpertError(f"no staff member with email {data.link_worker!r}")
     if data.ref and await session.scalar(select(Expert.id).where(Expert.ref == data.ref)):
-        raise ExpertError(f"an expert with ref {data.ref!r} already exists")
+        raise ExpertError(
+            f"an expert with ref {data.ref!r} already exists",
+            field="ref",
+            plain="Another expert already has this reference: choose a different one",
+        )
     confirmer = None
     if data.consent_confirmed_by:
         confirmer = await find_staff(session, data.consent_confirmed_by)
@@ -52,6 +83,9 @@ async def create_expert(
         created_at=now,
         updated_at=now,
     )
+    if safe_contact_confirmed_by is not None:
+        expert.safe_contact_confirmed_at = now
+        expert.safe_contact_confirmed_by_id = safe_contact_confirmed_by.id
     verified = (
         datetime.combine(data.consent_confirmed_on, time(12), tzinfo=UTC)
         if data.consent_confirmed_on and confirmer
@@ -117,6 +151,20 @@ async def find_expert(session: AsyncSession, key: str) -> Expert | None:
     return await session.scalar(query.where(Expert.ref == key))
 
 
+def _either(channels: list[str]) -> str:
+    return " or ".join(CHANNEL_WORDS[Channel(c)] for c in channels)
+
+
+def _reachable(expert: Expert, channel: Channel) -> bool:
+    """A phone call needs a number on file; every other channel a usable contact point."""
+    if channel is Channel.PHONE:
+        return any(
+            p.channel in (Channel.PHONE, Channel.SMS) and p.opted_out_at is None
+            for p in expert.contact_points
+        )
+    return any(p.channel is channel and p.usable for p in expert.contact_points)
+
+
 def _who(expert: Expert) -> str:
     """How a command refers to them: the organisation's reference, never the name."""
     return expert.ref or str(expert.id)
@@ -148,12 +196,18 @@ async def pause_expert(
     get in touch.
     """
     if expert.status is ExpertStatus.WITHDRAWN:
-        raise ExpertError(f"expert {_who(expert)} has withdrawn, so there is nothing to pause")
+        raise ExpertError(
+            f"expert {_who(expert)} has withdrawn, so there is nothing to pause",
+            plain="They have withdrawn, so there is nothing to pause",
+        )
     today = local_today(now, expert.time_zone)
     if until is not None and until <= today:
         raise ExpertError(
             f"the pause must end after today ({today.isoformat()}): give a later date, or "
-            "leave out --until to pause until they get in touch"
+            "leave out --until to pause until they get in touch",
+            field="pause_until",
+            plain="The pause must end after today: choose a later date, or pause until "
+            "they get in touch",
         )
     # A dated pause is a date, not a status, so it ends without anyone having to act.
     expert.status = ExpertStatus.PAUSED if until is None else ExpertStatus.ACTIVE
@@ -175,9 +229,12 @@ async def resume_expert(
 ) -> None:
     """They are back: contact starts again, and this counts as hearing from them."""
     if expert.status is ExpertStatus.WITHDRAWN:
-        raise ExpertError(f"expert {_who(expert)} has withdrawn, not paused")
+        raise ExpertError(
+            f"expert {_who(expert)} has withdrawn, not paused",
+            plain="They have withdrawn, so contact cannot start again from here",
+        )
     if expert.status is ExpertStatus.ACTIVE and expert.paused_until is None:
-        raise ExpertError(f"expert {_who(expert)} is not paused")
+        raise ExpertError(f"expert {_who(expert)} is not paused", plain="They are not paused")
     expert.status = ExpertStatus.ACTIVE
     expert.paused_until = None
     expert.resumed_at = expert.updated_at = now
@@ -214,7 +271,16 @@ async def set_consent(
             if channel is Channel.TELEGRAM
             else f"add a {channel.value} contact for them first"
         )
-        raise ExpertError(f"expert {_who(expert)} has no usable {channel.value} contact: {hint}")
+        raise ExpertError(
+            f"expert {_who(expert)} has no usable {channel.value} contact: {hint}",
+            field=f"consent_{channel.value}",
+            plain=(
+                "Their Telegram chat is not linked yet: make a Telegram link for them first"
+                if channel is Channel.TELEGRAM
+                else f"There is no {CHANNEL_ADDRESS[channel]} for them that we can use yet: "
+                "add one first"
+            ),
+        )
     current = next((c for c in expert.consents if c.channel is channel), None)
     if not allowed:
         if current is not None:
@@ -257,13 +323,24 @@ async def set_channels(
     actor: str,
 ) -> None:
     """Which channel to try first, then which others, as the expert chose."""
-    await session.refresh(expert, ["consents"])
+    await session.refresh(expert, ["consents", "contact_points"])
     allowed = {c.channel for c in expert.consents if c.allowed}
     missing = [c.value for c in [preferred, *fallbacks] if c not in allowed]
     if missing:
         raise ExpertError(
             f"no consent is recorded for {', '.join(missing)}: record it first with "
-            f"`linkline experts consent {_who(expert)} CHANNEL allow --by EMAIL`"
+            f"`linkline experts consent {_who(expert)} CHANNEL allow --by EMAIL`",
+            field="preferred_channel" if preferred.value in missing else "fallback_channels",
+            plain=f"No consent is recorded for {_either(missing)} yet: record their consent first",
+        )
+    unreachable = [c for c in [preferred, *fallbacks] if not _reachable(expert, c)]
+    if unreachable:
+        first = unreachable[0]
+        raise ExpertError(
+            f"expert {_who(expert)} has no usable {first.value} contact: add one first",
+            field="preferred_channel" if first is preferred else "fallback_channels",
+            plain=f"There is no {CHANNEL_ADDRESS[first]} for them that we can use: "
+            "add one first, or choose another way",
         )
     expert.preferred_channel = preferred
     expert.fallback_channels = [c.value for c in dict.fromkeys(fallbacks) if c is not preferred]
@@ -277,3 +354,208 @@ async def set_channels(
         at=now,
         preferred=preferred.value,
     )
+
+
+async def load_profile(session: AsyncSession, expert_id: int) -> Expert:
+    """One expert with everything their profile shows, loaded up front (async sessions
+    cannot load lazily while a page is rendered)."""
+    expert = await session.scalar(
+        select(Expert)
+        .where(Expert.id == expert_id)
+        .options(
+            selectinload(Expert.link_worker).selectinload(Staff.cover),
+            selectinload(Expert.consents).selectinload(ChannelConsent.confirmed_by),
+            selectinload(Expert.contact_points),
+            selectinload(Expert.windows),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if expert is None:
+        raise ExpertError(f"no expert {expert_id}")
+    return expert
+
+
+async def list_experts(session: AsyncSession, where: ColumnElement[bool]) -> list[Expert]:
+    """The experts a WHERE clause allows (a viewer's scope), by reference then id."""
+    rows = await session.scalars(
+        select(Expert)
+        .where(where)
+        .order_by(Expert.ref.is_(None), Expert.ref, Expert.id)
+        .options(selectinload(Expert.link_worker))
+    )
+    return list(rows)
+
+
+def status_words(expert: Expert, now: datetime) -> str:
+    """What a link worker needs to know first: held, paused (until when), or active."""
+    if expert.status is ExpertStatus.WITHDRAWN:
+        return "withdrawn"
+    if expert.held_since is not None:
+        return "held after a worrying reply"
+    if expert.status is ExpertStatus.PAUSED:
+        return "paused until they get in touch"
+    if is_paused(expert, now) and expert.paused_until is not None:
+        return f"paused until {expert.paused_until:%-d %B %Y}"
+    return "active"
+
+
+def safe_contact_due(expert: Expert, now: datetime) -> bool:
+    """Never gone through with them, or not for three months: time to ask again."""
+    confirmed = expert.safe_contact_confirmed_at
+    return confirmed is None or now - confirmed > SAFE_CONTACT_RECHECK
+
+
+async def confirm_safe_contact(
+    session: AsyncSession, expert: Expert, staff: Staff, *, now: datetime, actor: str
+) -> None:
+    """A person went through the safe-contact profile with them again today."""
+    expert.safe_contact_confirmed_at = now
+    expert.safe_contact_confirmed_by_id = staff.id
+    expert.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="expert.safe_contact_confirmed",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+        by_staff=staff.id,
+    )
+
+
+async def update_details(
+    session: AsyncSession, expert: Expert, details: ExpertDetails, *, now: datetime, actor: str
+) -> list[str]:
+    """Change the "about them" fields; returns the names of those that changed (the audit
+    trail keeps the names, never the values)."""
+    if details.ref and details.ref != expert.ref:
+        taken = await session.scalar(
+            select(Expert.id).where(Expert.ref == details.ref, Expert.id != expert.id)
+        )
+        if taken is not None:
+            raise ExpertError(
+                f"an expert with ref {details.ref!r} already exists",
+                field="ref",
+                plain="Another expert already has this reference: choose a different one",
+            )
+    wanted = {
+        "ref": details.ref,
+        "preferred_name": details.preferred_name,
+        "time_zone": details.time_zone,
+        "language": details.language,
+        "access_needs": [n.value for n in details.access_needs],
+        "discreet": details.discreet,
+    }
+    changed = [name for name, value in wanted.items() if getattr(expert, name) != value]
+    for name in changed:
+        setattr(expert, name, wanted[name])
+    if changed:
+        expert.updated_at = now
+        audit.record(
+            session,
+            actor=actor,
+            action="expert.details_changed",
+            entity="expert",
+            entity_id=expert.id,
+            at=now,
+            fields=changed,
+        )
+    return changed
+
+
+async def add_window(
+    session: AsyncSession, expert: Expert, window: WindowInput, *, now: datetime, actor: str
+) -> ContactWindow:
+    """Add one safe-contact window (checked by the same parser the dispatcher uses)."""
+    try:
+        parsed = window.parsed()
+    except WindowError as exc:
+        raise ExpertError(str(exc), field="window_from") from None
+    await session.refresh(expert, ["windows"])
+    added = ContactWindow(
+        channel=window.channel, days=window.days, start=parsed.start, end=parsed.end
+    )
+    expert.windows.append(added)
+    expert.updated_at = now
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="expert.window_added",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+        window=added.id,
+    )
+    return added
+
+
+async def remove_window(
+    session: AsyncSession, expert: Expert, window_id: int, *, now: datetime, actor: str
+) -> None:
+    """Remove one of their windows; with none left, the default safe hours apply."""
+    await session.refresh(expert, ["windows"])
+    window = next((w for w in expert.windows if w.id == window_id), None)
+    if window is None:
+        raise ExpertError(
+            f"expert {_who(expert)} has no safe window {window_id}",
+            plain="That safe time has already been removed",
+        )
+    expert.windows.remove(window)
+    expert.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="expert.window_removed",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+        window=window_id,
+    )
+
+
+async def link_worker_choices(session: AsyncSession, scope: Scope) -> list[Staff]:
+    """Who a new expert may be given to: anyone active for an administrator; for a link
+    worker, themselves or a colleague they cover while away (the experts they may see)."""
+    query = select(Staff).where(Staff.active.is_(True)).order_by(Staff.name, Staff.id)
+    if scope.worker_ids is not None:
+        query = query.where(Staff.id.in_(scope.worker_ids))
+    return list(await session.scalars(query))
+
+
+async def record_consents(
+    session: AsyncSession,
+    expert: Expert,
+    wanted: dict[Channel, bool],
+    *,
+    confirmed_by: Staff,
+    confirmed_on: date,
+    now: datetime,
+    actor: str,
+) -> list[Channel]:
+    """Bring every channel's consent in line with what they said: ``wanted`` maps each
+    channel they agree to onto whether full details may go there; the others are withdrawn.
+
+    Only channels that change are recorded, so who confirmed each one, and when, stays
+    true. Returns the channels that changed; raises ExpertError (``field`` consent_<channel>)
+    for a channel that cannot be allowed yet.
+    """
+    await session.refresh(expert, ["consents"])
+    current = {c.channel: c.details_safe for c in expert.consents if c.allowed}
+    changed = []
+    for channel in Channel:
+        if current.get(channel) == wanted.get(channel):
+            continue
+        await set_consent(
+            session,
+            expert,
+            channel,
+            allowed=channel in wanted,
+            details_safe=wanted.get(channel, False),
+            confirmed_by=confirmed_by,
+            confirmed_on=confirmed_on,
+            now=now,
+            actor=actor,
+        )
+        changed.append(channel)
+    return changed
