@@ -97,3 +97,36 @@ def _why_not_contact(expert: Expert, now: datetime) -> str | None:
     if is_paused(expert, now):
         return "their contact is paused"
     return None
+
+
+async def record_costs_settled(
+    session: AsyncSession,
+    engagement: Engagement,
+    expert: Expert,
+    settled: bool,
+    *,
+    now: datetime,
+    actor: str,
+) -> bool:
+    """Mark someone's travel and other costs as paid back (or not yet); True if it changed.
+
+    Costs can be owed whether or not the engagement went ahead, so this is refused only
+    for someone who was never invited."""
+    who = expert.ref or str(expert.id)
+    invitation = next((i for i in engagement.invitations if i.expert_id == expert.id), None)
+    if invitation is None:
+        raise EngagementError(f"expert {who} is not invited to engagement {engagement.id}")
+    if invitation.costs_settled is settled:
+        return False
+    invitation.costs_settled = settled
+    audit.record(
+        session,
+        actor=actor,
+        action="invitation.costs_settled",
+        entity="engagement",
+        entity_id=engagement.id,
+        at=now,
+        expert_id=expert.id,
+        settled=settled,
+    )
+    return True

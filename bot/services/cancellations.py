@@ -3,9 +3,12 @@ and who is still to be phoned."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import phonenumbers
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.engagements import EngagementError
@@ -16,8 +19,8 @@ from scheduling.cancellation_calls import (
     venue_task,
 )
 from store import audit
-from store.enums import EngagementStatus, TaskStatus
-from store.models import Engagement, Expert, Invitation, Task
+from store.enums import Channel, EngagementStatus, Purpose, TaskStatus
+from store.models import ContactPoint, Engagement, Expert, Invitation, Message, Task
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,44 @@ async def cancellation_calls(session: AsyncSession, engagement: Engagement) -> C
         ),
         venue=venue if venue is not None and venue.status is TaskStatus.OPEN else None,
     )
+
+
+async def phone_numbers(session: AsyncSession, expert_ids: Sequence[int]) -> dict[int, str]:
+    """The number to ring each expert on, as people dial it in the UK: their phone contact,
+    else their texting number. Only for people the caller may see."""
+    if not expert_ids:
+        return {}
+    points = await session.scalars(
+        select(ContactPoint).where(
+            ContactPoint.expert_id.in_(expert_ids),
+            ContactPoint.channel.in_((Channel.PHONE, Channel.SMS)),
+        )
+    )
+    found: dict[int, dict[Channel, str]] = {}
+    for point in points:
+        found.setdefault(point.expert_id, {})[point.channel] = point.value
+    return {
+        expert_id: _dialled(by_channel.get(Channel.PHONE) or by_channel[Channel.SMS])
+        for expert_id, by_channel in found.items()
+    }
+
+
+def _dialled(number: str) -> str:
+    try:
+        parsed = phonenumbers.parse(number, "GB")
+    except phonenumbers.NumberParseException:
+        return number
+    style = phonenumbers.PhoneNumberFormat
+    uk = parsed.country_code == 44
+    return phonenumbers.format_number(parsed, style.NATIONAL if uk else style.INTERNATIONAL)
+
+
+async def cancellation_notified(session: AsyncSession, engagement_id: int) -> set[int]:
+    """Experts a written cancellation notice was planned for: told by message, whatever
+    happens to it (a notice that cannot go in time opens a phone task as well)."""
+    rows = await session.scalars(
+        select(Message.expert_id).where(
+            Message.engagement_id == engagement_id, Message.purpose == Purpose.CANCELLATION
+        )
+    )
+    return set(rows)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduling.plan import PlanOffsets
+from scheduling.plan import PlanError, PlanOffsets
 from scheduling.plan_settings import (
     kind_overrides,
+    layers_for,
     normalise_kind,
     save_engagement_overrides,
     save_expert_overrides,
@@ -21,6 +23,22 @@ from scheduling.plan_settings import (
 from scheduling.planner import PlanReport, replan_engagement
 from store import audit
 from store.models import Engagement, Expert, PlanSetting
+
+# The settings a person can change, in the order a plan uses them.
+SETTING_NAMES = ("pre_brief_days", "reminder_days", "check_in_days", "de_brief_days", "send_at")
+ORGANISATION = "organisation default"
+# Which setting a refusal is about: the first of these phrases in its message.
+_FAULT_PHRASES = (
+    ("pre-brief must", "pre_brief_days"),
+    ("reminder must", "reminder_days"),
+    ("check-in must", "check_in_days"),
+    ("de-brief must", "de_brief_days"),
+    ("send_at", "send_at"),
+    ("pre_brief_days", "pre_brief_days"),
+    ("reminder_days", "reminder_days"),
+    ("check_in_days", "check_in_days"),
+    ("de_brief_days", "de_brief_days"),
+)
 
 
 @dataclass(frozen=True)
@@ -117,3 +135,71 @@ async def effective(
 
 async def kinds(session: AsyncSession) -> list[PlanSetting]:
     return list(await session.scalars(select(PlanSetting).order_by(PlanSetting.kind)))
+
+
+async def for_engagement(
+    session: AsyncSession, engagement: Engagement, base: PlanOffsets
+) -> Effective:
+    """What this engagement's plan uses before any expert's own settings, and from where."""
+    layers = await layers_for(session, engagement, base)
+    source = dict.fromkeys(PlanOffsets.__dataclass_fields__, ORGANISATION)
+    source.update(dict.fromkeys(layers.kind, f"kind {engagement.kind!r}"))
+    source.update(dict.fromkeys(layers.engagement, "this engagement"))
+    return Effective(layers.for_engagement(), source)
+
+
+async def kind_table(session: AsyncSession, base: PlanOffsets) -> list[tuple[str, Effective]]:
+    """Every kind with settings of its own, and "meeting" (the default kind), with what a
+    plan for each would use."""
+    names = sorted({row.kind for row in await kinds(session)} | {"meeting"})
+    return [(name, await effective(session, base, kind=name, expert=None)) for name in names]
+
+
+async def kind_exists(session: AsyncSession, kind: str) -> bool:
+    return await session.get(PlanSetting, normalise_kind(kind)) is not None
+
+
+def setting_at_fault(error: PlanError) -> str | None:
+    """The setting a refusal is about (for showing it next to that field), if one is named."""
+    text = str(error)
+    found = [(text.find(phrase), name) for phrase, name in _FAULT_PHRASES if phrase in text]
+    return min(found)[1] if found else None
+
+
+def in_plain_words(error: PlanError) -> str:
+    """A refusal without the settings' code names, for the web pages."""
+    text = str(error)
+    head, _, tail = text.partition(": ")
+    if "_days" in tail and "clash" not in head:
+        text = head
+    if " (" in text and text.endswith(")") and "clash" not in text:
+        text = text[: text.rindex(" (")]
+    for name, words in (
+        ("pre_brief_days", "the pre-brief days"),
+        ("reminder_days", "the reminder days"),
+        ("check_in_days", "the check-in days"),
+        ("de_brief_days", "the de-brief days"),
+        ("send_at", "the time to send"),
+    ):
+        text = text.replace(name, words)
+    return text
+
+
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$")
+
+
+def parse_clock(text: str) -> time:
+    """A time of day as people type it: 14:00, 9.30, 2pm, 2:30pm."""
+    found = _CLOCK.match(text.strip().lower().replace(" ", ""))
+    if found is None:
+        raise PlanError(f"{text.strip()!r} is not a time of day: use the form 14:00")
+    hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    if found.group(3):
+        if not 1 <= hour <= 12:
+            raise PlanError(f"{text.strip()!r} is not a time of day: use the form 14:00")
+        hour = hour % 12 + (12 if found.group(3) == "pm" else 0)
+    elif found.group(2) is None:
+        raise PlanError(f"{text.strip()!r} is not a time of day: use the form 14:00")
+    if hour > 23 or minute > 59:
+        raise PlanError(f"{text.strip()!r} is not a time of day: use the form 14:00")
+    return time(hour, minute)
