@@ -22,10 +22,11 @@ from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.access import NotFound, Scope
 from channels.letter import LAYOUT_DIR, layout_environment, letter_id
 from channels.working_days import LETTER_TIME_ZONE
 from store import audit
-from store.models import DeliveryAttempt
+from store.models import DeliveryAttempt, Expert, Message
 
 _BATCH_ID = re.compile(r"^\d{4}-\d{2}-\d{2}-\d+$")
 POSTED = "posted"
@@ -47,6 +48,15 @@ class BatchSummary:
     id: str
     count: int
     posted_at: str | None
+
+
+@dataclass(frozen=True)
+class PostedBatch:
+    """A batch recorded as posted in the database, whose manifest still has to say so."""
+
+    batch_dir: Path
+    manifest: dict[str, Any]
+    updated: int
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -145,10 +155,65 @@ def _write_manifest(batch_dir: Path, manifest: dict[str, Any]) -> None:
 
 
 def _read_manifest(folder: Path, batch_id: str) -> tuple[Path, dict[str, Any]]:
+    # fullmatch: "$" would let a trailing newline through; nothing but the id reaches a path.
+    if not _BATCH_ID.fullmatch(batch_id.strip()):
+        raise LetterError(f"there is no print batch {batch_id!r}: see `linkline letters list`")
     batch_dir = folder / "batches" / batch_id.strip()
-    if not _BATCH_ID.match(batch_id.strip()) or not (batch_dir / "manifest.json").exists():
+    if not (batch_dir / "manifest.json").exists():
         raise LetterError(f"there is no print batch {batch_id!r}: see `linkline letters list`")
     return batch_dir, json.loads((batch_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _batch_letters(folder: Path, batch_id: str) -> tuple[Path, list[str], list[str]]:
+    """The batch folder, its letters' ids (as on their delivery attempts) and the message
+    keys their sidecars name: the two ways to find whom each letter is for."""
+    batch_dir, manifest = _read_manifest(folder, batch_id)
+    ids = [str(entry["id"]) for entry in manifest["letters"]]
+    keys = []
+    for entry in manifest["letters"]:
+        key = _sidecar(batch_dir / str(entry["file"])).get("idempotency_key")
+        keys.append(str(key) if key else "")
+    return batch_dir, ids, keys
+
+
+async def batch_in_scope(session: AsyncSession, scope: Scope, folder: Path, batch_id: str) -> Path:
+    """The batch's combined PDF, if this person may have it; NotFound otherwise.
+
+    Letters carry names and postal addresses, so a link worker may have a batch only when
+    every letter in it is for one of the experts they may see. A letter whose expert
+    cannot be found counts as not theirs. An administrator may have any batch.
+    """
+    if not _BATCH_ID.fullmatch(batch_id):  # exactly an id: no spaces, no newline, no path
+        raise NotFound(f"batch {batch_id!r}")
+    try:
+        batch_dir, ids, keys = await asyncio.to_thread(_batch_letters, folder, batch_id)
+    except LetterError:
+        raise NotFound(f"batch {batch_id!r}") from None
+    pdf = batch_dir / "batch.pdf"
+    if not pdf.is_file():
+        raise NotFound(f"batch {batch_id!r}")
+    if scope.is_admin:
+        return pdf
+    attempts = await session.execute(
+        select(DeliveryAttempt.provider_id, Message.expert_id)
+        .join(Message, Message.id == DeliveryAttempt.message_id)
+        .where(DeliveryAttempt.provider_id.in_(ids))
+    )
+    by_attempt = dict(attempts.all())  # not dict(result): a Result has keys()
+    messages = await session.execute(
+        select(Message.idempotency_key, Message.expert_id).where(
+            Message.idempotency_key.in_([k for k in keys if k])
+        )
+    )
+    by_key = dict(messages.all())
+    owners = [by_attempt.get(i) or by_key.get(k) for i, k in zip(ids, keys, strict=True)]
+    wanted = {o for o in owners if o is not None}
+    visible = set(
+        await session.scalars(select(Expert.id).where(Expert.id.in_(wanted), scope.experts()))
+    )
+    if not owners or any(o is None or o not in visible for o in owners):
+        raise NotFound(f"batch {batch_id!r}")
+    return pdf
 
 
 def list_batches(folder: Path) -> tuple[int, list[BatchSummary]]:
@@ -159,6 +224,71 @@ def list_batches(folder: Path) -> tuple[int, list[BatchSummary]]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         out.append(BatchSummary(manifest["id"], len(manifest["letters"]), manifest["posted_at"]))
     return waiting, out
+
+
+def newest_first(batches: list[BatchSummary]) -> list[BatchSummary]:
+    """By day, then by number: "-10" comes after "-9", which sorting the text would not do."""
+
+    def order(summary: BatchSummary) -> tuple[str, int]:
+        day, _, n = summary.id.rpartition("-")
+        return day, int(n) if n.isdigit() else 0
+
+    return sorted(batches, key=order, reverse=True)
+
+
+async def batch_today(
+    session: AsyncSession, folder: Path, on: date, now: datetime, *, actor: str
+) -> Batch | None:
+    """``make_batch`` off the event loop (PDF work is slow), recorded in the audit trail."""
+    made = await asyncio.to_thread(make_batch, folder, on, now)
+    if made is not None:
+        audit.record(
+            session,
+            actor=actor,
+            action="letters.batched",
+            entity="batch",
+            entity_id=None,
+            at=now,
+            batch=made.id,
+            letters=made.count,
+        )
+    return made
+
+
+async def record_posted(
+    session: AsyncSession, folder: Path, batch_id: str, now: datetime, *, actor: str
+) -> PostedBatch:
+    """The database half of posting a batch, in the caller's transaction.
+
+    Call ``finish_posted`` once that transaction has committed: the manifest is written
+    last, so a failed write leaves a harmless update to repeat, never a database behind.
+    """
+    batch_dir, manifest = await asyncio.to_thread(_read_manifest, folder, batch_id)
+    if manifest.get("posted_at"):
+        raise LetterError(f"batch {manifest['id']} was already posted on {manifest['posted_at']}")
+    ids = [str(entry["id"]) for entry in manifest["letters"]]
+    rows = (
+        await session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.provider_id.in_(ids)))
+    ).all()
+    for attempt in rows:
+        attempt.provider_status = POSTED
+    audit.record(
+        session,
+        actor=actor,
+        action="letters.posted",
+        entity="batch",
+        entity_id=None,
+        at=now,
+        batch=str(manifest["id"]),
+        letters=len(ids),
+    )
+    manifest = {**manifest, "posted_at": now.isoformat(timespec="seconds")}
+    return PostedBatch(batch_dir, manifest, len(rows))
+
+
+async def finish_posted(posted: PostedBatch) -> None:
+    """The manifest half: the print room's files now say the batch is posted."""
+    await asyncio.to_thread(_write_manifest, posted.batch_dir, posted.manifest)
 
 
 async def mark_posted(
@@ -174,28 +304,7 @@ async def mark_posted(
     The database is updated first and the manifest last: if the manifest write fails, a
     second run repeats a harmless update instead of leaving the database behind.
     """
-    batch_dir, manifest = await asyncio.to_thread(_read_manifest, folder, batch_id)
-    if manifest.get("posted_at"):
-        raise LetterError(f"batch {manifest['id']} was already posted on {manifest['posted_at']}")
-    ids = [str(entry["id"]) for entry in manifest["letters"]]
     async with sessions.begin() as session:
-        rows = (
-            await session.scalars(
-                select(DeliveryAttempt).where(DeliveryAttempt.provider_id.in_(ids))
-            )
-        ).all()
-        for attempt in rows:
-            attempt.provider_status = POSTED
-        audit.record(
-            session,
-            actor=actor,
-            action="letters.posted",
-            entity="batch",
-            entity_id=None,
-            at=now,
-            batch=str(manifest["id"]),
-            letters=len(ids),
-        )
-    manifest["posted_at"] = now.isoformat(timespec="seconds")
-    await asyncio.to_thread(_write_manifest, batch_dir, manifest)
-    return len(rows)
+        posted = await record_posted(session, folder, batch_id, now, actor=actor)
+    await finish_posted(posted)
+    return posted.updated

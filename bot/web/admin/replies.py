@@ -1,12 +1,92 @@
-"""(being built)"""
+"""The replies inbox: what experts wrote that waits for a person, worrying ones first.
+
+The list never shows what anyone wrote (a screen can be seen over a shoulder or on a lock
+screen); the words are on each reply's own page, and opening it is recorded. Saying "I have
+read this" is a person's act, with their name, and can lift the hold on automated messages.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
+from bot.services.access import NotFound, reply_in_scope
+from bot.services.replies import (
+    PURPOSE_WORDS,
+    acknowledge,
+    age_in_words,
+    describe_intent,
+    list_replies,
+    reply_context,
+)
 from bot.web.admin.pages import Web
+
+MAX_ID = 2**63 - 1  # larger ids cannot exist, and would overflow the database's integers
 
 
 def routes(web: Web) -> APIRouter:
     router = APIRouter()
+
+    @router.get("/replies", response_class=HTMLResponse)
+    async def inbox(request: Request) -> Response:
+        everything = request.query_params.get("show") == "all"
+        async with web.page(request) as page:
+            rows = await list_replies(
+                page.session,
+                now=page.now,
+                limits=web.built.ack_limits(),
+                everything=everything,
+                where=page.scope.replies(),
+                limit=200 if everything else 500,
+            )
+            return page.render(
+                "replies/list.html",
+                rows=rows,
+                everything=everything,
+                age_in_words=age_in_words,
+                describe_intent=describe_intent,
+            )
+
+    @router.get("/replies/{reply_id:int}", response_class=HTMLResponse)
+    async def show(request: Request, reply_id: int) -> Response:
+        async with web.page(request) as page:
+            reply = await reply_in_scope(page.session, page.scope, _checked(reply_id))
+            await page.session.refresh(reply, ["expert", "acknowledged_by"])
+            context = await reply_context(
+                page.session, reply, now=page.now, limits=web.built.ack_limits()
+            )
+            page.viewed("reply", reply.id)
+            return page.render(
+                "replies/show.html",
+                reply=reply,
+                context=context,
+                understood=describe_intent(reply),
+                waited=age_in_words(page.now - reply.received_at),
+                overdue=context.deadline is not None and context.deadline <= page.now,
+                purpose_words=PURPOSE_WORDS,
+            )
+
+    @router.post("/replies/{reply_id:int}/ack")
+    async def ack(request: Request, reply_id: int) -> Response:
+        async with web.page(request) as page:
+            reply = await reply_in_scope(page.session, page.scope, _checked(reply_id))
+            if reply.acknowledged_at is not None:
+                return page.redirect(
+                    f"/replies/{reply.id}", flash="Someone had already marked this reply as read."
+                )
+            lifted = await acknowledge(page.session, reply, page.viewer, now=page.now)
+            message = "Marked as read. Thank you."
+            if lifted:
+                message = (
+                    "Marked as read. That was the last worrying reply waiting from them, so "
+                    "automated messages to them can go again."
+                )
+            return page.redirect("/replies", flash=message)
+
     return router
+
+
+def _checked(record_id: int) -> int:
+    if record_id > MAX_ID:
+        raise NotFound(str(record_id))
+    return record_id
