@@ -307,7 +307,7 @@ async def export_experts(session: AsyncSession, *, actor: str, now: datetime) ->
     for expert in experts:
         row, held_back = _export_row(expert, now)
         withheld += held_back
-        writer.writerow([_guard(row.get(column, "")) for column in COLUMNS])
+        writer.writerow([guard_formula(row.get(column, "")) for column in COLUMNS])
     audit.record(session, actor=actor, action="experts.exported", entity="expert",
                  entity_id=None, at=now, count=len(experts))  # fmt: skip
     return ExpertExport(out.getvalue(), len(experts), withheld)
@@ -372,7 +372,8 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(";") if part.strip()]
 
 
-def _guard(cell: str) -> str:
+def guard_formula(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula (=, +, -, @) is kept as text."""
     return f"'{cell}" if cell.startswith(_FORMULA) else cell
 
 
