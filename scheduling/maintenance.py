@@ -2,15 +2,20 @@
 
 Each runs in its own transaction and, on PostgreSQL, under an advisory lock so that with
 several workers one does the job and the others skip it.
+
+How long things are kept is the organisation's choice, made on the privacy page and stored
+as `OrgSetting` rows; the environment only gives the starting values. The purge reads the
+rows every time it runs, so a change on the page applies at the next purge.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
@@ -20,11 +25,17 @@ from scheduling.job_lock import try_job_lock
 from scheduling.pastoral_planner import PastoralReport, pastoral_candidates, plan_pastoral
 from scheduling.tasks import local_today, responsible_staff
 from store.enums import FINAL_STATUSES, MessageStatus, TaskStatus
-from store.models import Message, Reply, Staff, Task
+from store.models import AuditEvent, Message, OrgSetting, Reply, Staff, Task
 
 log = logging.getLogger(__name__)
 
 PLAN_CHUNK = 2000  # experts per transaction
+
+# The organisation's retention choices (`OrgSetting` rows holding {"days": N}).
+MESSAGE_RETENTION_KEY = "message_retention_days"
+RECORD_RETENTION_KEY = "record_retention_days"
+# Tasks and the audit trail: six years, the usual period for records of work with people.
+DEFAULT_RECORD_RETENTION_DAYS = 2190
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,34 @@ class MaintenanceConfig:
     pastoral_min_days: int = 7
     silence_days: int = 90
     retention: timedelta = timedelta(days=90)
+    record_retention: timedelta = timedelta(days=DEFAULT_RECORD_RETENTION_DAYS)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long message texts and replies are kept, and how long tasks and the audit log."""
+
+    messages: timedelta
+    records: timedelta
+
+
+def setting_days(value: dict[str, Any] | None) -> int | None:
+    """The whole number of days an `OrgSetting` value holds, or None when it holds none."""
+    days = (value or {}).get("days")
+    return days if isinstance(days, int) and not isinstance(days, bool) and days > 0 else None
+
+
+async def retention_in_force(session: AsyncSession, config: MaintenanceConfig) -> Retention:
+    """The administrators' choice where they made one, else the configured default."""
+    rows = await session.scalars(
+        select(OrgSetting).where(OrgSetting.key.in_((MESSAGE_RETENTION_KEY, RECORD_RETENTION_KEY)))
+    )
+    chosen = {row.key: setting_days(row.value) for row in rows}
+    messages, records = chosen.get(MESSAGE_RETENTION_KEY), chosen.get(RECORD_RETENTION_KEY)
+    return Retention(
+        messages=timedelta(days=messages) if messages else config.retention,
+        records=timedelta(days=records) if records else config.record_retention,
+    )
 
 
 class Maintenance:
@@ -103,26 +142,53 @@ class Maintenance:
         return moved
 
     async def purge(self) -> int:
-        """Delete message texts and replies past the retention period; keep the facts
-        (who, when, which channel, what happened) and every task."""
-        cutoff = self.clock.now() - self.config.retention
+        """Delete message texts and replies past the message retention period, keeping the
+        facts (who, when, which channel, what happened); delete closed tasks and audit
+        events past the (longer) record retention period. Open tasks are never deleted:
+        they are work someone still has to do."""
+        now = self.clock.now()
         async with self.sessions.begin() as session:
             if not await try_job_lock(session, "purge"):
                 return 0
-            settled = [*FINAL_STATUSES, MessageStatus.SENT, MessageStatus.UNCERTAIN]
-            messages = await session.execute(
-                update(Message)
-                .where(
-                    Message.status.in_(settled),
-                    Message.updated_at < cutoff,
-                    Message.body.is_not(None) | Message.personal_note.is_not(None),
-                )
-                .values(subject=None, body=None, personal_note=None)
-                .execution_options(synchronize_session=False)
-            )
-            replies = await session.execute(
-                delete(Reply)
-                .where(Reply.received_at < cutoff)
-                .execution_options(synchronize_session=False)
-            )
-        return int(messages.rowcount or 0) + int(replies.rowcount or 0)
+            retention = await retention_in_force(session, self.config)
+            deleted = await _purge_texts(session, now - retention.messages)
+            deleted += await _purge_records(session, now - retention.records)
+        return deleted
+
+
+async def _purge_texts(session: AsyncSession, cutoff: datetime) -> int:
+    settled = [*FINAL_STATUSES, MessageStatus.SENT, MessageStatus.UNCERTAIN]
+    messages = await session.execute(
+        update(Message)
+        .where(
+            Message.status.in_(settled),
+            Message.updated_at < cutoff,
+            Message.body.is_not(None) | Message.personal_note.is_not(None),
+        )
+        .values(subject=None, body=None, personal_note=None)
+        .execution_options(synchronize_session=False)
+    )
+    replies = await session.execute(
+        delete(Reply).where(Reply.received_at < cutoff).execution_options(synchronize_session=False)
+    )
+    return int(messages.rowcount or 0) + int(replies.rowcount or 0)
+
+
+async def _purge_records(session: AsyncSession, cutoff: datetime) -> int:
+    tasks = await session.execute(
+        delete(Task)
+        .where(
+            Task.status.in_((TaskStatus.DONE, TaskStatus.CANCELLED)),
+            func.coalesce(Task.done_at, Task.created_at) < cutoff,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    events = await session.execute(
+        delete(AuditEvent)
+        .where(AuditEvent.at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    removed = int(tasks.rowcount or 0) + int(events.rowcount or 0)
+    if removed:
+        log.info("deleted %d closed tasks and audit events past the record retention", removed)
+    return removed

@@ -16,6 +16,7 @@ from bot.cli import (
     log,
     pastoral,
     plans,
+    privacy,
     replies,
     run,
     staff,
@@ -44,6 +45,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(letters.app, name="letters")
 app.add_typer(telegram.app, name="telegram")
 app.add_typer(replies.app, name="replies")
+app.add_typer(privacy.app, name="privacy")
 app.command("log")(log.show_log)
 app.command("support-lines")(support_lines.show_support_lines)
 app.command("run")(run.run_service)

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services.expert_input import normalise_phone
 from store import audit
-from store.enums import Channel, Role
-from store.models import Staff
+from store.enums import Channel, Role, TaskStatus
+from store.models import Expert, Staff, Task
 
 
 class StaffError(ValueError):
-    pass
+    """A change to a staff account that cannot be made; the message says why.
+
+    ``field`` names the form field it is about, so a web page can show it there.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 async def find_staff(session: AsyncSession, key: str) -> Staff | None:
@@ -36,13 +44,13 @@ async def create_staff(
     actor: str,
 ) -> Staff:
     if not name.strip():
-        raise StaffError("a staff member needs a name")
+        raise StaffError("a staff member needs a name", "name")
     try:
         email = validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise StaffError(f"{email!r} is not a valid email address: {exc}") from None
+        raise StaffError(f"{email!r} is not a valid email address: {exc}", "email") from None
     if await find_staff(session, email):
-        raise StaffError(f"a staff member with email {email} already exists")
+        raise StaffError(f"a staff member with email {email} already exists", "email")
     staff = Staff(name=name.strip(), email=email, role=role, created_at=now)
     session.add(staff)
     await session.flush()
@@ -89,15 +97,15 @@ async def set_alert_route(
         try:
             staff.alert_to = normalise_phone(to or "")
         except ValueError as exc:
-            raise StaffError(f"the alert phone number is not usable: {exc}") from None
+            raise StaffError(f"the alert phone number is not usable: {exc}", "alert_to") from None
         staff.alert_channel = channel
     elif channel is Channel.TELEGRAM:
         chat = (to or "").strip()
         if not chat.lstrip("-").isdigit() or len(chat) > 20:
-            raise StaffError("a Telegram chat id is a number, such as 123456789")
+            raise StaffError("a Telegram chat id is a number, such as 123456789", "alert_to")
         staff.alert_channel, staff.alert_to = channel, chat
     else:
-        raise StaffError("alerts go by text, Telegram or email")
+        raise StaffError("alerts go by text, Telegram or email", "alert_channel")
     audit.record(
         session,
         actor=actor,
@@ -110,4 +118,124 @@ async def set_alert_route(
 
 
 async def list_staff(session: AsyncSession) -> list[Staff]:
-    return list(await session.scalars(select(Staff).order_by(Staff.id)))
+    rows = await session.scalars(
+        select(Staff).options(selectinload(Staff.cover)).order_by(Staff.id)
+    )
+    return list(rows)
+
+
+async def active_admin_count(session: AsyncSession) -> int:
+    query = select(func.count(Staff.id)).where(Staff.role == Role.ADMIN, Staff.active.is_(True))
+    return int(await session.scalar(query) or 0)
+
+
+async def expert_count(session: AsyncSession, staff_id: int) -> int:
+    """Experts whose link worker this person is (whatever their status: each needs someone)."""
+    query = select(func.count(Expert.id)).where(Expert.link_worker_id == staff_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def open_task_count(session: AsyncSession, staff_id: int) -> int:
+    query = select(func.count(Task.id)).where(
+        Task.assignee_id == staff_id, Task.status == TaskStatus.OPEN
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def _is_last_admin(session: AsyncSession, staff: Staff) -> bool:
+    return staff.role is Role.ADMIN and staff.active and await active_admin_count(session) <= 1
+
+
+async def change_role(
+    session: AsyncSession, staff: Staff, role: Role, *, now: datetime, actor: str
+) -> bool:
+    """False when they already had that role. The last active administrator keeps the role:
+    without one, nobody could set passwords, unlock accounts or read the audit log."""
+    if staff.role is role:
+        return False
+    if role is not Role.ADMIN and await _is_last_admin(session, staff):
+        raise StaffError(
+            f"{staff.name} is the only active administrator, so they must stay one. "
+            "Make someone else an administrator first",
+            "role",
+        )
+    staff.role = role
+    audit.record(
+        session,
+        actor=actor,
+        action="staff.role_changed",
+        entity="staff",
+        entity_id=staff.id,
+        at=now,
+        role=role.value,
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class ClosedAccount:
+    """What closing an account moved on, so the page can say so."""
+
+    tasks_moved: int
+    no_longer_covering: int
+
+
+async def close_staff(
+    session: AsyncSession, staff: Staff, *, by: Staff, now: datetime, actor: str
+) -> ClosedAccount:
+    """Close someone's account, leaving nobody without a person.
+
+    Refused for oneself, for the last active administrator, and while they are still
+    anyone's link worker. Their open tasks go to the administrator closing the account,
+    and anyone they were covering for is left without cover rather than with a closed one.
+    """
+    # accounts imports this module (find_staff), so it is imported here, when first used.
+    from bot.services.accounts import close_account
+
+    if not staff.active:
+        raise StaffError(f"{staff.name}'s account is already closed", "confirm_close")
+    if staff.id == by.id:
+        raise StaffError(
+            "You cannot close your own account. Ask another administrator", "confirm_close"
+        )
+    if await _is_last_admin(session, staff):
+        raise StaffError(
+            f"{staff.name} is the only active administrator, so their account cannot be "
+            "closed. Make someone else an administrator first",
+            "confirm_close",
+        )
+    experts = await expert_count(session, staff.id)
+    if experts:
+        noun = "expert" if experts == 1 else "experts"
+        raise StaffError(
+            f"{staff.name} is still the link worker for {experts} {noun}. Hand each of them "
+            "to another link worker first, then close the account",
+            "confirm_close",
+        )
+    moved = await session.execute(
+        update(Task)
+        .where(Task.assignee_id == staff.id, Task.status == TaskStatus.OPEN)
+        .values(assignee_id=by.id)
+        .execution_options(synchronize_session=False)
+    )
+    uncovered = await session.execute(
+        update(Staff)
+        .where(Staff.cover_id == staff.id)
+        .values(cover_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    await close_account(session, staff, now=now, actor=actor)
+    report = ClosedAccount(int(moved.rowcount or 0), int(uncovered.rowcount or 0))
+    if report.tasks_moved or report.no_longer_covering:
+        audit.record(
+            session,
+            actor=actor,
+            action="staff.work_handed_on",
+            entity="staff",
+            entity_id=staff.id,
+            at=now,
+            tasks_to=by.id,
+            tasks=report.tasks_moved,
+            cover_cleared=report.no_longer_covering,
+        )
+    return report

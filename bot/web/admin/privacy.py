@@ -1,12 +1,137 @@
-"""(being built)"""
+"""Privacy: how long things are kept (administrators), a copy of everything held about an
+expert (anyone who can see them), and erasing an expert (administrators).
+
+The work is in bot.services.privacy; the purge that applies the retention periods is
+scheduling.maintenance, which reads what this page saves.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
+from bot.services.access import expert_in_scope
+from bot.services.privacy import (
+    PrivacyError,
+    erase_expert,
+    erasure_summary,
+    export_expert,
+    load_retention,
+    save_retention,
+    who,
+)
 from bot.web.admin.pages import Web
+from scheduling.maintenance import MESSAGE_RETENTION_KEY, RECORD_RETENTION_KEY
+
+# What each kind of record is called on the erasure page.
+ERASED_WORDS = {
+    "contact_points": "Contact details",
+    "consents": "Permissions to contact them",
+    "safe_contact_windows": "Safe times to contact them",
+    "invitations": "Invitations, with their answers and support needs",
+    "messages": "Messages, with any words still held",
+    "replies": "Replies",
+    "tasks": "Tasks about them",
+    "telegram_links": "Telegram link codes",
+    "contact_changes": "Changes of contact details",
+}
 
 
 def routes(web: Web) -> APIRouter:
     router = APIRouter()
+    settings = web.built.settings
+
+    @router.get("/admin/privacy", response_class=HTMLResponse)
+    async def retention_page(request: Request) -> Response:
+        async with web.page(request, admin=True) as page:
+            current = await load_retention(page.session, settings)
+            values = {
+                "message_days": str(current.messages.days),
+                "record_days": str(current.records.days),
+            }
+            return page.render("admin/privacy.html", retention=current, values=values)
+
+    @router.post("/admin/privacy")
+    async def retention_save(request: Request) -> Response:
+        async with web.page(request, admin=True) as page:
+            try:
+                changed = await save_retention(
+                    page.session,
+                    settings,
+                    page.field("message_days"),
+                    page.field("record_days"),
+                    now=page.now,
+                    actor=page.actor,
+                )
+            except PrivacyError as exc:
+                current = await load_retention(page.session, settings)
+                return page.render("admin/privacy.html", errors=exc.errors, retention=current)
+            if not changed:
+                return page.redirect("/admin/privacy", flash="Nothing changed")
+            what = {
+                MESSAGE_RETENTION_KEY: "how long message texts and replies are kept",
+                RECORD_RETENTION_KEY: "how long tasks and the audit log are kept",
+            }
+            said = " and ".join(what[key] for key in changed)
+            return page.redirect(
+                "/admin/privacy",
+                flash=f"Saved {said}. The next daily clear-out follows the new setting",
+            )
+
+    @router.get("/experts/{expert_id}/export")
+    async def export(request: Request, expert_id: int) -> Response:
+        async with web.page(request) as page:
+            expert = await expert_in_scope(page.session, page.scope, expert_id)
+            result = await export_expert(page.session, expert, now=page.now, actor=page.actor)
+        # Sent once the transaction (with its audit event) has committed.
+        return Response(
+            result.html,
+            media_type="text/html; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{result.filename}"'},
+        )
+
+    @router.get("/experts/{expert_id}/erase", response_class=HTMLResponse)
+    async def erase_page(request: Request, expert_id: int) -> Response:
+        async with web.page(request, admin=True) as page:
+            expert = await expert_in_scope(page.session, page.scope, expert_id)
+            summary = await erasure_summary(page.session, expert)
+            page.viewed("expert", expert.id)  # the page names them, to avoid a mistake
+            return page.render(
+                "admin/privacy_erase.html",
+                expert=expert,
+                word=who(expert),
+                summary=summary,
+                erased_words=ERASED_WORDS,
+                values={},
+            )
+
+    @router.post("/experts/{expert_id}/erase")
+    async def erase(request: Request, expert_id: int) -> Response:
+        async with web.page(request, admin=True) as page:
+            expert = await expert_in_scope(page.session, page.scope, expert_id)
+            word = who(expert)
+            try:
+                await erase_expert(
+                    page.session,
+                    expert,
+                    confirmation=page.field("confirm"),
+                    now=page.now,
+                    actor=page.actor,
+                )
+            except PrivacyError as exc:
+                summary = await erasure_summary(page.session, expert)
+                return page.render(
+                    "admin/privacy_erase.html",
+                    errors=exc.errors,
+                    expert=expert,
+                    word=word,
+                    summary=summary,
+                    erased_words=ERASED_WORDS,
+                )
+            return page.redirect(
+                "/experts",
+                flash=f"Expert {word} has been erased. Only a note that you erased them, "
+                "and when, is kept",
+            )
+
     return router

@@ -1,12 +1,262 @@
-"""(being built)"""
+"""Staff accounts, for administrators: who can sign in, in which role, and where their
+urgent alerts go; new passwords, unlocking and closing accounts.
+
+Everything goes through bot.services.staff and bot.services.accounts, the same services
+the `linkline staff` commands use.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-from bot.web.admin.pages import Web
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bot.services.access import NotFound
+from bot.services.accounts import PasswordError, check_password_rules, set_password, unlock
+from bot.services.staff import (
+    StaffError,
+    change_role,
+    close_staff,
+    create_staff,
+    expert_count,
+    find_staff,
+    list_staff,
+    open_task_count,
+    set_alert_route,
+)
+from bot.web.admin.pages import Errors, Page, Web
+from store.enums import Channel, Role
+from store.models import Staff
+
+_ROLES = {"link_worker": Role.LINK_WORKER, "admin": Role.ADMIN}
+_ALERT_CHANNELS = {"email": Channel.EMAIL, "sms": Channel.SMS, "telegram": Channel.TELEGRAM}
+_CLOSED = "This account is closed, so it cannot be changed"
+
+
+def _sentence(message: str) -> str:
+    """Service messages are written for the command line too: start them with a capital."""
+    return message[:1].upper() + message[1:]
+
+
+def _alert_route(person: Staff) -> str:
+    """Where urgent alerts go, without showing the whole number."""
+    if person.alert_channel is Channel.SMS and person.alert_to:
+        return f"By text, to the number ending {person.alert_to[-3:]}"
+    if person.alert_channel is Channel.TELEGRAM:
+        return "On Telegram"
+    return f"By email, to {person.email}"
 
 
 def routes(web: Web) -> APIRouter:
     router = APIRouter()
+
+    async def person_or_404(page: Page, staff_id: int) -> Staff:
+        person = await find_staff(page.session, str(staff_id))
+        if person is None:
+            raise NotFound(f"staff {staff_id}")
+        return person
+
+    async def show(
+        page: Page,
+        person: Staff,
+        *,
+        errors: Errors | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> Response:
+        return page.render(
+            "admin/staff_show.html",
+            person=person,
+            errors=errors,
+            values=values or {},
+            experts=await expert_count(page.session, person.id),
+            open_tasks=await open_task_count(page.session, person.id),
+            locked=person.locked_until is not None and person.locked_until > page.now,
+            alert_route=_alert_route(person),
+            is_self=person.id == page.viewer.id,
+        )
+
+    @router.get("/admin/staff", response_class=HTMLResponse)
+    async def staff_list(request: Request) -> Response:
+        async with web.page(request, admin=True) as page:
+            return page.render(
+                "admin/staff_list.html", people=await list_staff(page.session), now=page.now
+            )
+
+    @router.get("/admin/staff/new", response_class=HTMLResponse)
+    async def new_form(request: Request) -> Response:
+        async with web.page(request, admin=True) as page:
+            return page.render("admin/staff_new.html", values={})
+
+    @router.post("/admin/staff/new")
+    async def new_save(request: Request) -> Response:
+        async with web.page(request, admin=True) as page:
+            name, email = page.field("name"), page.field("email")
+            password, again = page.field("password"), page.field("confirm_password")
+            errors: Errors = {}
+            role = _ROLES.get(page.field("role"))
+            if role is None:
+                errors["role"] = "Choose whether they are a link worker or an administrator"
+            try:
+                check_password_rules(password, email=email)
+            except PasswordError as exc:
+                errors["password"] = str(exc)
+            else:
+                if password != again:
+                    errors["confirm_password"] = "The two passwords are not the same"
+            if not name:
+                errors["name"] = "Enter their full name"
+            elif len(name) > 120:
+                errors["name"] = "Enter a name of 120 characters or fewer"
+            if not email:
+                errors["email"] = "Enter their work email address"
+            person = None
+            if "name" not in errors and "email" not in errors:
+                try:
+                    person = await create_staff(
+                        page.session,
+                        name=name,
+                        email=email,
+                        role=role or Role.LINK_WORKER,
+                        now=page.now,
+                        actor=page.actor,
+                    )
+                except StaffError as exc:
+                    errors[exc.field or "email"] = _sentence(str(exc))
+            if errors or person is None:
+                values = {"name": name, "email": email, "role": page.field("role")}
+                return page.render("admin/staff_new.html", errors=errors, values=values)
+            await set_password(page.session, person, password, now=page.now, actor=page.actor)
+            return page.redirect(
+                f"/admin/staff/{person.id}",
+                flash=f"{person.name} can now sign in. Tell them their password in person "
+                "or by phone, never by email",
+            )
+
+    @router.get("/admin/staff/{staff_id}", response_class=HTMLResponse)
+    async def staff_show(request: Request, staff_id: int) -> Response:
+        async with web.page(request, admin=True) as page:
+            return await show(page, await person_or_404(page, staff_id))
+
+    @router.post("/admin/staff/{staff_id}/role")
+    async def role_save(request: Request, staff_id: int) -> Response:
+        async with web.page(request, admin=True) as page:
+            person = await person_or_404(page, staff_id)
+            role = _ROLES.get(page.field("role"))
+            values = {"role": page.field("role")}
+            if not person.active:
+                return await show(page, person, errors={"role": _CLOSED}, values=values)
+            if role is None:
+                errors = {"role": "Choose link worker or administrator"}
+                return await show(page, person, errors=errors, values=values)
+            try:
+                changed = await change_role(
+                    page.session, person, role, now=page.now, actor=page.actor
+                )
+            except StaffError as exc:
+                errors = {"role": _sentence(str(exc))}
+                return await show(page, person, errors=errors, values=values)
+            words = "an administrator" if role is Role.ADMIN else "a link worker"
+            if not changed:
+                return page.redirect(f"/admin/staff/{person.id}", flash="Nothing changed")
+            if person.id == page.viewer.id and role is not Role.ADMIN:
+                # These pages are closed to them from now on.
+                return page.redirect("/", flash="You are now a link worker")
+            return page.redirect(f"/admin/staff/{person.id}", flash=f"{person.name} is now {words}")
+
+    @router.post("/admin/staff/{staff_id}/password")
+    async def password_save(request: Request, staff_id: int) -> Response:
+        async with web.page(request, admin=True) as page:
+            person = await person_or_404(page, staff_id)
+            new, again = page.field("new_password"), page.field("confirm_password")
+            errors: Errors = {}
+            if not person.active:
+                errors["new_password"] = _CLOSED
+            elif new != again:
+                errors["confirm_password"] = "The two passwords are not the same"
+            if "new_password" not in errors:
+                try:
+                    await set_password(page.session, person, new, now=page.now, actor=page.actor)
+                except PasswordError as exc:
+                    errors = {"new_password": str(exc)}
+            if errors:
+                return await show(page, person, errors=errors)
+            if person.id == page.viewer.id:
+                # Every session of theirs ended, this one too: keep this one going.
+                page.web_session.start(person.id, person.session_version)
+            return page.redirect(
+                f"/admin/staff/{person.id}",
+                flash=f"New password set. {person.name} has been signed out everywhere. "
+                "Tell them the new password in person or by phone, never by email",
+            )
+
+    @router.post("/admin/staff/{staff_id}/unlock")
+    async def unlock_save(request: Request, staff_id: int) -> Response:
+        async with web.page(request, admin=True) as page:
+            person = await person_or_404(page, staff_id)
+            await unlock(page.session, person, now=page.now, actor=page.actor)
+            return page.redirect(
+                f"/admin/staff/{person.id}", flash=f"{person.name} can try to sign in again now"
+            )
+
+    @router.post("/admin/staff/{staff_id}/alerts")
+    async def alerts_save(request: Request, staff_id: int) -> Response:
+        async with web.page(request, admin=True) as page:
+            person = await person_or_404(page, staff_id)
+            choice = page.field("alert_channel")
+            channel = _ALERT_CHANNELS.get(choice)
+            values = {
+                "alert_channel": choice,
+                "alert_phone": page.field("alert_phone"),
+                "alert_chat": page.field("alert_chat"),
+            }
+            if not person.active:
+                return await show(page, person, errors={"alert_channel": _CLOSED}, values=values)
+            if channel is None:
+                errors = {"alert_channel": "Choose where their urgent alerts should go"}
+                return await show(page, person, errors=errors, values=values)
+            target = {Channel.SMS: "alert_phone", Channel.TELEGRAM: "alert_chat"}.get(channel)
+            to = page.field(target) if target else None
+            if target and not to:
+                what = "a mobile number" if channel is Channel.SMS else "a Telegram chat id"
+                return await show(
+                    page, person, errors={target: f"Enter {what} for their alerts"}, values=values
+                )
+            try:
+                await set_alert_route(
+                    page.session, person, channel, to, now=page.now, actor=page.actor
+                )
+            except StaffError as exc:
+                where = target if exc.field == "alert_to" and target else "alert_channel"
+                return await show(page, person, errors={where: _sentence(str(exc))}, values=values)
+            return page.redirect(
+                f"/admin/staff/{person.id}",
+                flash=f"Urgent alerts for {person.name} now go: {_alert_route(person).lower()}",
+            )
+
+    @router.post("/admin/staff/{staff_id}/close")
+    async def close_save(request: Request, staff_id: int) -> Response:
+        async with web.page(request, admin=True) as page:
+            person = await person_or_404(page, staff_id)
+            if page.field("confirm_close") != "yes":
+                errors = {"confirm_close": "Tick the box to confirm you want to close the account"}
+                return await show(page, person, errors=errors)
+            try:
+                report = await close_staff(
+                    page.session, person, by=page.viewer, now=page.now, actor=page.actor
+                )
+            except StaffError as exc:
+                return await show(page, person, errors={"confirm_close": _sentence(str(exc))})
+            lines = [f"{person.name}'s account is closed. They have been signed out"]
+            if report.tasks_moved:
+                noun = "task is" if report.tasks_moved == 1 else "tasks are"
+                lines.append(f"their {report.tasks_moved} open {noun} now yours")
+            if report.no_longer_covering == 1:
+                lines.append("the colleague they covered for has no cover now")
+            elif report.no_longer_covering:
+                lines.append(
+                    f"the {report.no_longer_covering} colleagues they covered for have no cover now"
+                )
+            return page.redirect(f"/admin/staff/{person.id}", flash="; ".join(lines))
+
     return router
