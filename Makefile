@@ -3,13 +3,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test demo lint clean help
+.PHONY: run test demo lint screenshots clean help
 
 help:
 	@echo "make run   - set up, create the SQLite database, start Linkline (dry-run channels)"
 	@echo "make test  - install the development tools and run every test"
 	@echo "make demo  - three simulated weeks with six sample experts, in under a minute"
 	@echo "make lint  - ruff and the import-layer contracts"
+	@echo "make screenshots - walk the staff pages in Chromium and save docs/screenshots/*.png"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Linkline needs Python 3.11 or newer: run make with PYTHON=python3.11")'
@@ -42,6 +43,9 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+screenshots: $(VENV)/.installed-dev
+	LINKLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/bot/web/admin/test_in_browser.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

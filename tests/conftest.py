@@ -46,6 +46,20 @@ def _network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its real cost (64 MiB, 0.1 s a hash) would make the page tests, which
+    sign in hundreds of times, the slowest in the suite. Same algorithm, tiny cost;
+    tests/bot/services/test_accounts.py checks the real settings."""
+    from argon2 import PasswordHasher
+
+    from bot.services import accounts
+
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", quick)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", quick.hash("no such account"))
+
+
+@pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never read a developer's .env or credentials."""
     for name in list(os.environ):

@@ -9,12 +9,16 @@ from types import FrameType
 
 import typer
 import uvicorn
+from sqlalchemy import select
 
+from bot.bootstrap import App
 from bot.cli.common import console, fail, load_settings, open_app, run
 from bot.cli.worker_pool import WorkerPool
 from bot.web.app import create_web_app
 from bot.worker_lock import SEVERAL_WORKERS_HINT, worker_lock
 from store.engine import is_sqlite, normalise_url
+from store.enums import Role
+from store.models import Staff
 
 MAX_WORKERS = 16
 
@@ -76,7 +80,15 @@ def run_service(
                         f"Workers: this process and {workers - 1} `linkline worker` "
                         f"process{'es' if workers > 2 else ''}"
                     )
+                console.print(f"Staff pages: http://{host}:{port}/")
                 console.print(f"Health: http://{host}:{port}/healthz   (Ctrl+C to stop)")
+                if not await can_anyone_sign_in(built):
+                    console.print(
+                        "Nobody can sign in yet. In another terminal, create the first "
+                        "administrator:\n  .venv/bin/linkline staff create 'Your Name' "
+                        "--email you@example.org --admin",
+                        highlight=False,
+                    )
                 config = uvicorn.Config(
                     create_web_app(built), host=host, port=port, log_level="warning", lifespan="on"
                 )
@@ -96,3 +108,13 @@ def run_service(
         console.print("Linkline stopped.")
 
     run(action)
+
+
+async def can_anyone_sign_in(built: App) -> bool:
+    async with built.sessions() as session:
+        found = await session.scalar(
+            select(Staff.id).where(
+                Staff.active.is_(True), Staff.password_hash.is_not(None), Staff.role == Role.ADMIN
+            )
+        )
+    return found is not None

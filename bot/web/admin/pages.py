@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ LINK_WORKER_NAV = (
     NavItem("Home", "/"),
     NavItem("Experts", "/experts"),
     NavItem("Engagements", "/engagements"),
+    NavItem("Contact plans", "/plans"),
     NavItem("Replies", "/replies"),
     NavItem("Tasks", "/tasks"),
     NavItem("Cover", "/cover"),
@@ -114,7 +116,10 @@ def _day(value: date | datetime | None) -> str:
     return value.strftime("%-d %B %Y")
 
 
+@cache
 def build_templates() -> Jinja2Templates:
+    """Built once per process: compiling GOV.UK Frontend's macros takes half a second, and
+    the compiled pages are kept by the environment."""
     loader = jinja2.ChoiceLoader(
         [
             jinja2.FileSystemLoader(str(TEMPLATES)),
