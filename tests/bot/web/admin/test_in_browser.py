@@ -16,12 +16,6 @@ from tests.builders import FULL_DETAILS
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    """What a page looks like does not depend on the database: SQLite only."""
-    return sqlite_url
-
-
 async def test_signing_in_works_without_javascript(app: App) -> None:
     async with app.sessions.begin() as session:
         await add_account(app, session, name="Alex Morgan", email="alex@example.org")
