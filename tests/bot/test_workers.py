@@ -454,7 +454,10 @@ async def test_run_with_workers_starts_watches_and_stops_its_workers(
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        found.extend(int(p) for p in (task / "children").read_text().split())
+        try:
+            found.extend(int(p) for p in (task / "children").read_text().split())
+        except FileNotFoundError:  # a thread that ended while we looked
+            continue
     return found
 
 

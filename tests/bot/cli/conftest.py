@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from bot.cli import common
 from bot.cli.main import app
 from tests.conftest import TEST_KEY
 
@@ -19,7 +20,12 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Invoke:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("LINKLINE_SECRET_KEY", TEST_KEY)
     monkeypatch.setenv("LINKLINE_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("COLUMNS", "240")  # a wide terminal, so table cells are not wrapped
+    # A wide terminal, so table cells and lines are not wrapped. The consoles were made at
+    # import, before this variable, so they are told too (under pytest-xdist the import
+    # happens in a worker that never saw a terminal).
+    monkeypatch.setenv("COLUMNS", "240")
+    monkeypatch.setattr(common.console, "width", 240)
+    monkeypatch.setattr(common.err_console, "width", 240)
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
