@@ -418,7 +418,8 @@ def routes(web: Web) -> APIRouter:
             }[chosen]
             return page.redirect(
                 f"/engagements/{engagement.id}",
-                flash=f"Recorded that {invitation.expert.preferred_name} said {said}",
+                # The banner rides in the signed (not encrypted) cookie: no names in it.
+                flash=f"Recorded that {invitation.expert.ref or 'they'} said {said}",
             )
 
     # --- afterwards: attendance and outcomes ----------------------------------------------

@@ -123,6 +123,12 @@ def _label(expert: Expert) -> str:
     return f"{expert.ref}: {expert.preferred_name}" if expert.ref else expert.preferred_name
 
 
+def _flash_name(expert: Expert) -> str:
+    """A banner line travels in the session cookie, which is signed, not encrypted: it
+    names an expert by reference, never by name."""
+    return expert.ref or f"expert {expert.id}"
+
+
 def _values(page: Page) -> dict[str, Any]:
     """The posted form, to fill the fields again (lists for the checkboxes)."""
     if page.form is None:
@@ -311,7 +317,7 @@ def routes(web: Web) -> APIRouter:
                 else ""
             )
             return page.redirect(
-                f"/experts/{expert.id}", flash=f"{valid.preferred_name} has been added.{note}"
+                f"/experts/{expert.id}", flash=f"Added {_flash_name(expert)}.{note}"
             )
 
     @router.get("/experts/changes", response_class=HTMLResponse)
@@ -354,7 +360,7 @@ def routes(web: Web) -> APIRouter:
             what = changes.KIND_WORDS.get(change.channel, "contact detail")
             return page.redirect(
                 "/experts/changes",
-                flash=f"Confirmed. The new {what} for {_label(change.expert)} is used from now on.",
+                flash=f"Confirmed. {_flash_name(change.expert)}'s new {what} is used from now on.",
             )
 
     @router.post("/experts/changes/{change_id}/reject")
@@ -375,7 +381,7 @@ def routes(web: Web) -> APIRouter:
                 )
             return page.redirect(
                 "/experts/changes",
-                flash=f"Turned down. {_label(change.expert)} keeps the {what} we had.",
+                flash=f"Turned down. {_flash_name(change.expert)} keeps the {what} we had.",
             )
 
     # One expert: every page below is "not found" for someone who may not see them.

@@ -122,3 +122,34 @@ async def test_pages_carry_security_headers_and_are_not_cached(app: App) -> None
     assert f'nonce="{nonce}"' in page.text  # GOV.UK Frontend's one inline script
     cookie = page.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+async def test_the_session_cookie_never_carries_an_experts_name(app: App) -> None:
+    """The cookie is signed, not encrypted: a banner after adding someone names them by
+    reference only."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    from bot.web.admin.security import COOKIE
+
+    async with app.sessions.begin() as session:
+        sam = await add_account(app, session)
+    async with signed_in(app, "sam@example.org") as client:
+        added = await client.post(
+            "/experts/new",
+            {
+                "preferred_name": "Zephyrine",
+                "ref": "EX-77",
+                "link_worker": str(sam.id),
+                "time_zone": "Europe/London",
+                "preferred_channel": "sms",
+                "phone": "07123 456789",
+                "allow": "sms",
+                "discreet": "yes",
+                "pastoral_level": "off",
+            },
+        )
+        assert added.status_code == 303, added.text
+        cookie = client.http.cookies.get(COOKIE)
+        assert cookie is not None
+        _, carried = URLSafeTimedSerializer("unused").loads_unsafe(cookie)
+        assert "EX-77" in str(carried) and "Zephyrine" not in str(carried)
