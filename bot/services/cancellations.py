@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.engagements import EngagementError
+from bot.services.expert_input import phone_for_people
 from scheduling.cancellation_calls import (
     ToldOutcome,
     record_told_verbally,
@@ -99,19 +99,9 @@ async def phone_numbers(session: AsyncSession, expert_ids: Sequence[int]) -> dic
     for point in points:
         found.setdefault(point.expert_id, {})[point.channel] = point.value
     return {
-        expert_id: _dialled(by_channel.get(Channel.PHONE) or by_channel[Channel.SMS])
+        expert_id: phone_for_people(by_channel.get(Channel.PHONE) or by_channel[Channel.SMS])
         for expert_id, by_channel in found.items()
     }
-
-
-def _dialled(number: str) -> str:
-    try:
-        parsed = phonenumbers.parse(number, "GB")
-    except phonenumbers.NumberParseException:
-        return number
-    style = phonenumbers.PhoneNumberFormat
-    uk = parsed.country_code == 44
-    return phonenumbers.format_number(parsed, style.NATIONAL if uk else style.INTERNATIONAL)
 
 
 async def cancellation_notified(session: AsyncSession, engagement_id: int) -> set[int]:

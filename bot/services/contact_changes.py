@@ -23,12 +23,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import phonenumbers
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
-from bot.services.expert_input import normalise_address, normalise_email, normalise_phone
+from bot.services.expert_input import (
+    normalise_address,
+    normalise_email,
+    normalise_phone,
+    phone_for_people,
+)
 from store import audit
 from store.crypto import Cipher
 from store.enums import ChangeStatus, Channel
@@ -82,13 +86,7 @@ def shown(channel: Channel, value: str | None) -> str:
     if not value:
         return ""
     if channel in PHONE_CHANNELS:
-        try:
-            number = phonenumbers.parse(value)
-        except phonenumbers.NumberParseException:
-            return value
-        style = phonenumbers.PhoneNumberFormat
-        uk = number.country_code == 44
-        return phonenumbers.format_number(number, style.NATIONAL if uk else style.INTERNATIONAL)
+        return phone_for_people(value)
     if channel is Channel.LETTER:
         return ", ".join(value.splitlines())
     return value

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.services.expert_input import ExpertInput
+from bot.services.expert_input import ExpertInput, phone_for_people
 from bot.services.experts import create_expert, is_paused, load_experts
 from store import audit
 from store.crypto import Cipher
@@ -329,7 +328,7 @@ def _export_row(expert: Expert, now: datetime) -> tuple[dict[str, str], bool]:
         "language": expert.language,
         "preferred_channel": expert.preferred_channel.value,
         "fallback_channels": ";".join(expert.fallback_channels),
-        "phone": _phone_out(phone) if phone else "",
+        "phone": phone_for_people(phone) if phone else "",
         "telegram_chat_id": values.get(Channel.TELEGRAM, ""),
         "email": values.get(Channel.EMAIL, ""),
         "postal_address": values.get(Channel.LETTER, "").replace("\n", "; "),
@@ -359,13 +358,6 @@ def _still_wanted(expert: Expert, point: ContactPoint | None, now: datetime) -> 
         and point is not None
         and point.opted_out_at is None
     )
-
-
-def _phone_out(e164: str) -> str:
-    """UK numbers as people write them, so a spreadsheet keeps them as text, not a number."""
-    number, style = phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat
-    uk = number.country_code == 44
-    return phonenumbers.format_number(number, style.NATIONAL if uk else style.INTERNATIONAL)
 
 
 def _split(text: str) -> list[str]:

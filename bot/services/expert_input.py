@@ -39,6 +39,18 @@ def normalise_phone(text: str, region: str = "GB") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_for_people(stored: str) -> str:
+    """A stored number as people in the UK write and dial it ("07123 456789"); a foreign
+    one in international form. Anything unreadable is shown as it is."""
+    try:
+        number = phonenumbers.parse(stored, "GB")
+    except phonenumbers.NumberParseException:
+        return stored
+    style = phonenumbers.PhoneNumberFormat
+    uk = number.country_code == 44
+    return phonenumbers.format_number(number, style.NATIONAL if uk else style.INTERNATIONAL)
+
+
 def normalise_email(text: str) -> str:
     try:
         result = validate_email(text.strip(), check_deliverability=False)
