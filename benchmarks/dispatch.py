@@ -49,12 +49,12 @@ from twilio.rest import Client  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 
 from bot.bootstrap import App, build_app  # noqa: E402
-from bot.services import engagements as engagement_service  # noqa: E402
-from bot.services.expert_input import ExpertInput  # noqa: E402
-from bot.services.experts import create_expert  # noqa: E402
-from bot.services.staff import create_staff  # noqa: E402
+from bot.cli.worker_lock import SEVERAL_WORKERS_HINT  # noqa: E402
+from bot.services.engagements import lifecycle as engagement_service  # noqa: E402
+from bot.services.experts.details import ExpertInput  # noqa: E402
+from bot.services.experts.profile import create_expert  # noqa: E402
+from bot.services.staff.accounts import create_staff  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.worker_lock import SEVERAL_WORKERS_HINT  # noqa: E402
 from channels.base import MessageChannel  # noqa: E402
 from channels.letter import LetterChannel, LetterConfig  # noqa: E402
 from channels.mail import EmailChannel, EmailConfig  # noqa: E402

@@ -68,7 +68,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bot.bootstrap import App, build_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from scheduling.clock import SimulatedClock  # noqa: E402
-from scheduling.planner import PlanReport, load_engagement, replan_engagement  # noqa: E402
+from scheduling.planning.planner import PlanReport, load_engagement, replan_engagement  # noqa: E402
 from store.crypto import Cipher  # noqa: E402
 from store.engine import create_engine  # noqa: E402
 from store.enums import (  # noqa: E402

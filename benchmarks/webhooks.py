@@ -49,7 +49,7 @@ from sqlalchemy import func, select, update  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bot.bootstrap import App, build_app  # noqa: E402
-from bot.web.twilio_inbound import PATH  # noqa: E402
+from bot.web.webhooks.twilio_sms import PATH  # noqa: E402
 from store.enums import Channel, MessageStatus, Purpose  # noqa: E402
 from store.models import Message, Reply  # noqa: E402
 from tests.load import (  # noqa: E402

@@ -14,19 +14,19 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channel_setup import build_channels
-from bot.services.inbound import Listening
+from bot.services.listening import Listening
 from bot.settings import Settings
 from channels.registry import ChannelRegistry
-from replies.intents import DistressWords
-from replies.support_lines import load_support_lines
 from scheduling.clock import Clock, SystemClock
-from scheduling.dispatcher import DispatchConfig, Dispatcher, EventSink
-from scheduling.frequency import FrequencyCap
 from scheduling.maintenance import Maintenance, MaintenanceConfig
-from scheduling.plan import PlanOffsets
-from scheduling.rendering import Renderer
-from scheduling.reply_escalation import AckLimits, ReplyEscalation
-from scheduling.staff_alerts import StaffAlerts
+from scheduling.people.reply_escalation import AckLimits, ReplyEscalation
+from scheduling.people.staff_alerts import StaffAlerts
+from scheduling.rules.frequency import FrequencyCap
+from scheduling.rules.intents import DistressWords
+from scheduling.rules.plan import PlanOffsets
+from scheduling.rules.support_lines import load_support_lines
+from scheduling.sending.dispatcher import DispatchConfig, Dispatcher, EventSink
+from scheduling.text.rendering import Renderer
 from scheduling.worker import Worker
 from store import migrate
 from store.crypto import Cipher, load_or_create_key
@@ -39,9 +39,10 @@ from store.engine import (
     session_factory,
     verify_key,
 )
+from store.errors import CannotStart
 
 
-class StartupError(RuntimeError):
+class StartupError(CannotStart):
     """Linkline cannot start; the message says what to do."""
 
 

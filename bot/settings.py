@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from scheduling.plan import PlanOffsets
+from scheduling.rules.plan import PlanOffsets
 from store.enums import Channel
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -34,3 +35,8 @@ class SimulatedClock:
 
     def set(self, when: datetime) -> None:
         self.advance(when.astimezone(UTC) - self._now)
+
+
+def local_today(now: datetime, tz: str = "Europe/London") -> date:
+    """The date on the person's own calendar: at 00:30 BST it is already tomorrow there."""
+    return now.astimezone(ZoneInfo(tz)).date()

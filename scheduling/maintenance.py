@@ -19,11 +19,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
-from scheduling.clock import Clock
-from scheduling.followups import FollowupReport, open_due_followups
+from scheduling.clock import Clock, local_today
 from scheduling.job_lock import try_job_lock
-from scheduling.pastoral_planner import PastoralReport, pastoral_candidates, plan_pastoral
-from scheduling.tasks import local_today, responsible_staff
+from scheduling.people.followups import FollowupReport, open_due_followups
+from scheduling.planning.pastoral_planner import PastoralReport, pastoral_candidates, plan_pastoral
+from scheduling.rules.cover import responsible_staff
 from store.enums import FINAL_STATUSES, MessageStatus, TaskStatus
 from store.models import AuditEvent, Message, OrgSetting, Reply, Staff, Task
 

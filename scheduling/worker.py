@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from scheduling.dispatcher import Dispatcher
 from scheduling.maintenance import Maintenance
+from scheduling.sending.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 

@@ -26,12 +26,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from store.errors import Refused
+
 _VERSION = "v1"
 _NONCE_BYTES = 12
 _KEY_BYTES = 32
 
 
-class SecretKeyError(ValueError):
+class SecretKeyError(Refused):
     """The secret key is missing, malformed or not the one the data was written with."""
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from store.crypto import Cipher, SecretKeyError
+from store.errors import CannotStart
 from store.models import Meta
 from store.types import attach_cipher
 
@@ -21,7 +22,7 @@ _DRIVERS = {
 }
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(CannotStart):
     """The database cannot be used; the message says what to fix."""
 
 

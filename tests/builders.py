@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import App
-from bot.services import engagements as engagement_service
-from bot.services.expert_input import ExpertInput
-from bot.services.experts import create_expert
-from bot.services.staff import create_staff, find_staff
+from bot.services.engagements import lifecycle as engagement_service
+from bot.services.experts.details import ExpertInput
+from bot.services.experts.profile import create_expert
+from bot.services.staff.accounts import create_staff, find_staff
 from store.enums import InvitationAnswer, Role
 from store.models import Engagement, Expert, Message, Staff, Task
 

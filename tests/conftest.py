@@ -52,7 +52,7 @@ def _quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     tests/bot/services/test_accounts.py checks the real settings."""
     from argon2 import PasswordHasher
 
-    from bot.services import accounts
+    from bot.services.staff import sign_in as accounts
 
     quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(accounts, "_hasher", quick)

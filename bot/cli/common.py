@@ -14,40 +14,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.bootstrap import App, StartupError, build_app
-from bot.services.engagements import EngagementError
-from bot.services.experts import ExpertError
-from bot.services.pastoral import PastoralSettingError
-from bot.services.replies import ReplyError
-from bot.services.staff import StaffError
+from bot.bootstrap import App, build_app
 from bot.settings import Settings
 from scheduling.clock import Clock
-from scheduling.pastoral import PastoralError
-from scheduling.pastoral_drafts import DraftError
-from scheduling.plan import PlanError
-from scheduling.windows import WindowError
-from store.crypto import SecretKeyError
-from store.engine import DatabaseError
+from store.errors import Refused
 
 T = TypeVar("T")
 console = Console()
 err_console = Console(stderr=True)
-
-# Errors whose message is written for a person: shown as one line, exit code 1.
-KNOWN_ERRORS = (
-    DatabaseError,
-    EngagementError,
-    ExpertError,
-    PlanError,
-    PastoralError,
-    PastoralSettingError,
-    DraftError,
-    ReplyError,
-    SecretKeyError,
-    StaffError,
-    StartupError,
-    WindowError,
-)
 
 CLI_ACTOR = "cli"
 
@@ -70,7 +44,8 @@ def run(action: Callable[[], Awaitable[T]]) -> T:
     """Run one async command, turning known failures into a clear line and exit code."""
     try:
         return asyncio.run(action())  # type: ignore[arg-type]
-    except KNOWN_ERRORS as exc:
+    except Refused as exc:
+        # Every refusal's message is written for a person: one line, exit code 1.
         fail(str(exc))
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -12,10 +12,10 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import console, fail, open_app, run
-from bot.demo import DAYS, START, DemoResult, run_story
+from bot.cli.demo_story import DAYS, START, DemoResult, run_story
 from bot.settings import Settings
 from scheduling.clock import SimulatedClock
-from scheduling.dispatcher import DispatchEvent
+from scheduling.sending.dispatcher import DispatchEvent
 
 MARKER = ".linkline-demo"
 LONDON = ZoneInfo("Europe/London")

@@ -8,12 +8,12 @@ from rich.table import Table
 from sqlalchemy import select
 
 from bot.cli.common import CLI_ACTOR, console, fail, local, open_app, parse_local_datetime, run
-from bot.services import engagements as service
-from bot.services.attendance import WORDS_HELP, parse_attendance, record_attendance
-from bot.services.cancellations import CallList, cancellation_calls, record_told
-from bot.services.experts import find_expert
-from bot.services.staff import find_staff
-from scheduling.planner import PlanReport
+from bot.services.engagements import lifecycle as service
+from bot.services.engagements.attendance import WORDS_HELP, parse_attendance, record_attendance
+from bot.services.engagements.cancellations import CallList, cancellation_calls, record_told
+from bot.services.experts.profile import find_expert
+from bot.services.staff.accounts import find_staff
+from scheduling.planning.planner import PlanReport
 from store.enums import EngagementStatus, InvitationAnswer
 from store.models import Message
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.cli.common import CLI_ACTOR, console, err_console, fail, local, open_app, run
 from bot.cli.telegram import bot_username
-from bot.services.expert_csv import (
+from bot.services.experts.csv_files import (
     ExpertExport,
     RowError,
     check_against_database,
@@ -25,7 +25,7 @@ from bot.services.expert_csv import (
     import_experts,
     parse_csv,
 )
-from bot.services.experts import (
+from bot.services.experts.profile import (
     describe_status,
     find_expert,
     load_experts,
@@ -34,9 +34,10 @@ from bot.services.experts import (
     set_channels,
     set_consent,
 )
-from bot.services.staff import find_staff
-from bot.services.telegram_links import LinkCode, create_link
-from scheduling.tasks import local_today, responsible_staff
+from bot.services.experts.telegram_links import LinkCode, create_link
+from bot.services.staff.accounts import find_staff
+from scheduling.clock import local_today
+from scheduling.rules.cover import responsible_staff
 from store.enums import Channel
 from store.models import ChannelConsent, ContactPoint
 

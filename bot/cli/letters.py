@@ -9,12 +9,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, load_settings, open_app, run
-from bot.services.letters import (
-    LetterError,
-    list_batches,
-    make_batch,
-    mark_posted,
-)
+from bot.services.delivery.letters import LetterError, list_batches, make_batch, mark_posted
 from channels.working_days import LETTER_TIME_ZONE
 
 app = typer.Typer(

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import console, fail, local, open_app, parse_local_datetime, run
-from bot.services.delivery_log import LogFilter, delivery_log
+from bot.services.delivery.log import LogFilter, delivery_log
 from store.enums import Channel, MessageStatus
 
 

@@ -6,9 +6,9 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, local, open_app, run
-from bot.services import pastoral as service
-from bot.services.experts import find_expert
-from bot.services.staff import find_staff
+from bot.services.experts import pastoral as service
+from bot.services.experts.profile import find_expert
+from bot.services.staff.accounts import find_staff
 from store.enums import PastoralLevel
 
 app = typer.Typer(

@@ -8,11 +8,11 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
-from bot.services import engagements as engagement_service
-from bot.services import pastoral as pastoral_service
-from bot.services import plans as service
-from bot.services.experts import find_expert
-from scheduling.plan import describe_offsets
+from bot.services.engagements import lifecycle as engagement_service
+from bot.services.engagements import plans as service
+from bot.services.experts import pastoral as pastoral_service
+from bot.services.experts.profile import find_expert
+from scheduling.rules.plan import describe_offsets
 
 app = typer.Typer(
     help="Contact-plan settings: per kind of engagement and per expert.", no_args_is_help=True

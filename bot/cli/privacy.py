@@ -1,6 +1,6 @@
 """`linkline privacy`: a copy of everything held about one expert, and erasing one.
 
-The same services as the web pages (bot.services.privacy), so both are audited the same.
+The same services as the web pages (bot.services.privacy.retention), so both are audited the same.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 import typer
 
 from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
-from bot.services.experts import find_expert
-from bot.services.privacy import PrivacyError, erase_expert, export_expert, who
-from bot.services.staff import find_staff
+from bot.services.experts.profile import find_expert
+from bot.services.privacy.retention import PrivacyError, erase_expert, export_expert, who
+from bot.services.staff.accounts import find_staff
 from store.enums import Role
 
 app = typer.Typer(

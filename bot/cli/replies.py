@@ -6,9 +6,9 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import console, fail, local, open_app, run
-from bot.services.experts import find_expert
-from bot.services.replies import acknowledge, describe_age, get_reply, list_replies
-from bot.services.staff import find_staff
+from bot.services.experts.profile import find_expert
+from bot.services.inbox.replies import acknowledge, describe_age, get_reply, list_replies
+from bot.services.staff.accounts import find_staff
 
 app = typer.Typer(
     help="Replies from experts (and from numbers we do not know). On its own, "

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.cli.common import console, fail, load_settings, open_app, run
+from bot.cli.worker_lock import SEVERAL_WORKERS_HINT, worker_lock
 from bot.cli.worker_pool import WorkerPool
 from bot.web.app import create_web_app
-from bot.worker_lock import SEVERAL_WORKERS_HINT, worker_lock
 from store.engine import is_sqlite, normalise_url
 from store.enums import Role
 from store.models import Staff

@@ -9,8 +9,14 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
-from bot.services.accounts import PasswordError, check_password_rules, set_password, unlock
-from bot.services.staff import create_staff, find_staff, list_staff, set_alert_route, set_cover
+from bot.services.staff.accounts import (
+    create_staff,
+    find_staff,
+    list_staff,
+    set_alert_route,
+    set_cover,
+)
+from bot.services.staff.sign_in import PasswordError, check_password_rules, set_password, unlock
 from store.enums import Channel, Role
 
 app = typer.Typer(help="Staff: link workers and administrators.", no_args_is_help=True)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from rich.table import Table
 
 from bot.cli.common import console, fail
-from replies.support_lines import SupportLinesError, load_support_lines
-from scheduling.tasks import local_today
+from scheduling.clock import local_today
+from scheduling.rules.support_lines import SupportLinesError, load_support_lines
 
 
 def show_support_lines() -> None:

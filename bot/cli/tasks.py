@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, local, open_app, run
-from bot.services.tasks import close_task, open_tasks
+from bot.services.inbox.tasks import close_task, open_tasks
 from store import audit
 
 app = typer.Typer(

@@ -34,6 +34,7 @@ from bot.channel_setup import telegram_base_url
 from bot.cli.common import console, err_console, fail, load_settings, local
 from bot.settings import Settings
 from channels.telegram import describe_error, redacted_logs
+from store.errors import Refused
 
 T = TypeVar("T")
 
@@ -44,7 +45,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_BYTES = 32  # token_urlsafe: 43 characters of A-Za-z0-9_-, as Telegram allows
 
 
-class TelegramProblem(Exception):
+class TelegramProblem(Refused):
     """Telegram refused, or could not be reached; the message is safe to print."""
 
 

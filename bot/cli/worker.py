@@ -13,7 +13,7 @@ import signal
 import typer
 
 from bot.cli.common import console, err_console, open_app, run
-from bot.worker_lock import worker_lock
+from bot.cli.worker_lock import worker_lock
 
 # SIGHUP too: a closed terminal stops it as gently as Ctrl+C.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)

@@ -20,11 +20,11 @@ from sqlalchemy import text
 from telegram.ext import Application
 
 from bot.bootstrap import App
-from bot.telegram_bot import build_application
 from bot.web.admin import install_staff_pages
-from bot.web.telegram_webhook import telegram_router
-from bot.web.twilio_inbound import twilio_sms_router
-from bot.web.twilio_status import twilio_status_router
+from bot.web.webhooks.telegram import telegram_router
+from bot.web.webhooks.telegram_app import build_application
+from bot.web.webhooks.twilio_sms import twilio_sms_router
+from bot.web.webhooks.twilio_status import twilio_status_router
 from scheduling.worker import Worker
 
 log = logging.getLogger(__name__)

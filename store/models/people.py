@@ -143,7 +143,7 @@ class ContactWindow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"))
     channel: Mapped[Channel | None] = enum_column(Channel, nullable=True)
-    days: Mapped[str] = mapped_column(String(40))  # e.g. "mon-fri", parsed by scheduling.windows
+    days: Mapped[str] = mapped_column(String(40))  # "mon-fri", read by scheduling.rules.windows
     start: Mapped[time]
     end: Mapped[time]
 

@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.bootstrap import App, build_app
 from bot.web.app import create_web_app
-from bot.web.twilio_status import PATH
+from bot.web.webhooks.twilio_status import PATH
 from channels.dryrun import DryRunChannel
 from channels.registry import DEFAULT_LIMITS, SENDABLE, ChannelRegistry
 from channels.sms import SmsChannel, SmsConfig

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import StartupError
+from bot.cli.worker_lock import WorkerLockError, database_file, lock_path, worker_lock
 from bot.cli.worker_pool import WorkerPool
-from bot.worker_lock import WorkerLockError, database_file, lock_path, worker_lock
 
 
 def test_a_second_holder_of_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.bootstrap import App, build_app
 from channels.dryrun import DryRunChannel
 from channels.sms import plain_text
-from scheduling.outbox import claim_due
+from scheduling.sending.outbox import claim_due
 from store.enums import AttemptOutcome, Channel, MessageStatus, Purpose, TaskKind, TaskStatus
 from store.models import DeliveryAttempt, Message, Task
 from tests.conftest import TEST_KEY, _truncate, make_settings

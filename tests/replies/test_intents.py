@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replies.intents import (
+from scheduling.rules.intents import (
     DEFAULT_DISTRESS_WORDS,
     LOW_SCORE,
     Asked,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replies.support_lines import (
+from scheduling.rules.support_lines import (
     DEFAULT_SUPPORT_LINES,
     SupportLine,
     SupportLinesError,

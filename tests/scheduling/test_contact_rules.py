@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services import engagements as service
-from bot.services import plans as plan_service
+from bot.services.engagements import lifecycle as service
+from bot.services.engagements import plans as plan_service
 from scheduling.clock import SimulatedClock
-from scheduling.plan import PlanError
+from scheduling.rules.plan import PlanError
 from store.enums import (
     AttemptOutcome,
     Channel,

@@ -9,10 +9,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from bot.services import engagements as service
+from bot.services.engagements import lifecycle as service
 from channels.base import OutgoingMessage
 from scheduling.clock import SimulatedClock
-from scheduling.dispatcher import Dispatcher
+from scheduling.sending.dispatcher import Dispatcher
 from store.enums import AttemptOutcome, InvitationAnswer, MessageStatus, Purpose, TaskKind
 from store.models import DeliveryAttempt, Message
 from tests.builders import add_engagement, add_expert, all_tasks, outbox
@@ -254,7 +254,7 @@ async def test_phone_contact_becomes_a_task_with_a_script_for_the_link_worker(
 async def test_cover_signs_messages_while_the_link_worker_is_away(
     app: App, clock: SimulatedClock
 ) -> None:
-    from bot.services.staff import create_staff, find_staff, set_cover
+    from bot.services.staff.accounts import create_staff, find_staff, set_cover
     from store.enums import Role
 
     async with app.sessions.begin() as session:
@@ -298,8 +298,8 @@ async def _die_mid_send(
 ) -> tuple[Message, Dispatcher, OutgoingMessage]:
     """The first pre-brief claimed and its try recorded, as a worker leaves it when it dies
     just before the provider call: (message, a new worker's dispatcher, what was to go)."""
-    from scheduling.decisions import Limits, Send, decide
-    from scheduling.outbox import claim_due, load_message
+    from scheduling.rules.decisions import Limits, Send, decide
+    from scheduling.sending.outbox import claim_due, load_message
 
     pre_brief = await _first_planned(app)
     clock.set(pre_brief.due_at)
@@ -350,7 +350,7 @@ async def test_a_send_the_provider_never_had_is_retried_and_not_counted_against_
 async def test_a_stale_claim_with_no_send_started_is_simply_retried(
     app: App, clock: SimulatedClock
 ) -> None:
-    from scheduling.outbox import claim_due
+    from scheduling.sending.outbox import claim_due
 
     pre_brief = await _first_planned(app)
     clock.set(pre_brief.due_at)
@@ -367,7 +367,7 @@ async def test_a_stale_claim_with_no_send_started_is_simply_retried(
 async def test_a_text_too_long_for_sms_falls_back_to_the_next_channel(
     app: App, clock: SimulatedClock, tmp_path: Path
 ) -> None:
-    from scheduling.rendering import Renderer
+    from scheduling.text.rendering import Renderer
 
     folder = tmp_path / "templates"
     for purpose in ("pre_brief", "reminder", "check_in"):
@@ -430,7 +430,7 @@ async def test_a_worker_whose_lease_ran_out_leaves_the_message_to_the_new_owner(
 ) -> None:
     from dataclasses import replace
 
-    from scheduling.outbox import claim_due
+    from scheduling.sending.outbox import claim_due
 
     pre_brief = await _first_planned(app)
     clock.set(pre_brief.due_at)
@@ -535,7 +535,7 @@ async def test_moving_twice_before_anyone_is_told_sends_one_notice(
 async def test_a_message_that_keeps_stopping_workers_goes_to_a_person(
     app: App, clock: SimulatedClock
 ) -> None:
-    from scheduling.outbox import claim_due
+    from scheduling.sending.outbox import claim_due
 
     pre_brief = await _first_planned(app)
     clock.set(pre_brief.due_at)

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import delete, event, func, select
 
 from bot.bootstrap import App
-from bot.services import engagements as engagement_service
-from bot.services.attendance import record_attendance
-from bot.services.experts import pause_expert, resume_expert
-from bot.services.staff import set_cover
+from bot.services.engagements import lifecycle as engagement_service
+from bot.services.engagements.attendance import record_attendance
+from bot.services.experts.profile import pause_expert, resume_expert
+from bot.services.staff.accounts import set_cover
 from scheduling.clock import SimulatedClock
-from scheduling.followups import FollowupReport, open_due_followups, render_task_script
-from scheduling.rendering import RenderError
+from scheduling.people.followups import FollowupReport, open_due_followups, render_task_script
+from scheduling.text.rendering import RenderError
 from store.enums import ExpertStatus, InvitationAnswer, TaskKind, TaskStatus
 from store.models import Expert, Message, Reply, Task
 from tests.builders import add_engagement, add_expert, add_staff

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduling.frequency import WEEK, CapError, FrequencyCap, next_within_cap
+from scheduling.rules.frequency import WEEK, CapError, FrequencyCap, next_within_cap
 
 LONDON = ZoneInfo("Europe/London")
 TZ = "Europe/London"

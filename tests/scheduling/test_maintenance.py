@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services.staff import set_cover
+from bot.services.staff.accounts import set_cover
 from scheduling.clock import SimulatedClock
 from scheduling.job_lock import try_job_lock
-from scheduling.tasks import open_task
+from scheduling.people.tasks import open_task
 from store.enums import Channel, MessageStatus, Role, TaskKind
 from store.models import AuditEvent, Reply, Task
 from tests.builders import add_engagement, add_expert, add_staff, outbox

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from bot.bootstrap import App
-from scheduling.outbox import claim_due
+from scheduling.sending.outbox import claim_due
 from store.enums import MessageStatus, Purpose
 from store.models import Message
 from tests.builders import add_expert

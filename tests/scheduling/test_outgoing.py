@@ -9,7 +9,7 @@ import pytest
 
 from channels.base import OutgoingMessage
 from channels.mail import EmailChannel, EmailConfig
-from scheduling.outgoing import calendar_for
+from scheduling.sending.outgoing import calendar_for
 from store.enums import Channel, Purpose, Role
 from store.models import Engagement, Expert, Message, Staff
 from tests.fakes.smtp import FakeSMTPServer

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduling.pastoral import (
+from scheduling.rules.pastoral import (
     INTERVAL_DAYS,
     SEND_AT,
     VARIANTS,

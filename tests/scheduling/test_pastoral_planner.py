@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services import pastoral as pastoral_service
+from bot.services.experts import pastoral as pastoral_service
 from scheduling.clock import SimulatedClock
 from scheduling.maintenance import Maintenance
 from store.enums import MessageStatus, PastoralLevel, Purpose, TaskKind, TaskStatus

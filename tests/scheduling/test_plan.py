@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduling.plan import PlanError, PlanOffsets, check_engagement_times, plan_invitation
+from scheduling.rules.plan import PlanError, PlanOffsets, check_engagement_times, plan_invitation
 from store.enums import Purpose
 
 LONDON = ZoneInfo("Europe/London")

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from channels.working_days import is_working_day
-from scheduling.reply_escalation import AckLimits, ack_deadline
+from scheduling.people.reply_escalation import AckLimits, ack_deadline
 
 LONDON = ZoneInfo("Europe/London")
 ONE_DAY = AckLimits()

@@ -9,10 +9,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services.tasks import close_task
+from bot.services.inbox.tasks import close_task
 from scheduling.clock import SimulatedClock
 from scheduling.maintenance import MaintenanceConfig, retention_in_force
-from scheduling.tasks import open_task
+from scheduling.people.tasks import open_task
 from store import audit
 from store.enums import Channel, Role, TaskKind
 from store.models import AuditEvent, OrgSetting, Reply, Task

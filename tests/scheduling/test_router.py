@@ -10,7 +10,7 @@ import pytest
 
 from channels.dryrun import DryRunChannel
 from channels.registry import DEFAULT_LIMITS, SENDABLE, ChannelRegistry
-from scheduling.router import choose_route
+from scheduling.rules.router import choose_route
 from store.enums import Channel
 from store.models import ChannelConsent, ContactPoint, Expert
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from scheduling.clock import SimulatedClock
-from scheduling.staff_alerts import LEASE, queue_alert
-from scheduling.tasks import open_task
+from scheduling.people.staff_alerts import LEASE, queue_alert
+from scheduling.people.tasks import open_task
 from store.enums import AlertStatus, Channel, TaskKind
 from store.models import StaffAlert
 from tests.builders import add_staff

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduling.rendering import DEFAULT_TEMPLATE_DIR, Renderer
+from scheduling.text.rendering import DEFAULT_TEMPLATE_DIR, Renderer
 from store.enums import Channel, Purpose
 
 CONTEXT = {
@@ -92,7 +92,7 @@ UNSIGNED = {"stranger", "stranger_worrying", "link_refused"}
 def test_every_answer_is_short_signed_by_the_worker_and_reveals_nothing(name: str) -> None:
     from datetime import UTC, datetime
 
-    from replies.support_lines import load_support_lines, open_now
+    from scheduling.rules.support_lines import load_support_lines, open_now
 
     # Tuesday 11pm: Breathing Space and Rape Crisis closed or open, the longest list either way.
     lines = open_now(load_support_lines(), datetime(2026, 3, 3, 23, 0, tzinfo=UTC))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduling.windows import (
+from scheduling.rules.windows import (
     DEFAULT_WINDOW,
     ContactRules,
     SafeWindow,

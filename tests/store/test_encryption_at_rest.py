@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from bot.services import engagements as engagement_service
-from bot.services.inbound import Inbound, receive
+from bot.services.engagements import lifecycle as engagement_service
+from bot.services.listening import Inbound, receive
 from scheduling.clock import SimulatedClock
 from store.enums import Channel, InvitationAnswer
 from store.models import Message

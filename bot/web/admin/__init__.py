@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.bootstrap import App
-from bot.services.access import NotFound
+from bot.services.staff.access import NotFound
 from bot.web.admin import (
     attention,
     audit_log,

@@ -1,13 +1,13 @@
 """Messages that need a person (failed, stuck, or possibly sent), and the two things an
 administrator can do about each: try again, or cancel. The rules live in
-`bot.services.message_actions`; these routes only read the form and show the answer."""
+`bot.services.delivery.message_actions`; these routes only read the form and show the answer."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.message_actions import (
+from bot.services.delivery.message_actions import (
     CANCEL_REASONS,
     ActionRefused,
     Need,

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.privacy import (
+from bot.services.privacy.retention import (
     AuditPage,
     PrivacyError,
     audit_choices,

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from bot.services.delivery_log import CHANNEL_LABELS
-from bot.services.delivery_stats import CHART_DAYS, DayCounts, channel_health, daily_counts
+from bot.services.delivery.log import CHANNEL_LABELS
+from bot.services.delivery.stats import CHART_DAYS, DayCounts, channel_health, daily_counts
 from bot.web.admin.pages import Web
 from bot.web.admin.svg_charts import Series, bar_chart
 from store.enums import Channel

@@ -2,7 +2,7 @@
 
 Everyone sets their own; an administrator can set anyone's. While a link worker is away,
 their named cover sees their experts' replies and tasks (``access.Scope``), and new work
-goes to the cover (``scheduling.tasks.responsible_staff``).
+goes to the cover (``scheduling.rules.cover.responsible_staff``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.access import NotFound
-from bot.services.staff import StaffError, list_staff, set_cover
+from bot.services.staff.access import NotFound
+from bot.services.staff.accounts import StaffError, list_staff, set_cover
 from bot.web.admin.pages import Errors, Page, Web
 from store.models import Staff
 

@@ -11,8 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.access import NotFound
-from bot.services.delivery_log import (
+from bot.services.delivery.log import (
     HIDDEN_TEXT,
     FilterChoices,
     FilterProblem,
@@ -27,7 +26,8 @@ from bot.services.delivery_log import (
     read_page_number,
     texts_for,
 )
-from bot.services.message_actions import need_of
+from bot.services.delivery.message_actions import need_of
+from bot.services.staff.access import NotFound
 from bot.web.admin.pages import Page, Web
 
 FILTER_FIELDS = (

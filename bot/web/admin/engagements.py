@@ -1,7 +1,7 @@
 """Engagement pages: set one up, publish it, invite people, and follow it through to
 attendance, outcomes or a cancellation.
 
-Every change goes through `bot.services.engagements` (and its neighbours), the same calls
+Every change goes through `bot.services.engagements.lifecycle` (and its neighbours), the same calls
 the CLI makes, so the contact plan in the outbox is re-planned in the same transaction.
 """
 
@@ -14,19 +14,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services import engagements as service
-from bot.services import plans as plan_service
-from bot.services.access import NotFound, engagement_in_scope
-from bot.services.attendance import record_attendance, record_costs_settled
-from bot.services.cancellations import (
+from bot.services.engagements import lifecycle as service
+from bot.services.engagements import plans as plan_service
+from bot.services.engagements.attendance import record_attendance, record_costs_settled
+from bot.services.engagements.cancellations import (
     cancellation_calls,
     cancellation_notified,
     phone_numbers,
     record_told,
 )
-from bot.services.engagements import DETAIL_FIELDS, EngagementError
+from bot.services.engagements.lifecycle import DETAIL_FIELDS, EngagementError
+from bot.services.staff.access import NotFound, engagement_in_scope
 from bot.web.admin.pages import LONDON, Errors, Page, Web
-from scheduling.plan import CANCELLATION_NOTICE, PlanError
+from scheduling.rules.plan import CANCELLATION_NOTICE, PlanError
 from store.enums import EngagementStatus, InvitationAnswer
 from store.models import Engagement, Invitation
 

@@ -16,9 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from bot.services import contact_changes as changes
-from bot.services.access import NotFound, expert_in_scope
-from bot.services.expert_input import (
+from bot.services.experts import contact_changes as changes
+from bot.services.experts.details import (
     CHANNEL_ADDRESS,
     DAY_KEYS,
     ExpertDetails,
@@ -28,7 +27,14 @@ from bot.services.expert_input import (
     form_window,
     plain_errors,
 )
-from bot.services.experts import (
+from bot.services.experts.pastoral import (
+    LEVELS_HELP,
+    PastoralSettingError,
+    parse_level,
+    set_bank_holidays,
+    set_contact_level,
+)
+from bot.services.experts.profile import (
     ExpertError,
     add_window,
     confirm_safe_contact,
@@ -46,17 +52,11 @@ from bot.services.experts import (
     status_words,
     update_details,
 )
-from bot.services.pastoral import (
-    LEVELS_HELP,
-    PastoralSettingError,
-    parse_level,
-    set_bank_holidays,
-    set_contact_level,
-)
-from bot.services.telegram_links import create_link
+from bot.services.experts.telegram_links import create_link
+from bot.services.staff.access import NotFound, expert_in_scope
 from bot.web.admin.pages import Page, Web
-from scheduling.pastoral import PastoralError
-from scheduling.windows import SafeWindow, WindowError
+from scheduling.rules.pastoral import PastoralError
+from scheduling.rules.windows import SafeWindow, WindowError
 from store.enums import AccessNeed, Channel, PastoralLevel
 from store.models import ContactChange, ContactWindow, Expert, Staff
 

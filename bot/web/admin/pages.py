@@ -33,9 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from bot.bootstrap import App
-from bot.services.access import NotFound, Scope, scope_for
+from bot.services.staff.access import NotFound, Scope, scope_for
 from bot.web.admin.security import CSRF_FIELD, WebSession
-from scheduling.tasks import local_today
+from scheduling.clock import local_today
 from store import audit
 from store.enums import Role
 from store.models import Staff

@@ -2,7 +2,7 @@
 each kind of engagement.
 
 They are organisation-wide, so any member of staff may read them; administrators and link
-workers may change them, and each change is in the audit log (`bot.services.plans`).
+workers may change them, and each change is in the audit log (`bot.services.engagements.plans`).
 Saving is checked with every layer it meets, so a contradiction is refused, not found later.
 """
 
@@ -14,12 +14,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services import plans as service
-from bot.services.access import NotFound
+from bot.services.engagements import plans as service
+from bot.services.staff.access import NotFound
 from bot.web.admin.engagements import read_plan_changes
 from bot.web.admin.pages import Errors, Page, Web
-from scheduling.plan import PlanError, PlanOffsets
-from scheduling.plan_settings import kind_overrides, normalise_kind
+from scheduling.planning.plan_settings import kind_overrides, normalise_kind
+from scheduling.rules.plan import PlanError, PlanOffsets
 from store.enums import Role
 
 DEFAULT_KIND = "meeting"

@@ -1,7 +1,7 @@
 """Privacy: how long things are kept (administrators), a copy of everything held about an
 expert (anyone who can see them), and erasing an expert (administrators).
 
-The work is in bot.services.privacy; the purge that applies the retention periods is
+The work is in bot.services.privacy.retention; the purge that applies the retention periods is
 scheduling.maintenance, which reads what this page saves.
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.access import expert_in_scope
-from bot.services.privacy import (
+from bot.services.privacy.retention import (
     PrivacyError,
     erase_expert,
     erasure_summary,
@@ -20,6 +19,7 @@ from bot.services.privacy import (
     save_retention,
     who,
 )
+from bot.services.staff.access import expert_in_scope
 from bot.web.admin.pages import Web
 from scheduling.maintenance import MESSAGE_RETENTION_KEY, RECORD_RETENTION_KEY
 

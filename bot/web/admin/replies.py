@@ -10,8 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.access import NotFound, reply_in_scope
-from bot.services.replies import (
+from bot.services.inbox.replies import (
     PURPOSE_WORDS,
     acknowledge,
     age_in_words,
@@ -19,6 +18,7 @@ from bot.services.replies import (
     list_replies,
     reply_context,
 )
+from bot.services.staff.access import NotFound, reply_in_scope
 from bot.web.admin.pages import Web
 
 MAX_ID = 2**63 - 1  # larger ids cannot exist, and would overflow the database's integers

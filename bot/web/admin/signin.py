@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.services.accounts import (
+from bot.services.staff.sign_in import (
     MAX_LENGTH,
     PasswordError,
     SignInOutcome,

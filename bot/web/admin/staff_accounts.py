@@ -1,8 +1,8 @@
 """Staff accounts, for administrators: who can sign in, in which role, and where their
 urgent alerts go; new passwords, unlocking and closing accounts.
 
-Everything goes through bot.services.staff and bot.services.accounts, the same services
-the `linkline staff` commands use.
+Everything goes through bot.services.staff.accounts and bot.services.staff.sign_in, the same
+services the `linkline staff` commands use.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.access import NotFound
-from bot.services.accounts import PasswordError, check_password_rules, set_password, unlock
-from bot.services.staff import (
+from bot.services.staff.access import NotFound
+from bot.services.staff.accounts import (
     StaffError,
     change_role,
     close_staff,
@@ -25,6 +24,7 @@ from bot.services.staff import (
     open_task_count,
     set_alert_route,
 )
+from bot.services.staff.sign_in import PasswordError, check_password_rules, set_password, unlock
 from bot.web.admin.pages import Errors, Page, Web
 from store.enums import Channel, Role
 from store.models import Staff

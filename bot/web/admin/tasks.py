@@ -14,8 +14,7 @@ from itertools import groupby
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from bot.services.access import NotFound, task_in_scope
-from bot.services.letters import (
+from bot.services.delivery.letters import (
     LetterError,
     batch_in_scope,
     batch_today,
@@ -24,7 +23,7 @@ from bot.services.letters import (
     newest_first,
     record_posted,
 )
-from bot.services.tasks import (
+from bot.services.inbox.tasks import (
     MAX_OUTCOME,
     PHONE_KINDS,
     close_task,
@@ -37,6 +36,7 @@ from bot.services.tasks import (
     task_replies,
     written_outcome,
 )
+from bot.services.staff.access import NotFound, task_in_scope
 from bot.web.admin.pages import Errors, Page, Web
 from store.enums import TaskStatus
 from store.models import Task

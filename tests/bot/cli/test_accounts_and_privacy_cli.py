@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 
 from bot.cli.common import open_app
 from bot.cli.main import app
-from bot.services.accounts import SignInOutcome, sign_in
+from bot.services.staff.sign_in import SignInOutcome, sign_in
 from store.models import Expert
 from tests.bot.cli.conftest import Invoke
 

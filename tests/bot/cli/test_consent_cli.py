@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.common import open_app
-from bot.services.telegram_links import LinkOutcome, redeem
+from bot.services.experts.telegram_links import LinkOutcome, redeem
 from tests.bot.cli.conftest import Invoke
 
 PEOPLE = (

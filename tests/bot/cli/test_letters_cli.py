@@ -18,7 +18,7 @@ from sqlalchemy import select
 from typer.testing import Result
 
 from bot.bootstrap import App
-from bot.services.letters import make_batch, mark_posted
+from bot.services.delivery.letters import make_batch, mark_posted
 from channels.base import OutgoingMessage
 from channels.letter import LetterChannel, LetterConfig
 from store.enums import AttemptOutcome, Channel, Purpose

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.common import open_app
-from bot.services.inbound import Inbound, receive
+from bot.services.listening import Inbound, receive
 from store.enums import Channel
 from tests.bot.cli.conftest import Invoke
 

@@ -21,7 +21,7 @@ from typer.testing import Result
 
 from bot.bootstrap import build_app
 from bot.cli.common import local
-from bot.services.telegram_links import LinkOutcome, redeem
+from bot.services.experts.telegram_links import LinkOutcome, redeem
 from bot.settings import Settings
 from store.models import ContactPoint, TelegramLink
 from tests.bot.cli.conftest import Invoke

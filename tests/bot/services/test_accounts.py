@@ -8,8 +8,8 @@ import pytest
 from argon2 import PasswordHasher, Type, extract_parameters
 
 from bot.bootstrap import App
-from bot.services import accounts
-from bot.services.accounts import (
+from bot.services.staff import sign_in as accounts
+from bot.services.staff.sign_in import (
     PasswordError,
     SignInOutcome,
     check_password_rules,

@@ -9,10 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services import engagements as engagement_service
-from bot.services.attendance import AttendanceResult, parse_attendance, record_attendance
-from bot.services.engagements import EngagementError
-from bot.services.experts import pause_expert
+from bot.services.engagements import lifecycle as engagement_service
+from bot.services.engagements.attendance import (
+    AttendanceResult,
+    parse_attendance,
+    record_attendance,
+)
+from bot.services.engagements.lifecycle import EngagementError
+from bot.services.experts.profile import pause_expert
 from scheduling.clock import SimulatedClock
 from store.enums import InvitationAnswer, TaskKind, TaskStatus
 from store.models import Engagement, Expert, Invitation, Message, Task

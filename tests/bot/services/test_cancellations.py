@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services import engagements as engagement_service
-from bot.services.cancellations import ToldResult, cancellation_calls, record_told
-from bot.services.engagements import EngagementError
+from bot.services.engagements import lifecycle as engagement_service
+from bot.services.engagements.cancellations import ToldResult, cancellation_calls, record_told
+from bot.services.engagements.lifecycle import EngagementError
 from scheduling.clock import SimulatedClock
-from scheduling.handoff import open_phone_task_for_cancellation, open_venue_task
+from scheduling.people.handoff import open_phone_task_for_cancellation, open_venue_task
 from store.enums import TaskKind, TaskStatus
 from store.models import AuditEvent, Engagement, Expert, Invitation, Task
 from tests.builders import add_engagement, add_expert

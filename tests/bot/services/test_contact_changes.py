@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import App
-from bot.services import contact_changes as changes
-from bot.services.contact_changes import ContactChangeError
+from bot.services.experts import contact_changes as changes
+from bot.services.experts.contact_changes import ContactChangeError
 from store.enums import ChangeStatus, Channel, Role
 from store.models import AuditEvent, ContactChange, ContactPoint, Expert, Staff
 from tests.builders import add_expert, add_staff

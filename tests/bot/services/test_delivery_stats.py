@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot.bootstrap import App
-from bot.services.delivery_stats import Counts, DayCounts, channel_health, daily_counts
+from bot.services.delivery.stats import Counts, DayCounts, channel_health, daily_counts
 from bot.settings import ChannelMode
 from store.enums import AttemptOutcome, Channel, MessageStatus, Purpose
 from store.models import DeliveryAttempt, Message

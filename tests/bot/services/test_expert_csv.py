@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import App, build_app
-from bot.services.expert_csv import (
+from bot.services.experts.csv_files import (
     COLUMNS,
     MAX_ROWS,
     ParsedRow,
@@ -21,7 +21,7 @@ from bot.services.expert_csv import (
     import_experts,
     parse_csv,
 )
-from bot.services.experts import load_experts
+from bot.services.experts.profile import load_experts
 from store.enums import Channel, ExpertStatus
 from store.models import AuditEvent, Expert
 from tests.builders import add_expert, add_staff

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import App
-from bot.services.access import NotFound
-from bot.services.message_actions import (
+from bot.services.delivery.message_actions import (
     ActionRefused,
     Need,
     cancel_message,
@@ -20,7 +19,8 @@ from bot.services.message_actions import (
     needing_attention,
     retry_message,
 )
-from scheduling.tasks import open_task
+from bot.services.staff.access import NotFound
+from scheduling.people.tasks import open_task
 from store.enums import AttemptOutcome, Channel, MessageStatus, Purpose, TaskKind, TaskStatus
 from store.models import DeliveryAttempt, Message
 from tests.builders import add_expert

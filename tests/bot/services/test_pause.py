@@ -11,13 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services.expert_csv import export_experts
-from bot.services.experts import (
-    ExpertError,
-    describe_status,
-    pause_expert,
-    resume_expert,
-)
+from bot.services.experts.csv_files import export_experts
+from bot.services.experts.profile import ExpertError, describe_status, pause_expert, resume_expert
 from scheduling.clock import SimulatedClock
 from store.enums import ExpertStatus, MessageStatus, Purpose
 from store.models import AuditEvent, Expert, Invitation, Message

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from bot.services.privacy import (
+from bot.services.privacy.retention import (
     PrivacyError,
     build_export,
     check_retention,

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services.experts import ExpertError
-from bot.services.telegram_links import (
+from bot.services.experts.profile import ExpertError
+from bot.services.experts.telegram_links import (
     LinkCode,
     LinkOutcome,
     LinkResult,

@@ -21,8 +21,8 @@ from twilio.request_validator import RequestValidator
 
 from bot.bootstrap import App, build_app
 from bot.web.app import create_web_app
-from bot.web.telegram_webhook import PATH as TELEGRAM_PATH
-from bot.web.twilio_inbound import PATH as SMS_PATH
+from bot.web.webhooks.telegram import PATH as TELEGRAM_PATH
+from bot.web.webhooks.twilio_sms import PATH as SMS_PATH
 from scheduling.clock import SimulatedClock
 from store.models import Reply
 from tests.conftest import make_settings

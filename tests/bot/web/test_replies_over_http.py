@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.services.replies import acknowledge
-from bot.services.staff import set_alert_route, set_cover
-from bot.services.telegram_links import create_link
+from bot.services.experts.telegram_links import create_link
+from bot.services.inbox.replies import acknowledge
+from bot.services.staff.accounts import set_alert_route, set_cover
 from scheduling.clock import SimulatedClock
 from store.enums import Channel, InvitationAnswer, MessageStatus, Purpose, Role, TaskKind
 from store.models import ContactPoint, Expert, Invitation, Message, Reply, Staff, StaffAlert

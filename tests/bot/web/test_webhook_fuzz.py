@@ -36,11 +36,11 @@ from twilio.request_validator import RequestValidator
 
 from bot.bootstrap import App, build_app
 from bot.web.app import create_web_app
-from bot.web.telegram_webhook import PATH as TELEGRAM_PATH
-from bot.web.twilio_inbound import PATH as SMS_PATH
-from bot.web.twilio_status import PATH as STATUS_PATH
+from bot.web.webhooks.telegram import PATH as TELEGRAM_PATH
+from bot.web.webhooks.twilio_sms import PATH as SMS_PATH
+from bot.web.webhooks.twilio_status import PATH as STATUS_PATH
 from scheduling.clock import SimulatedClock
-from scheduling.delivery_reports import KNOWN_STATUSES
+from scheduling.sending.delivery_reports import KNOWN_STATUSES
 from scheduling.worker import Worker
 from store.models import AuditEvent, Base, Reply, StaffAlert, Task
 from tests.builders import add_expert
@@ -57,7 +57,7 @@ SECRET = "fuzz_webhook_secret-0123456789abcdef"
 ANA_PHONE = "+447123456789"  # the builders' expert, "07123 456789"
 ANA_CHAT = 5550001
 FORM = "application/x-www-form-urlencoded"
-_SID = re.compile(r"[A-Za-z]{2}[A-Za-z0-9]{10,62}")  # what bot.web.twilio_inbound accepts
+_SID = re.compile(r"[A-Za-z]{2}[A-Za-z0-9]{10,62}")  # what bot.web.webhooks.twilio_sms accepts
 _WATCHED = (Reply, Task, StaffAlert, AuditEvent)
 _JUNK_HEALTH = [
     HealthCheck.function_scoped_fixture,

@@ -13,7 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import App
-from bot.services.accounts import set_password
+from bot.services.staff.sign_in import set_password
 from bot.web.admin.security import COOKIE
 from bot.web.app import create_web_app
 from store.enums import Role

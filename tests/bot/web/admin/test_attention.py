@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from channels.base import OutcomeUnknown, OutgoingMessage, Receipt
-from scheduling.decisions import Finish
-from scheduling.handoff import hand_to_person
-from scheduling.outbox import claim_due, load_message
+from scheduling.people.handoff import hand_to_person
+from scheduling.rules.decisions import Finish
+from scheduling.sending.outbox import claim_due, load_message
 from store.enums import (
     AttemptOutcome,
     Channel,

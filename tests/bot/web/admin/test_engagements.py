@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from bot.services import engagements as engagement_service
+from bot.services.engagements import lifecycle as engagement_service
 from store.enums import EngagementStatus, InvitationAnswer, MessageStatus, Purpose, Role, TaskKind
 from store.models import AuditEvent, Engagement, Expert, Invitation, Message, Task
 from tests.bot.web.admin.staff_client import add_account, signed_in

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services.staff import find_staff, set_cover
+from bot.services.staff.accounts import find_staff, set_cover
 from channels.base import OutgoingMessage
 from channels.letter import LetterChannel, LetterConfig
 from store.enums import AttemptOutcome, Channel, Purpose, Role

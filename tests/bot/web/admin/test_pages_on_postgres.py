@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import App, build_app
-from bot.services.contact_changes import request_change
-from bot.services.inbound import Inbound, hear
+from bot.services.experts.contact_changes import request_change
+from bot.services.listening import Inbound, hear
 from bot.web.app import create_web_app
 from scheduling.clock import SimulatedClock
 from store.enums import Channel, Role, TaskStatus

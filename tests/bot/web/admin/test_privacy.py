@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.bootstrap import App
-from bot.services import engagements as engagement_service
+from bot.services.engagements import lifecycle as engagement_service
 from store import audit
 from store.enums import Channel, InvitationAnswer, Role
 from store.models import AuditEvent, Base, Engagement, Expert, OrgSetting, Reply

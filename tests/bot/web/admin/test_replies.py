@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services.inbound import Inbound, hear
-from bot.services.staff import find_staff, set_cover
+from bot.services.listening import Inbound, hear
+from bot.services.staff.accounts import find_staff, set_cover
 from store.enums import Channel, Role
 from store.models import AuditEvent, Expert, Reply
 from tests.bot.web.admin.staff_client import add_account, signed_in

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from bot.services.staff import StaffError, close_staff
-from scheduling.tasks import open_task
+from bot.services.staff.accounts import StaffError, close_staff
+from scheduling.people.tasks import open_task
 from store.enums import Channel, Role, TaskKind
 from store.models import Staff, Task
 from tests.bot.web.admin.staff_client import PASSWORD, add_account, signed_in, staff_client

@@ -8,9 +8,9 @@ from datetime import date
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services.staff import find_staff, set_cover
-from scheduling.followups import render_task_script
-from scheduling.tasks import open_task
+from bot.services.staff.accounts import find_staff, set_cover
+from scheduling.people.followups import render_task_script
+from scheduling.people.tasks import open_task
 from store.enums import TaskKind, TaskStatus
 from store.models import AuditEvent, Expert, Reply, Task
 from tests.bot.web.admin.staff_client import signed_in

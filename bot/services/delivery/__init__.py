@@ -1,0 +1,1 @@
+"""Delivery oversight: the log, channel statistics, retrying messages, letter batches."""

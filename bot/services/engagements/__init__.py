@@ -1,0 +1,1 @@
+"""Engagements: their lifecycle, plans, attendance and cancellations."""

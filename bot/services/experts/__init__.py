@@ -1,0 +1,1 @@
+"""Experts: their profile, details, contact changes, CSV, Telegram links, pastoral contact."""

@@ -1,0 +1,1 @@
+"""Privacy: retention, audit search, subject access and erasure."""

@@ -1,0 +1,1 @@
+"""Staff accounts, signing in, and who may see which record."""

@@ -1,0 +1,1 @@
+"""What providers call: Twilio texts and delivery reports, Telegram updates."""

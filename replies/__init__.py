@@ -1,1 +1,0 @@
-"""Listening to experts: what a reply means and who must see it."""

@@ -1,0 +1,113 @@
+"""Handing work to people: phone calls, problems to look at, the 24-hour rule's tasks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.clock import local_today
+from scheduling.people.cancellation_calls import VENUE_STOOD_DOWN
+from scheduling.people.tasks import open_task
+from scheduling.rules.contact_rules import contact_rules
+from scheduling.rules.cover import responsible_staff
+from scheduling.rules.decisions import Finish
+from store.enums import Channel, Purpose, TaskKind, TaskStatus
+from store.models import Engagement, Expert, Message
+
+
+async def hand_to_person(
+    session: AsyncSession, message: Message, finish: Finish, now: datetime
+) -> None:
+    """Hand the message to a person, with what they need to act on it."""
+    expert = message.expert
+    assert finish.task is not None
+    engagement = message.engagement
+    if message.purpose is Purpose.CANCELLATION and engagement is not None:
+        # Whatever went wrong (no channel, broken settings, an uncertain send), the written
+        # notice cannot be relied on: a person phones, and until everyone is confirmed,
+        # someone must be at the venue.
+        await open_phone_task_for_cancellation(session, engagement, expert, now)
+        await open_venue_task(session, engagement, now)
+        return
+    if message.purpose.essential:
+        finish = replace(finish, task=TaskKind.PHONE_CALL, urgent=True)
+    staff = responsible_staff(expert.link_worker, local_today(now, expert.time_zone))
+    details = finish.task_details or (
+        f"{finish.reason}. Message {message.id} ({message.purpose.value}) for "
+        f"{expert.preferred_name}."
+    )
+    if finish.task is TaskKind.PHONE_CALL:
+        rules = contact_rules(expert, Channel.PHONE)
+        windows = ", ".join(w.describe() for w in rules.windows)
+        details = f"{details}\nSafe times to call: {windows}."
+    await open_task(
+        session,
+        kind=finish.task,
+        title=TASK_TITLES[finish.task],
+        details=details,
+        assignee=staff,
+        expert=expert,
+        engagement=message.engagement,
+        message=message,
+        urgent=finish.urgent,
+        due_at=message.not_after,
+        now=now,
+        dedupe_key=f"msg{message.id}:{finish.task.value}",
+    )
+
+
+TASK_TITLES = {
+    TaskKind.PHONE_CALL: "Phone call to make",
+    TaskKind.DELIVERY_PROBLEM: "A message could not be sent",
+    TaskKind.CHECK_POSSIBLE_SEND: "Check whether a message reached someone",
+    TaskKind.VENUE_VISIT: "Someone must go to the venue",
+    TaskKind.REIMBURSE_COSTS: "Pay back costs",
+    TaskKind.APPROVE_PASTORAL: "Approve a keeping-in-touch message",
+    TaskKind.MISSED_YOU: "Send a warm note to someone who missed a meeting",
+    TaskKind.WELCOME_BACK: "Get in touch gently: a pause has ended",
+    TaskKind.GET_IN_TOUCH: "Check in with someone you have not heard from",
+}
+
+
+async def open_phone_task_for_cancellation(
+    session: AsyncSession, engagement: Engagement, expert: Expert, now: datetime
+) -> None:
+    """A written notice cannot be relied on in time: a person must phone."""
+    staff = responsible_staff(expert.link_worker, local_today(now, expert.time_zone))
+    await open_task(
+        session,
+        kind=TaskKind.PHONE_CALL,
+        title="Phone about a cancellation: the written notice cannot be relied on",
+        details=f"Phone {expert.preferred_name} to say engagement {engagement.id} "
+        f"({engagement.title}) is cancelled. Once you have, record it with `linkline "
+        f"engagements told {engagement.id} {expert.ref or expert.id}`.",
+        assignee=staff,
+        expert=expert,
+        engagement=engagement,
+        urgent=True,
+        due_at=engagement.starts_at - timedelta(hours=2),
+        now=now,
+        dedupe_key=f"eng{engagement.id}:exp{expert.id}:cancel-call",
+    )
+
+
+async def open_venue_task(session: AsyncSession, engagement: Engagement, now: datetime) -> None:
+    task = await open_task(
+        session,
+        kind=TaskKind.VENUE_VISIT,
+        title="Someone must go to the venue to meet anyone who comes",
+        details=f"Engagement {engagement.id} ({engagement.title}) was cancelled with less than "
+        "24 hours' notice. Unless everyone has been told in person or by phone, someone must "
+        "be at the venue at the start time.",
+        assignee=engagement.lead,
+        engagement=engagement,
+        urgent=True,
+        due_at=engagement.starts_at,
+        now=now,
+        dedupe_key=f"eng{engagement.id}:venue",
+    )
+    if task.status is TaskStatus.DONE and task.outcome == VENUE_STOOD_DOWN:
+        # Stood down once everyone then needing a call was told; someone new needs one now.
+        task.status, task.outcome, task.done_at = TaskStatus.OPEN, None, None

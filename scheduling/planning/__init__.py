@@ -1,0 +1,1 @@
+"""Writing the plan: messages in the outbox for invitations and pastoral contact."""

@@ -1,0 +1,248 @@
+"""Planning pastoral messages into the outbox, for everyone at once, in a few queries.
+
+Runs as a recurring job. Each expert's last contact of any kind is found with grouped
+queries (not one per person), so planning stays fast for a large organisation; see
+benchmarks/plan.py. Messages are planned a day ahead, which is when drafts that need
+approval appear as their link worker's tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Exists, Select, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from scheduling.clock import local_today
+from scheduling.planning.pastoral_drafts import approval_task_row
+from scheduling.rules.cover import responsible_staff
+from scheduling.rules.pastoral import STILL_USEFUL, at_send_time, choose_variant, pastoral_due
+from store.enums import (
+    ExpertStatus,
+    MessageStatus,
+    PastoralLevel,
+    Purpose,
+    TaskKind,
+    TaskStatus,
+)
+from store.models import Expert, Message, Reply, Staff, Task
+
+LOOKAHEAD = timedelta(days=1)
+# Something else is already on its way: a hello on top of it would be one message too many.
+OTHER_CONTACT_SOON = timedelta(days=3)
+# Work a person did with the expert that counts as being in touch.
+_PERSONAL_CONTACT = (
+    TaskKind.PHONE_CALL,
+    TaskKind.MISSED_YOU,
+    TaskKind.WELCOME_BACK,
+    TaskKind.GET_IN_TOUCH,
+)
+_CHUNK = 5000  # ids per IN (...) list: well under every database's parameter limit
+
+
+@dataclass
+class PastoralReport:
+    planned: int = 0
+    drafts: int = 0  # of those, waiting for approval
+    skipped_contact_soon: int = 0
+
+
+def _waiting_pastoral() -> Exists:
+    """A pastoral message still to go: nothing new can be due for that expert."""
+    return (
+        select(Message.id)
+        .where(
+            Message.expert_id == Expert.id,
+            Message.purpose == Purpose.PASTORAL,
+            Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]),
+        )
+        .exists()
+    )
+
+
+def _candidates() -> Select[tuple[Expert]]:
+    return (
+        select(Expert)
+        .where(Expert.pastoral_level != PastoralLevel.OFF)
+        .where(Expert.status == ExpertStatus.ACTIVE)
+        .where(~_waiting_pastoral())
+    )
+
+
+async def pastoral_candidates(session: AsyncSession) -> list[int]:
+    """Ids of experts who may be due a hello, so the job can plan them in small chunks."""
+    rows = await session.scalars(_candidates().with_only_columns(Expert.id).order_by(Expert.id))
+    return list(rows)
+
+
+async def plan_pastoral(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    min_days: int,
+    lookahead: timedelta = LOOKAHEAD,
+    expert_ids: Sequence[int] | None = None,
+) -> PastoralReport:
+    """Plan what is due within ``lookahead`` for these experts (default: everyone)."""
+    report = PastoralReport()
+    query = _candidates().options(joinedload(Expert.link_worker).joinedload(Staff.cover))
+    if expert_ids is not None:
+        query = query.where(Expert.id.in_(expert_ids))
+    experts = list(await session.scalars(query.order_by(Expert.id)))
+    ids = [e.id for e in experts]
+    sent = await _grouped(session, ids, _last_sent)
+    replied = await _grouped(session, ids, _last_reply)
+    called = await _grouped(session, ids, _last_personal_contact)
+    previous = await _previous_pastoral(session, ids)
+    busy = await _contact_coming(session, ids, now)
+    rows: list[dict[str, Any]] = []
+    drafts: dict[str, tuple[Expert, Staff]] = {}
+    for expert in experts:
+        today = local_today(now, expert.time_zone)
+        if expert.paused_until is not None and today < expert.paused_until:
+            continue
+        last, variant = previous.get(expert.id, (None, None))
+        due = pastoral_due(
+            expert.pastoral_level,
+            tz=expert.time_zone,
+            since=expert.created_at,
+            last_contact=_latest(
+                sent.get(expert.id), replied.get(expert.id), called.get(expert.id)
+            ),
+            last_pastoral=last,
+            min_days=min_days,
+        )
+        if due is None or due > now + lookahead:
+            continue
+        if expert.id in busy:
+            report.skipped_contact_soon += 1
+            continue
+        needs_approval = expert.link_worker.approve_pastoral
+        if due < now:
+            # Overdue (a first run, the end of a pause): the next good hour, or a day
+            # ahead for a draft, so its link worker has time to approve it.
+            due = at_send_time(
+                now + (lookahead if needs_approval else timedelta(0)), expert.time_zone
+            )
+        key = f"exp{expert.id}:pastoral:{due:%Y%m%d}"
+        rows.append(
+            {
+                "expert_id": expert.id,
+                "engagement_id": None,
+                "purpose": Purpose.PASTORAL,
+                "idempotency_key": key,
+                "due_at": due,
+                "next_attempt_at": due,
+                "not_after": due + STILL_USEFUL,
+                "status": MessageStatus.PENDING,
+                "variant": choose_variant(variant),
+                "needs_approval": needs_approval,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        if needs_approval:
+            drafts[key] = (expert, responsible_staff(expert.link_worker, today))
+    if rows:
+        # One multi-row INSERT (not one statement per message), returning the ids that
+        # approval tasks point at.
+        inserted = await session.execute(
+            insert(Message).returning(Message.id, Message.idempotency_key, Message.due_at), rows
+        )
+        tasks = [
+            approval_task_row(message_id, due_at, *drafts[key], now)
+            for message_id, key, due_at in inserted
+            if key in drafts
+        ]
+        if tasks:
+            await session.execute(insert(Task), tasks)
+        report.planned, report.drafts = len(rows), len(tasks)
+    return report
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+async def _grouped(
+    session: AsyncSession,
+    ids: list[int],
+    query: Callable[[list[int]], Select[tuple[int, datetime]]],
+) -> dict[int, datetime]:
+    out: dict[int, datetime] = {}
+    for chunk in _chunks(ids):
+        out.update({expert_id: at for expert_id, at in await session.execute(query(chunk)) if at})
+    return out
+
+
+def _last_sent(ids: list[int]) -> Select[tuple[int, datetime]]:
+    return (
+        select(Message.expert_id, func.max(Message.sent_at))
+        .where(Message.expert_id.in_(ids), Message.sent_at.is_not(None))
+        .group_by(Message.expert_id)
+    )
+
+
+def _last_reply(ids: list[int]) -> Select[tuple[int, datetime]]:
+    return (
+        select(Reply.expert_id, func.max(Reply.received_at))
+        .where(Reply.expert_id.in_(ids))
+        .group_by(Reply.expert_id)
+    )
+
+
+def _last_personal_contact(ids: list[int]) -> Select[tuple[int, datetime]]:
+    return (
+        select(Task.expert_id, func.max(Task.done_at))
+        .where(
+            Task.expert_id.in_(ids),
+            Task.status == TaskStatus.DONE,
+            Task.kind.in_(_PERSONAL_CONTACT),
+        )
+        .group_by(Task.expert_id)
+    )
+
+
+async def _previous_pastoral(
+    session: AsyncSession, ids: list[int]
+) -> dict[int, tuple[datetime, int | None]]:
+    """Each expert's latest pastoral message (whatever became of it) and its wording."""
+    out: dict[int, tuple[datetime, int | None]] = {}
+    for chunk in _chunks(ids):
+        latest = (
+            select(func.max(Message.id))
+            .where(Message.expert_id.in_(chunk), Message.purpose == Purpose.PASTORAL)
+            .group_by(Message.expert_id)
+        )
+        rows = await session.execute(
+            select(Message.expert_id, Message.due_at, Message.variant).where(Message.id.in_(latest))
+        )
+        out.update({expert_id: (due, variant) for expert_id, due, variant in rows})
+    return out
+
+
+async def _contact_coming(session: AsyncSession, ids: list[int], now: datetime) -> set[int]:
+    busy: set[int] = set()
+    for chunk in _chunks(ids):
+        rows = await session.scalars(
+            select(Message.expert_id)
+            .where(
+                Message.expert_id.in_(chunk),
+                Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]),
+                Message.purpose != Purpose.PASTORAL,
+                Message.next_attempt_at < now + OTHER_CONTACT_SOON,
+            )
+            .distinct()
+        )
+        busy.update(rows)
+    return busy

@@ -1,0 +1,286 @@
+"""Writing the contact plan into the outbox, and keeping it right as engagements change.
+
+Re-planning is idempotent: each message has a key built from engagement, expert and
+purpose, so running it twice changes nothing. Only messages not yet sent are moved or
+cancelled; anything already sent stays in the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from scheduling.people.handoff import open_phone_task_for_cancellation, open_venue_task
+from scheduling.people.tasks import open_task
+from scheduling.planning.plan_settings import layers_for
+from scheduling.rules.decisions import came
+from scheduling.rules.plan import CANCELLATION_NOTICE, PlannedMessage, PlanOffsets, plan_invitation
+from store.enums import (
+    EngagementStatus,
+    ExpertStatus,
+    InvitationAnswer,
+    MessageStatus,
+    Purpose,
+    TaskKind,
+)
+from store.models import Engagement, Expert, Invitation, Message, Staff
+
+_PLANNED = (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN, Purpose.DE_BRIEF)
+FEEDBACK_WINDOW = timedelta(days=14)  # "you said, we did" is still worth sending this long
+_DROPPED = frozenset({MessageStatus.CANCELLED, MessageStatus.SUPPRESSED})
+# Someone who was sent something, or phoned about it, knows the old time.
+_TOLD = frozenset(
+    {
+        MessageStatus.SENT,
+        MessageStatus.DELIVERED,
+        MessageStatus.UNCERTAIN,
+        MessageStatus.HANDED_TO_PERSON,
+    }
+)
+
+
+def message_key(engagement_id: int, expert_id: int, purpose: Purpose, version: int = 0) -> str:
+    suffix = f":v{version}" if version else ""
+    return f"eng{engagement_id}:exp{expert_id}:{purpose.value}{suffix}"
+
+
+@dataclass
+class PlanReport:
+    added: int = 0
+    moved: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+
+
+async def load_engagement(session: AsyncSession, engagement_id: int) -> Engagement | None:
+    return await session.scalar(
+        select(Engagement)
+        .where(Engagement.id == engagement_id)
+        .options(
+            selectinload(Engagement.invitations)
+            .selectinload(Invitation.expert)
+            .selectinload(Expert.link_worker)
+            .selectinload(Staff.cover),
+            selectinload(Engagement.lead),
+        )
+    )
+
+
+async def replan_engagement(
+    session: AsyncSession, engagement: Engagement, base: PlanOffsets, now: datetime
+) -> PlanReport:
+    """Bring the outbox in line with the engagement as it is now."""
+    report = PlanReport()
+    layers = await layers_for(session, engagement, base)
+    slots = _latest_by_slot(await _messages_by_key(session, engagement.id))
+    for invitation in engagement.invitations:
+        wanted: list[PlannedMessage] = []
+        if _should_plan(engagement, invitation):
+            wanted = plan_invitation(
+                engagement.starts_at,
+                engagement.ends_at,
+                engagement.time_zone,
+                layers.for_expert(invitation.expert),
+                now=now,
+            )
+        wanted_purposes = {planned.purpose for planned in wanted}
+        for planned in wanted:
+            slot = slots.get((invitation.expert_id, planned.purpose))
+            _apply(session, slot, planned, engagement, invitation, now, report)
+        for purpose in _PLANNED:
+            message, _ = slots.get((invitation.expert_id, purpose), (None, 0))
+            if (
+                purpose not in wanted_purposes
+                and message
+                and message.status is MessageStatus.PENDING
+            ):
+                reason = _drop_reason(engagement, invitation)
+                message.move(_drop_status(invitation), reason, now)
+                report.cancelled += 1
+    return report
+
+
+def _latest_by_slot(existing: dict[str, Message]) -> dict[tuple[int, Purpose], tuple[Message, int]]:
+    """For each expert and purpose: the newest message, and how many there have been."""
+    slots: dict[tuple[int, Purpose], tuple[Message, int]] = {}
+    for message in sorted(existing.values(), key=lambda m: m.id or 0):
+        _, count = slots.get((message.expert_id, message.purpose), (message, 0))
+        slots[(message.expert_id, message.purpose)] = (message, count + 1)
+    return slots
+
+
+def _should_plan(engagement: Engagement, invitation: Invitation) -> bool:
+    return (
+        engagement.status is EngagementStatus.PUBLISHED
+        and invitation.answer is not InvitationAnswer.NO
+        and invitation.expert.status is not ExpertStatus.WITHDRAWN
+    )
+
+
+def _drop_reason(engagement: Engagement, invitation: Invitation) -> str:
+    if invitation.answer is InvitationAnswer.NO:
+        return "they said no, so nothing more is sent about it"
+    if invitation.expert.status is ExpertStatus.WITHDRAWN:
+        return "they have withdrawn"
+    if engagement.status is EngagementStatus.CANCELLED:
+        return "the engagement was cancelled"
+    return "no longer in the plan after the engagement changed"
+
+
+def _drop_status(invitation: Invitation) -> MessageStatus:
+    if invitation.answer is InvitationAnswer.NO:
+        return MessageStatus.SUPPRESSED
+    return MessageStatus.CANCELLED
+
+
+def _apply(
+    session: AsyncSession,
+    slot: tuple[Message, int] | None,
+    planned: PlannedMessage,
+    engagement: Engagement,
+    invitation: Invitation,
+    now: datetime,
+    report: PlanReport,
+) -> None:
+    message, count = slot or (None, 0)
+    # A message dropped before it was ever tried (they said no, then yes; a move that
+    # dropped a reminder another move wants back) is final, so the plan adds a new one.
+    dropped = message is not None and message.attempts == 0 and message.status in _DROPPED
+    if message is None or dropped:
+        key = message_key(engagement.id, invitation.expert_id, planned.purpose, count)
+        session.add(_new_message(key, planned, engagement.id, invitation.expert_id, now))
+        report.added += 1
+    elif message.status is MessageStatus.PENDING and message.due_at != planned.due_at:
+        message.due_at = planned.due_at
+        message.next_attempt_at = planned.due_at
+        message.not_after = planned.not_after
+        message.status_reason = "moved with the engagement"
+        message.updated_at = now
+        report.moved += 1
+    else:
+        report.unchanged += 1
+
+
+def _new_message(
+    key: str, planned: PlannedMessage, engagement_id: int | None, expert_id: int, now: datetime
+) -> Message:
+    return Message(
+        expert_id=expert_id,
+        engagement_id=engagement_id,
+        purpose=planned.purpose,
+        idempotency_key=key,
+        due_at=planned.due_at,
+        next_attempt_at=planned.due_at,
+        not_after=planned.not_after,
+        status=MessageStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _messages_by_key(session: AsyncSession, engagement_id: int) -> dict[str, Message]:
+    rows = await session.scalars(select(Message).where(Message.engagement_id == engagement_id))
+    return {m.idempotency_key: m for m in rows}
+
+
+async def move_engagement(
+    session: AsyncSession,
+    engagement: Engagement,
+    starts_at: datetime,
+    ends_at: datetime,
+    base: PlanOffsets,
+    now: datetime,
+) -> PlanReport:
+    """Move unsent messages with it, and tell anyone who already heard the old time."""
+    engagement.starts_at, engagement.ends_at = starts_at, ends_at
+    engagement.sequence += 1
+    engagement.updated_at = now
+    existing = await _messages_by_key(session, engagement.id)
+    report = await replan_engagement(session, engagement, base, now)
+    told = {m.expert_id for m in existing.values() if m.status in _TOLD}
+    for earlier in existing.values():
+        if earlier.purpose is Purpose.TIME_CHANGED and earlier.status is MessageStatus.PENDING:
+            earlier.move(MessageStatus.CANCELLED, "replaced by a newer change of time", now)
+    for invitation in engagement.invitations:
+        if invitation.expert_id in told and _should_plan(engagement, invitation):
+            key = message_key(
+                engagement.id, invitation.expert_id, Purpose.TIME_CHANGED, engagement.sequence
+            )
+            notice = PlannedMessage(Purpose.TIME_CHANGED, now, starts_at)
+            session.add(_new_message(key, notice, engagement.id, invitation.expert_id, now))
+            report.added += 1
+    return report
+
+
+async def cancel_engagement(
+    session: AsyncSession, engagement: Engagement, reason: str, now: datetime
+) -> PlanReport:
+    """Cancel unsent messages, tell everyone who might come, and give people the work
+    the 24-hour rule needs when a notice cannot be relied on."""
+    report = PlanReport()
+    was_published = engagement.status is EngagementStatus.PUBLISHED
+    engagement.status = EngagementStatus.CANCELLED
+    engagement.cancelled_at = now
+    engagement.cancel_reason = reason
+    engagement.updated_at = now
+    for message in (await _messages_by_key(session, engagement.id)).values():
+        if message.status is MessageStatus.PENDING:
+            message.move(MessageStatus.CANCELLED, "the engagement was cancelled", now)
+            report.cancelled += 1
+    # A draft was never published, so nobody was told of it: there is nothing to undo.
+    notify = [
+        i
+        for i in engagement.invitations
+        if was_published
+        and i.answer is not InvitationAnswer.NO
+        and i.expert.status is not ExpertStatus.WITHDRAWN
+    ]
+    for invitation in notify:
+        key = message_key(engagement.id, invitation.expert_id, Purpose.CANCELLATION)
+        notice = PlannedMessage(Purpose.CANCELLATION, now, engagement.starts_at)
+        session.add(_new_message(key, notice, engagement.id, invitation.expert_id, now))
+        report.added += 1
+    late = engagement.starts_at - now < CANCELLATION_NOTICE
+    if late:
+        for invitation in notify:
+            await open_phone_task_for_cancellation(session, engagement, invitation.expert, now)
+        if notify:
+            await open_venue_task(session, engagement, now)
+    if notify:
+        await open_task(
+            session,
+            kind=TaskKind.REIMBURSE_COSTS,
+            title="Pay back the costs of a cancelled engagement",
+            details=f"Engagement {engagement.id} ({engagement.title}) was cancelled. Pay back "
+            "everything people had already spent or booked: travel, childcare, support workers.",
+            assignee=engagement.lead,
+            engagement=engagement,
+            now=now,
+            dedupe_key=f"eng{engagement.id}:reimburse",
+        )
+    return report
+
+
+async def plan_feedback(session: AsyncSession, engagement: Engagement, now: datetime) -> PlanReport:
+    """One "you said, we did" message for each person who came, once per engagement.
+
+    The text is rendered when it is sent, so outcomes corrected before then go out as
+    corrected; anyone who already had theirs is not sent a second one.
+    """
+    report = PlanReport()
+    existing = await _messages_by_key(session, engagement.id)
+    for invitation in engagement.invitations:
+        if not came(invitation) or invitation.expert.status is ExpertStatus.WITHDRAWN:
+            continue
+        key = message_key(engagement.id, invitation.expert_id, Purpose.FEEDBACK)
+        if key in existing:
+            report.unchanged += 1
+            continue
+        planned = PlannedMessage(Purpose.FEEDBACK, now, now + FEEDBACK_WINDOW)
+        session.add(_new_message(key, planned, engagement.id, invitation.expert_id, now))
+        report.added += 1
+    return report

@@ -1,0 +1,1 @@
+"""The outbox engine: claiming due messages, deciding, sending, recording what happened."""

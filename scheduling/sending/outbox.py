@@ -1,0 +1,171 @@
+"""Claiming due messages under a lease, so each is worked on by one worker at a time.
+
+The claim is committed before any provider is called. On PostgreSQL several workers
+claim disjoint rows with FOR UPDATE SKIP LOCKED; SQLite ignores FOR UPDATE, and is made
+safe by taking the write lock at BEGIN (see store.engine).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import literal_column, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload, selectinload
+
+from scheduling.rules.questions import CONTEXT_DAYS, QUESTION_PURPOSES
+from store.enums import AttemptOutcome, MessageStatus, Purpose
+from store.models import DeliveryAttempt, Engagement, Expert, Message, Staff
+
+_PENDING = literal_column("message.status") == literal_column(f"'{MessageStatus.PENDING.value}'")
+
+
+async def claim_due(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    worker: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+) -> list[int]:
+    async with sessions.begin() as session:
+        ids = list(
+            await session.scalars(
+                select(Message.id)
+                # A literal, not a parameter, so PostgreSQL always matches the partial
+                # index's predicate, even with a generic plan.
+                .where(_PENDING, Message.next_attempt_at <= now)
+                .order_by(Message.next_attempt_at, Message.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if ids:
+            await session.execute(
+                update(Message)
+                .where(Message.id.in_(ids))
+                .values(
+                    status=MessageStatus.SENDING,
+                    claimed_by=worker,
+                    lease_until=now + lease,
+                    updated_at=now,
+                )
+            )
+    return ids
+
+
+async def renew_lease(
+    session: AsyncSession, message_id: int, worker: str, now: datetime, lease: timedelta
+) -> bool:
+    """Confirm this worker still holds the message, and hold it a while longer.
+
+    One conditional UPDATE: if the lease already ran out (a long batch, a slow provider),
+    no row matches and the worker leaves the message alone, because the sweeper or
+    another worker may have it by now. On PostgreSQL the row stays locked until commit.
+    """
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_by == worker,
+            Message.lease_until > now,
+        )
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def expired_leases(session: AsyncSession, now: datetime, limit: int = 200) -> list[Message]:
+    """Messages whose worker stopped mid-way (crash, kill): the sweeper decides their fate."""
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.status == MessageStatus.SENDING, Message.lease_until < now)
+        .order_by(Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)
+
+
+async def load_message(session: AsyncSession, message_id: int) -> Message | None:
+    """One message with everything the rules need, fresh from the database.
+
+    Single rows (expert, link worker, cover, engagement, lead, invitation) come in one
+    joined query; only the lists use extra queries. Each query is a thread hop on SQLite,
+    so this keeps a send to a handful of round trips.
+    """
+    expert = joinedload(Message.expert)
+    engagement = joinedload(Message.engagement)
+    return await session.scalar(
+        select(Message)
+        .where(Message.id == message_id)
+        .options(
+            expert.joinedload(Expert.link_worker).joinedload(Staff.cover),
+            engagement.joinedload(Engagement.lead),
+            joinedload(Message.invitation),
+            selectinload(Message.attempts_log),
+            expert.selectinload(Expert.consents),
+            expert.selectinload(Expert.contact_points),
+            expert.selectinload(Expert.windows),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+async def load_for_result(session: AsyncSession, message_id: int) -> Message | None:
+    """Just what recording a provider's answer needs (attempts, contact points).
+
+    This runs after every send; the full picture from :func:`load_message` is loaded only
+    on the rare path that hands the message to a person.
+    """
+    return await session.scalar(
+        select(Message)
+        .where(Message.id == message_id)
+        .options(
+            selectinload(Message.attempts_log),
+            joinedload(Message.expert).selectinload(Expert.contact_points),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+_COUNTED = (AttemptOutcome.IN_PROGRESS, AttemptOutcome.ACCEPTED, AttemptOutcome.UNKNOWN)
+
+
+async def recent_capped(session: AsyncSession, expert_id: int, now: datetime) -> list[datetime]:
+    """When this expert was handed messages the cap counts, in the last week.
+
+    The expert's row is locked first (PostgreSQL), so two workers deciding on two messages
+    for the same person take turns and cannot both slip under the cap. Attempts count from
+    the moment they are recorded, before the provider call.
+    """
+    await session.execute(select(Expert.id).where(Expert.id == expert_id).with_for_update())
+    rows = await session.scalars(
+        select(DeliveryAttempt.started_at)
+        .join(Message, DeliveryAttempt.message_id == Message.id)
+        .where(
+            Message.expert_id == expert_id,
+            Message.purpose.in_([p for p in Purpose if p.capped]),
+            DeliveryAttempt.outcome.in_(_COUNTED),
+            DeliveryAttempt.started_at > now - timedelta(days=7),
+        )
+    )
+    return list(rows)
+
+
+async def latest_question(session: AsyncSession, expert_id: int, now: datetime) -> Message | None:
+    """The newest message that asked them something, sent in the last two weeks."""
+    return await session.scalar(
+        select(Message)
+        .where(
+            Message.expert_id == expert_id,
+            Message.purpose.in_(QUESTION_PURPOSES),
+            Message.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)),
+            Message.sent_at >= now - timedelta(days=CONTEXT_DAYS),
+        )
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+        .limit(1)
+        .options(joinedload(Message.engagement), joinedload(Message.invitation))
+    )

@@ -1,0 +1,1 @@
+"""Turning a message and its person into the words a channel carries."""

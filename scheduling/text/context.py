@@ -1,0 +1,63 @@
+"""What a template and the window rules need to know about one message's person."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduling.clock import local_today
+from scheduling.rules.cover import responsible_staff
+from scheduling.rules.questions import asks_for_answer
+from scheduling.rules.wording import clock_time, spoken_datetime, spoken_day
+from store.models import Expert, Message
+
+
+def first_name(full: str) -> str:
+    return full.split()[0] if full.strip() else full
+
+
+def signature(expert: Expert, on: datetime) -> str:
+    """Messages come from the person the expert knows, or say plainly who is covering."""
+    worker = expert.link_worker
+    staff = responsible_staff(worker, local_today(on, expert.time_zone))
+    if staff.id != worker.id:
+        return f"{first_name(staff.name)}, covering for {first_name(worker.name)}"
+    return first_name(worker.name)
+
+
+def template_context(message: Message, details_safe: bool, now: datetime) -> dict[str, Any]:
+    expert = message.expert
+    context: dict[str, Any] = {
+        "name": expert.preferred_name,
+        "worker": signature(expert, now),
+        "details": (not expert.discreet) or details_safe,
+        "variant": message.variant or 0,
+        "note": message.personal_note or "",
+        "ask_answer": asks_for_answer(message),
+    }
+    engagement = message.engagement
+    if engagement is not None:
+        tz = expert.time_zone
+        local_end = engagement.ends_at.astimezone(ZoneInfo(tz))
+        context.update(
+            title=engagement.title,
+            when=spoken_datetime(engagement.starts_at, tz),
+            day=spoken_day(engagement.starts_at, tz),
+            ends=clock_time(time(local_end.hour, local_end.minute)),
+            day_of_meeting=f"{engagement.starts_at.astimezone(ZoneInfo(tz)):%A}",
+            purpose=engagement.purpose or "",
+            objectives=engagement.objectives or "",
+            expected_outcomes=engagement.expected_outcomes or "",
+            venue_name=engagement.venue_name or "",
+            venue_address=engagement.venue_address or "",
+            venue_accessibility=engagement.venue_accessibility or "",
+            online_link=engagement.online_link or "",
+            meeting_point=engagement.meeting_point or "",
+            practitioners=engagement.practitioners or "",
+            transport_and_expenses=engagement.transport_and_expenses or "",
+            how_to_claim=engagement.how_to_claim or "",
+            paperwork=engagement.paperwork or "",
+            outcomes=engagement.outcomes or "",
+        )
+    return context

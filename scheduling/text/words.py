@@ -1,0 +1,178 @@
+"""How the domain's enum values read for people: the one table.
+
+Pages, the CLI, CSV exports, task texts, the subject-access document and the demo all
+take their words from here, so a channel or a purpose is spelled one way everywhere and
+no raw value (``pre_brief``) or ``None`` reaches a person. A label starts with a capital,
+for a table cell or a heading; ``in_sentence`` gives the same words inside a sentence.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from store.enums import (
+    AccessNeed,
+    AlertStatus,
+    AttemptOutcome,
+    ChangeStatus,
+    Channel,
+    EngagementStatus,
+    ExpertStatus,
+    InvitationAnswer,
+    MessageStatus,
+    PastoralLevel,
+    Purpose,
+    Role,
+    TaskKind,
+    TaskStatus,
+)
+
+CHANNELS: dict[Channel, str] = {
+    Channel.SMS: "Text message",
+    Channel.TELEGRAM: "Telegram",
+    Channel.EMAIL: "Email",
+    Channel.LETTER: "Letter",
+    Channel.PHONE: "Phone call",
+}
+# What a person needs to have for each channel ("their mobile phone number").
+CHANNEL_ADDRESSES: dict[Channel, str] = {
+    Channel.SMS: "mobile phone number",
+    Channel.TELEGRAM: "linked Telegram chat",
+    Channel.EMAIL: "email address",
+    Channel.LETTER: "postal address",
+    Channel.PHONE: "phone number",
+}
+PURPOSES: dict[Purpose, str] = {
+    Purpose.PRE_BRIEF: "Pre-brief",
+    Purpose.REMINDER: "Reminder",
+    Purpose.CHECK_IN: "Check-in",
+    Purpose.DE_BRIEF: "De-brief",
+    Purpose.FEEDBACK: "You said, we did",
+    Purpose.PASTORAL: "Keeping in touch",
+    Purpose.CANCELLATION: "Cancellation",
+    Purpose.TIME_CHANGED: "Change of time",
+}
+# The same purposes said in full, for someone who does not know our words (an expert
+# reading their own record, a cover worker reading a reply).
+PURPOSE_DESCRIPTIONS: dict[Purpose, str] = {
+    Purpose.PRE_BRIEF: "Information before an engagement",
+    Purpose.REMINDER: "Reminder",
+    Purpose.CHECK_IN: "Checking in after an engagement",
+    Purpose.DE_BRIEF: "De-brief after an engagement",
+    Purpose.FEEDBACK: "You said, we did",
+    Purpose.PASTORAL: "Keeping in touch",
+    Purpose.CANCELLATION: "Cancellation",
+    Purpose.TIME_CHANGED: "Change of time",
+}
+MESSAGE_STATUSES: dict[MessageStatus, str] = {
+    MessageStatus.PENDING: "Waiting to be sent",
+    MessageStatus.SENDING: "Being sent",
+    MessageStatus.SENT: "Sent",
+    MessageStatus.DELIVERED: "Delivered",
+    MessageStatus.FAILED: "Could not be sent",
+    MessageStatus.UNCERTAIN: "Not sure whether it was sent",
+    MessageStatus.HANDED_TO_PERSON: "Passed to a person to make the contact",
+    MessageStatus.SUPPRESSED: "Not sent",
+    MessageStatus.CANCELLED: "Cancelled",
+}
+ATTEMPT_OUTCOMES: dict[AttemptOutcome, str] = {
+    AttemptOutcome.IN_PROGRESS: "Being sent",
+    AttemptOutcome.ACCEPTED: "Accepted by the provider",
+    AttemptOutcome.TRANSIENT_FAILURE: "Failed, will try again",
+    AttemptOutcome.PERMANENT_FAILURE: "Failed on this channel",
+    AttemptOutcome.UNKNOWN: "Not known: may have been sent",
+}
+ANSWERS: dict[InvitationAnswer, str] = {
+    InvitationAnswer.PENDING: "No answer yet",
+    InvitationAnswer.YES: "Yes",
+    InvitationAnswer.NO: "No",
+    InvitationAnswer.MAYBE: "Maybe",
+}
+TASK_KINDS: dict[TaskKind, str] = {
+    TaskKind.PHONE_CALL: "Phone call",
+    TaskKind.CALL_BACK: "Call back",
+    TaskKind.VENUE_VISIT: "Go to the venue",
+    TaskKind.REIMBURSE_COSTS: "Pay back costs",
+    TaskKind.DELIVERY_PROBLEM: "A message could not be sent",
+    TaskKind.CHECK_POSSIBLE_SEND: "Check whether a message arrived",
+    TaskKind.APPROVE_PASTORAL: "Approve a keeping-in-touch message",
+    TaskKind.MISSED_YOU: "A warm note after a missed meeting",
+    TaskKind.WELCOME_BACK: "Say hello after a pause",
+    TaskKind.GET_IN_TOUCH: "Check in after a long silence",
+    TaskKind.URGENT_REPLY: "A worrying reply to look at",
+    TaskKind.READ_REPLY: "A reply to read",
+    TaskKind.CONTACT_CHANGED: "For the record: they changed how we contact them",
+    TaskKind.STRANGER: "A message from someone we do not know",
+}
+TASK_STATUSES: dict[TaskStatus, str] = {
+    TaskStatus.OPEN: "Open",
+    TaskStatus.DONE: "Done",
+    TaskStatus.CANCELLED: "No longer needed",
+}
+ENGAGEMENT_STATUSES: dict[EngagementStatus, str] = {
+    EngagementStatus.DRAFT: "Draft",
+    EngagementStatus.PUBLISHED: "Published",
+    EngagementStatus.CANCELLED: "Cancelled",
+    EngagementStatus.COMPLETED: "Finished",
+}
+EXPERT_STATUSES: dict[ExpertStatus, str] = {
+    ExpertStatus.ACTIVE: "Active",
+    ExpertStatus.PAUSED: "Paused",
+    ExpertStatus.WITHDRAWN: "Withdrawn",
+}
+ROLES: dict[Role, str] = {Role.ADMIN: "Administrator", Role.LINK_WORKER: "Link worker"}
+PASTORAL_LEVELS: dict[PastoralLevel, str] = {
+    PastoralLevel.OFF: "Only when there is work for them",
+    PastoralLevel.MONTHLY: "About once a month",
+    PastoralLevel.FORTNIGHTLY: "About every two weeks",
+    PastoralLevel.WEEKLY: "About once a week",
+}
+ACCESS_NEEDS: dict[AccessNeed, str] = {
+    AccessNeed.LARGE_PRINT: "Large print",
+    AccessNeed.EASY_READ: "Easy read",
+}
+ALERT_STATUSES: dict[AlertStatus, str] = {
+    AlertStatus.PENDING: "Waiting to be sent",
+    AlertStatus.SENDING: "Being sent",
+    AlertStatus.SENT: "Sent",
+    AlertStatus.FAILED: "Could not be sent",
+}
+CHANGE_STATUSES: dict[ChangeStatus, str] = {
+    ChangeStatus.PENDING: "Waiting for a second person",
+    ChangeStatus.CONFIRMED: "Confirmed",
+    ChangeStatus.REJECTED: "Turned down",
+}
+
+_TABLES: dict[type[StrEnum], dict[StrEnum, str]] = {
+    Channel: CHANNELS,  # type: ignore[dict-item]
+    Purpose: PURPOSES,  # type: ignore[dict-item]
+    MessageStatus: MESSAGE_STATUSES,  # type: ignore[dict-item]
+    AttemptOutcome: ATTEMPT_OUTCOMES,  # type: ignore[dict-item]
+    InvitationAnswer: ANSWERS,  # type: ignore[dict-item]
+    TaskKind: TASK_KINDS,  # type: ignore[dict-item]
+    TaskStatus: TASK_STATUSES,  # type: ignore[dict-item]
+    EngagementStatus: ENGAGEMENT_STATUSES,  # type: ignore[dict-item]
+    ExpertStatus: EXPERT_STATUSES,  # type: ignore[dict-item]
+    Role: ROLES,  # type: ignore[dict-item]
+    PastoralLevel: PASTORAL_LEVELS,  # type: ignore[dict-item]
+    AccessNeed: ACCESS_NEEDS,  # type: ignore[dict-item]
+    AlertStatus: ALERT_STATUSES,  # type: ignore[dict-item]
+    ChangeStatus: CHANGE_STATUSES,  # type: ignore[dict-item]
+}
+# Words that keep their capital inside a sentence.
+_PROPER = {"Telegram"}
+
+
+def label(value: StrEnum | None, missing: str = "Not set") -> str:
+    """The words for a value, for a table cell or a heading; ``missing`` for no value."""
+    if value is None:
+        return missing
+    return _TABLES[type(value)][value]
+
+
+def in_sentence(value: StrEnum | None, missing: str = "not set") -> str:
+    """The same words inside a sentence: "sent by text message", "sent by Telegram"."""
+    if value is None:
+        return missing
+    words = label(value)
+    return words if words.split(" ", 1)[0] in _PROPER else words[:1].lower() + words[1:]
