@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from bot.cli.common import CLI_ACTOR, console, fail, local, open_app, parse_local_datetime, run
+from bot.cli import engagements_afterwards as afterwards
+from bot.cli.common import (
+    CLI_ACTOR,
+    console,
+    fail,
+    load_settings,
+    local,
+    open_app,
+    parse_local_datetime,
+    run,
+)
+from bot.cli.engagements_afterwards import plan_report, show_calls
 from bot.services.engagements import lifecycle as service
-from bot.services.engagements.attendance import WORDS_HELP, parse_attendance, record_attendance
-from bot.services.engagements.cancellations import CallList, cancellation_calls, record_told
+from bot.services.engagements.cancellations import cancellation_calls
+from bot.services.engagements.queries import list_engagements
 from bot.services.experts.profile import find_expert
 from bot.services.staff.accounts import find_staff
-from scheduling.planning.planner import PlanReport
+from scheduling.text.words import label
 from store.enums import EngagementStatus, InvitationAnswer
 from store.models import Message
 
 app = typer.Typer(help="Engagements: meetings, sessions and events.", no_args_is_help=True)
-TZ = "Europe/London"
-
-
-def _report(report: PlanReport) -> str:
-    return (
-        f"Contact plan: {report.added} added, {report.moved} moved, "
-        f"{report.cancelled} cancelled, {report.unchanged} unchanged."
-    )
 
 
 @app.command("create")
@@ -60,8 +62,10 @@ def create(
     publish: bool = typer.Option(False, "--publish", help="Publish now (all details needed)."),
 ) -> None:
     """Create an engagement (a draft until every detail people need is filled in)."""
-    starts = parse_local_datetime(start, TZ, "--start")
-    ends = parse_local_datetime(end, TZ, "--end")
+    # Typed in the organisation's time zone, read before anything opens.
+    settings = load_settings()
+    starts = parse_local_datetime(start, settings.default_time_zone, "--start")
+    ends = parse_local_datetime(end, settings.default_time_zone, "--end")
     overrides = {
         k: v
         for k, v in {
@@ -88,7 +92,7 @@ def create(
     }
 
     async def action() -> None:
-        async with open_app() as built, built.sessions.begin() as session:
+        async with open_app(settings=settings) as built, built.sessions.begin() as session:
             staff = await find_staff(session, lead)
             if staff is None:
                 fail(f"no staff member with email {lead!r}")
@@ -102,7 +106,7 @@ def create(
                 details=details,
                 plan_overrides=overrides,
                 base_offsets=built.offsets,
-                time_zone=TZ,
+                time_zone=built.settings.default_time_zone,
                 now=now,
                 actor=CLI_ACTOR,
                 kind=kind,
@@ -128,7 +132,7 @@ def publish(engagement_id: int = typer.Argument(..., help="The engagement's id."
             report = await service.publish(
                 session, engagement, built.offsets, now=built.clock.now(), actor=CLI_ACTOR
             )
-            console.print(f"Published. {_report(report)}")
+            console.print(f"Published. {plan_report(report)}")
 
     run(action)
 
@@ -140,8 +144,9 @@ def list_() -> None:
     async def action() -> None:
         async with open_app() as built, built.sessions() as session:
             table = Table("id", "title", "starts (UK time)", "status")
-            for e in await service.list_engagements(session):
-                table.add_row(str(e.id), e.title, local(e.starts_at), e.status.value)
+            tz = built.settings.default_time_zone
+            for e in await list_engagements(session):
+                table.add_row(str(e.id), e.title, local(e.starts_at, tz), label(e.status))
             console.print(table)
 
     run(action)
@@ -154,24 +159,32 @@ def show(engagement_id: int = typer.Argument(..., help="The engagement's id.")) 
     async def action() -> None:
         async with open_app() as built, built.sessions() as session:
             e = await service.get_engagement(session, engagement_id)
-            console.print(f"[bold]{e.title}[/] ({e.status.value})")
-            console.print(f"{local(e.starts_at)} to {local(e.ends_at)}; lead: {e.lead.name}")
+            tz = built.settings.default_time_zone
+            console.print(f"[bold]{e.title}[/] ({label(e.status)})")
+            console.print(
+                f"{local(e.starts_at, tz)} to {local(e.ends_at, tz)}; lead: {e.lead.name}"
+            )
             missing = e.missing_information()
             if missing:
                 console.print("Still needed before publishing: " + ", ".join(missing))
             invited = Table("expert", "answer", "support needs")
             for i in e.invitations:
-                invited.add_row(i.expert.preferred_name, i.answer.value, i.support_needs or "")
+                invited.add_row(i.expert.preferred_name, label(i.answer), i.support_needs or "")
             console.print(invited)
             if e.status is EngagementStatus.CANCELLED:
-                _show_calls(await cancellation_calls(session, e))
+                show_calls(await cancellation_calls(session, e), tz)
+            # Purposes and statuses as `linkline log` filters by them.
             plan = Table("message", "expert", "purpose", "due (UK time)", "status")
             messages = await session.scalars(
                 select(Message).where(Message.engagement_id == e.id).order_by(Message.due_at)
             )
             for m in messages:
                 plan.add_row(
-                    str(m.id), str(m.expert_id), m.purpose.value, local(m.due_at), m.status.value
+                    str(m.id),
+                    str(m.expert_id),
+                    m.purpose.value,
+                    local(m.due_at, tz),
+                    m.status.value,
                 )
             console.print(plan)
 
@@ -197,7 +210,7 @@ def invite(
             report = await service.invite(
                 session, engagement, found, built.offsets, now=built.clock.now(), actor=CLI_ACTOR
             )
-            console.print(f"Invited {len(found)}. {_report(report)}")
+            console.print(f"Invited {len(found)}. {plan_report(report)}")
 
     run(action)
 
@@ -231,7 +244,7 @@ def answer(
                 now=built.clock.now(),
                 actor=CLI_ACTOR,
             )
-            console.print(f"Recorded '{chosen.value}'. {_report(report)}")
+            console.print(f"Recorded '{chosen.value}'. {plan_report(report)}")
 
     run(action)
 
@@ -243,11 +256,13 @@ def move(
     end: str = typer.Option(..., "--end", help="New local end."),
 ) -> None:
     """Move an engagement: unsent messages move too, and people already told get one notice."""
-    starts = parse_local_datetime(start, TZ, "--start")
-    ends = parse_local_datetime(end, TZ, "--end")
+    # Typed in the organisation's time zone, read before anything opens.
+    settings = load_settings()
+    starts = parse_local_datetime(start, settings.default_time_zone, "--start")
+    ends = parse_local_datetime(end, settings.default_time_zone, "--end")
 
     async def action() -> None:
-        async with open_app() as built, built.sessions.begin() as session:
+        async with open_app(settings=settings) as built, built.sessions.begin() as session:
             engagement = await service.get_engagement(session, engagement_id)
             report = await service.move(
                 session,
@@ -258,157 +273,16 @@ def move(
                 now=built.clock.now(),
                 actor=CLI_ACTOR,
             )
-            console.print(f"Moved. {_report(report)}")
+            console.print(f"Moved. {plan_report(report)}")
 
     run(action)
 
 
-@app.command("cancel")
-def cancel(
-    engagement_id: int = typer.Argument(..., help="The engagement's id."),
-    reason: str = typer.Option(..., "--reason", help="Why (kept for staff, never sent)."),
-) -> None:
-    """Cancel: everyone invited is told, and under 24 hours' notice people get phone tasks."""
-
-    async def action() -> None:
-        async with open_app() as built, built.sessions.begin() as session:
-            engagement = await service.get_engagement(session, engagement_id)
-            report = await service.cancel(
-                session, engagement, reason, now=built.clock.now(), actor=CLI_ACTOR
-            )
-            console.print(f"Cancelled. {_report(report)} See `linkline tasks` for calls to make.")
-
-    run(action)
-
-
-@app.command("attendance")
-def attendance(
-    engagement_id: int = typer.Argument(..., help="The engagement's id."),
-    expert: str = typer.Argument(..., help="Expert id or ref."),
-    words: list[str] = typer.Argument(..., help="came or missed (also: attended, yes; no)."),
-) -> None:
-    """Record whether someone came. Nothing is ever sent to them automatically.
-
-    "missed" gives their link worker a task with a suggested warm, no-blame note to send
-    themselves; two or more missed in a row also give a task to check in by a safe route.
-    """
-    came = parse_attendance(" ".join(words))
-    if came is None:
-        fail(f"'{escape(' '.join(words))}' is not an attendance: use {WORDS_HELP}", 2)
-
-    async def action() -> list[str]:
-        async with open_app() as built, built.sessions.begin() as session:
-            engagement = await service.get_engagement(session, engagement_id)
-            person = await find_expert(session, expert)
-            if person is None:
-                fail(f"no expert with id or ref {expert!r}")
-            result = await record_attendance(
-                session, engagement, person, came, now=built.clock.now(), actor=CLI_ACTOR
-            )
-            lines = [f"Recorded that expert {escape(expert)} {'came' if came else 'missed it'}."]
-            if result.withdrawn_tasks:
-                lines.append(f"{result.withdrawn_tasks} follow-up task(s) are no longer needed.")
-            if result.no_followup_because:
-                lines.append(f"No follow-up is suggested: {result.no_followup_because}.")
-            if result.followup is not None:
-                lines.append(
-                    f"Task {result.followup.note.id}: a warm note for a person to send "
-                    "(nothing is sent automatically)."
-                )
-                if result.followup.check_in is not None:
-                    lines.append(
-                        f"Task {result.followup.check_in.id}: {result.followup.in_a_row} missed "
-                        "in a row, so check in with them by their preferred safe route."
-                    )
-                lines.append("See `linkline tasks`.")
-            return lines
-
-    for line in run(action):
-        console.print(line, highlight=False)
-
-
-@app.command("told")
-def told(
-    engagement_id: int = typer.Argument(..., help="The cancelled engagement's id."),
-    expert: str = typer.Argument(..., help="Expert id or ref."),
-    note: str | None = typer.Option(
-        None, "--note", help="What happened, e.g. 'spoke to her at 3pm'. Kept with the task."
-    ),
-) -> None:
-    """Record that someone was told of a cancellation in person or by phone.
-
-    Their phone task is closed with the note. When everyone who needed a call has been
-    told, the "someone must go to the venue" task is closed too.
-    """
-
-    async def action() -> list[str]:
-        async with open_app() as built, built.sessions.begin() as session:
-            engagement = await service.get_engagement(session, engagement_id)
-            person = await find_expert(session, expert)
-            if person is None:
-                fail(f"no expert with id or ref {expert!r}")
-            result = await record_told(
-                session, engagement, person, note=note, now=built.clock.now(), actor=CLI_ACTOR
-            )
-            when = local(result.invitation.told_verbally_at)
-            lines = [
-                f"Already recorded: expert {escape(expert)} was told on {when}."
-                if result.already_recorded
-                else f"Recorded that expert {escape(expert)} was told."
-            ]
-            outcome = result.outcome
-            if outcome.call_task is not None:
-                lines.append(f"Phone task {outcome.call_task.id} is done.")
-            if outcome.venue_task is not None:
-                lines.append(
-                    f"Everyone who needed a call has been told: venue task "
-                    f"{outcome.venue_task.id} is done, nobody needs to go to the venue."
-                )
-            elif outcome.still_to_phone:
-                lines.append(
-                    f"Still to phone: {len(outcome.still_to_phone)} "
-                    f"(see `linkline engagements show {engagement_id}`)."
-                )
-            return lines
-
-    for line in run(action):
-        console.print(line, highlight=False)
-
-
-def _show_calls(calls: CallList) -> None:
-    """For a cancelled engagement: who is still to be phoned, who was told and when."""
-    table = Table("expert", "told in person or by phone (UK time)", title="Telling people")
-    for i in calls.still_to_phone:
-        table.add_row(escape(i.expert.preferred_name), "still to phone")
-    for i in calls.told:
-        table.add_row(escape(i.expert.preferred_name), local(i.told_verbally_at))
-    if calls.still_to_phone or calls.told:
-        console.print(table)
-    if calls.venue is not None:
-        console.print(
-            f"Someone must be at the venue at the start (task {calls.venue.id}) until "
-            "everyone who needs a call has been told."
-        )
-
-
-@app.command("outcomes")
-def outcomes(
-    engagement_id: int = typer.Argument(..., help="The engagement's id."),
-    text: str = typer.Option(
-        ..., "--text", help="What changed because of what people said, in plain words."
-    ),
-) -> None:
-    """Record outcomes and send "you said, we did" to everyone who came."""
-
-    async def action() -> None:
-        async with open_app() as built, built.sessions.begin() as session:
-            engagement = await service.get_engagement(session, engagement_id)
-            report = await service.record_outcomes(
-                session, engagement, text, now=built.clock.now(), actor=CLI_ACTOR
-            )
-            console.print(
-                f'Outcomes recorded. "You said, we did" planned for {report.added} '
-                f"people who came; {report.unchanged} already had theirs."
-            )
-
-    run(action)
+# Cancelling and afterwards live in their own module, listed after these in help.
+for _name, _command in (
+    ("cancel", afterwards.cancel),
+    ("attendance", afterwards.attendance),
+    ("told", afterwards.told),
+    ("outcomes", afterwards.outcomes),
+):
+    app.command(_name)(_command)

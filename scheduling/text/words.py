@@ -64,6 +64,8 @@ PURPOSE_DESCRIPTIONS: dict[Purpose, str] = {
     Purpose.CANCELLATION: "Cancellation",
     Purpose.TIME_CHANGED: "Change of time",
 }
+# One engagement's planned messages, as its page lists them: the cancellation is the notice.
+PLAN_PURPOSES: dict[Purpose, str] = {**PURPOSES, Purpose.CANCELLATION: "Cancellation notice"}
 MESSAGE_STATUSES: dict[MessageStatus, str] = {
     MessageStatus.PENDING: "Waiting to be sent",
     MessageStatus.SENDING: "Being sent",

@@ -7,16 +7,17 @@ no-blame note, and after two or more missed in a row, a task to check in by a sa
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.engagements.lifecycle import EngagementError
+from bot.services.engagements.rules import EngagementError, may_record_attendance, refuse
 from bot.services.experts.profile import is_paused
 from scheduling.people.followups import MissedFollowup, open_missed_you, withdraw_missed_you
 from store import audit
-from store.enums import EngagementStatus, ExpertStatus, InvitationAnswer
+from store.enums import ExpertStatus, InvitationAnswer
 from store.models import Engagement, Expert
 
 _CAME = frozenset({"came", "attended", "yes", "y", "present", "was there", "came along"})
@@ -55,14 +56,7 @@ async def record_attendance(
 ) -> AttendanceResult:
     """Set ``Invitation.attended``; a missed meeting opens follow-up tasks for a person."""
     who = expert.ref or str(expert.id)
-    if engagement.status is EngagementStatus.CANCELLED:
-        raise EngagementError(f"engagement {engagement.id} was cancelled, so nobody could come")
-    if engagement.status is EngagementStatus.DRAFT:
-        raise EngagementError(f"engagement {engagement.id} was never published")
-    if engagement.starts_at > now:
-        raise EngagementError(
-            f"engagement {engagement.id} has not started yet: record who came once it has begun"
-        )
+    refuse(may_record_attendance(engagement, now))
     invitation = next((i for i in engagement.invitations if i.expert_id == expert.id), None)
     if invitation is None:
         raise EngagementError(f"expert {who} is not invited to engagement {engagement.id}")
@@ -130,3 +124,59 @@ async def record_costs_settled(
         settled=settled,
     )
     return True
+
+
+def attendance_field(invitation_id: int) -> str:
+    """The name of one person's row on an attendance sheet: the form field, and the key
+    of its problem in a refusal's ``errors``."""
+    return f"attended-{invitation_id}"
+
+
+@dataclass(frozen=True)
+class SheetResult:
+    follow_ups: int  # people who missed it, whose link worker now has a warm-note task
+
+
+async def record_attendance_sheet(
+    session: AsyncSession,
+    engagement: Engagement,
+    came: Mapping[int, bool | None],
+    settled: Collection[int],
+    *,
+    now: datetime,
+    actor: str,
+) -> SheetResult:
+    """Who came, and whose costs are paid back, for every row of one sheet at once.
+
+    ``came`` is keyed by invitation id and holds the rows the sheet covers: True came,
+    False missed, None not marked (left as it is); the costs of a covered row are settled
+    when its id is in ``settled`` and not otherwise. A problem with any row is gathered
+    into one refusal, by `attendance_field`, so a person sees them all; the caller's
+    transaction then rolls back, and nothing on the sheet is kept.
+    """
+    refuse(may_record_attendance(engagement, now))
+    problems: dict[str, str] = {}
+    follow_ups = 0
+    for invitation in engagement.invitations:
+        if invitation.id not in came:
+            continue
+        mark = came[invitation.id]
+        try:
+            if mark is not None and mark is not invitation.attended:
+                result = await record_attendance(
+                    session, engagement, invitation.expert, mark, now=now, actor=actor
+                )
+                follow_ups += result.followup is not None
+            await record_costs_settled(
+                session,
+                engagement,
+                invitation.expert,
+                invitation.id in settled,
+                now=now,
+                actor=actor,
+            )
+        except EngagementError as exc:
+            problems[attendance_field(invitation.id)] = exc.plain
+    if problems:
+        raise EngagementError(errors=problems)
+    return SheetResult(follow_ups)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.contact_details import phone_for_people
-from bot.services.engagements.lifecycle import EngagementError
+from bot.services.engagements.rules import EngagementError, may_record_told, refuse
 from scheduling.people.cancellation_calls import (
     ToldOutcome,
     record_told_verbally,
@@ -19,7 +19,7 @@ from scheduling.people.cancellation_calls import (
     venue_task,
 )
 from store import audit
-from store.enums import Channel, EngagementStatus, Purpose, TaskStatus
+from store.enums import Channel, Purpose, TaskStatus
 from store.models import ContactPoint, Engagement, Expert, Invitation, Message, Task
 
 
@@ -48,11 +48,7 @@ async def record_told(
 ) -> ToldResult:
     """Record that a person told them the engagement is cancelled, in person or by phone."""
     who = expert.ref or str(expert.id)
-    if engagement.status is not EngagementStatus.CANCELLED:
-        raise EngagementError(
-            f"engagement {engagement.id} is not cancelled ({engagement.status.value}): "
-            "`told` records that someone heard about a cancellation"
-        )
+    refuse(may_record_told(engagement))
     invitation = next((i for i in engagement.invitations if i.expert_id == expert.id), None)
     if invitation is None:
         raise EngagementError(f"expert {who} is not invited to engagement {engagement.id}")

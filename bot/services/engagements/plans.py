@@ -1,4 +1,9 @@
-"""Contact-plan settings per kind of engagement and per expert, checked when saved."""
+"""Contact-plan settings per kind of engagement and per expert, checked when saved.
+
+A refusal names the setting at fault (``field``) and says it without the settings' code
+names (``plain``), so a form shows it beside the right box and the CLI keeps the names
+its options use.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.engagements.rules import may_change_plan, refuse
 from scheduling.planning.plan_settings import (
     kind_overrides,
     layers_for,
@@ -56,7 +62,10 @@ async def set_for_kind(
     now: datetime,
     actor: str,
 ) -> PlanOffsets:
-    offsets = await save_kind_overrides(session, kind, changes, base, now)
+    try:
+        offsets = await save_kind_overrides(session, kind, changes, base, now)
+    except PlanError as exc:
+        raise located(exc) from exc
     audit.record(
         session,
         actor=actor,
@@ -80,7 +89,11 @@ async def set_for_engagement(
     actor: str,
 ) -> tuple[PlanOffsets, PlanReport]:
     """Change one engagement's offsets and move its unsent messages to match."""
-    offsets = await save_engagement_overrides(session, engagement, changes, base, now)
+    refuse(may_change_plan(engagement))
+    try:
+        offsets = await save_engagement_overrides(session, engagement, changes, base, now)
+    except PlanError as exc:
+        raise located(exc) from exc
     report = await replan_engagement(session, engagement, base, now)
     audit.record(
         session,
@@ -103,7 +116,10 @@ async def set_for_expert(
     now: datetime,
     actor: str,
 ) -> PlanOffsets:
-    offsets = await save_expert_overrides(session, expert, changes, base, now)
+    try:
+        offsets = await save_expert_overrides(session, expert, changes, base, now)
+    except PlanError as exc:
+        raise located(exc) from exc
     audit.record(
         session,
         actor=actor,
@@ -157,6 +173,16 @@ async def kind_table(session: AsyncSession, base: PlanOffsets) -> list[tuple[str
 
 async def kind_exists(session: AsyncSession, kind: str) -> bool:
     return await session.get(PlanSetting, normalise_kind(kind)) is not None
+
+
+def located(error: PlanError) -> PlanError:
+    """The same refusal, naming the setting at fault and said in plain words."""
+    return PlanError(
+        error.message,
+        field=error.field or setting_at_fault(error),
+        plain=in_plain_words(error),
+        errors=error.errors,
+    )
 
 
 def setting_at_fault(error: PlanError) -> str | None:

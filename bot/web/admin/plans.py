@@ -16,11 +16,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.services.engagements import plans as service
 from bot.services.staff.access import NotFound
-from bot.web.admin.engagements import read_plan_changes
+from bot.web.admin.engagements.forms import read_plan_changes, refused_fields, sentence
 from bot.web.admin.pages import Errors, Page, Web
 from scheduling.planning.plan_settings import kind_overrides, normalise_kind
 from scheduling.rules.plan import PlanError, PlanOffsets
 from store.enums import Role
+from store.errors import Refused
 
 DEFAULT_KIND = "meeting"
 
@@ -69,8 +70,8 @@ def routes(web: Web) -> APIRouter:
             name = ""
             try:
                 name = normalise_kind(page.field("kind"))
-            except PlanError as exc:
-                errors["kind"] = _sentence(str(exc))
+            except Refused as exc:
+                errors["kind"] = sentence(exc.plain)
             if name and (name == DEFAULT_KIND or await service.kind_exists(page.session, name)):
                 errors["kind"] = (
                     f"There is already a kind called {name}: change its settings instead"
@@ -142,12 +143,6 @@ async def _save(page: Page, name: str, changes: dict[str, Any], base: PlanOffset
         await service.set_for_kind(
             page.session, name, changes, base, now=page.now, actor=page.actor
         )
-    except PlanError as exc:
-        field = service.setting_at_fault(exc) or next(iter(changes), "pre_brief_days")
-        return {field: _sentence(service.in_plain_words(exc))}
+    except Refused as exc:
+        return refused_fields(exc, next(iter(changes), "pre_brief_days"))
     return {}
-
-
-def _sentence(text: str) -> str:
-    text = text.strip().rstrip(".")
-    return text[:1].upper() + text[1:]

@@ -1,0 +1,99 @@
+"""Cancelling an engagement, with the 24-hour rule, and recording who was told in person
+or by phone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bot.services.engagements import lifecycle as service
+from bot.services.engagements.cancellations import record_told
+from bot.services.engagements.rules import may_cancel, may_record_told
+from bot.web.admin.engagements.common import StaffWeb, invitation_of, load_engagement, refused
+from bot.web.admin.engagements.forms import REASON_MAX, refused_fields
+from bot.web.admin.pages import Errors
+from scheduling.rules.plan import CANCELLATION_NOTICE
+from store.errors import Refused
+from store.models import Engagement
+
+router = APIRouter()
+
+
+def _late(engagement: Engagement, now: datetime) -> bool:
+    """Cancelled now, would people have less than the 24 hours' notice they are owed?"""
+    return engagement.starts_at - now < CANCELLATION_NOTICE
+
+
+@router.get("/engagements/{engagement_id}/cancel", response_class=HTMLResponse)
+async def cancel_page(request: Request, engagement_id: int, web: StaffWeb) -> Response:
+    async with web.page(request) as page:
+        engagement = await load_engagement(page, engagement_id)
+        if (refusal := may_cancel(engagement, page.now)) is not None:
+            return await refused(page, engagement, refusal)
+        return page.render(
+            "engagements/cancel.html",
+            engagement=engagement,
+            late=_late(engagement, page.now),
+            values={},
+        )
+
+
+@router.post("/engagements/{engagement_id}/cancel")
+async def cancel(request: Request, engagement_id: int, web: StaffWeb) -> Response:
+    async with web.page(request) as page:
+        engagement = await load_engagement(page, engagement_id)
+        if (refusal := may_cancel(engagement, page.now)) is not None:
+            return await refused(page, engagement, refusal)
+        reason = page.field("reason")
+        errors: Errors = {}
+        if not reason:
+            errors["reason"] = "Say why it is cancelled"
+        elif len(reason) > REASON_MAX:
+            errors["reason"] = f"The reason must be {REASON_MAX} characters or fewer"
+        else:
+            try:
+                await service.cancel(
+                    page.session, engagement, reason, now=page.now, actor=page.actor
+                )
+            except Refused as exc:
+                errors = refused_fields(exc, "reason")
+        if errors:
+            return page.render(
+                "engagements/cancel.html",
+                errors=errors,
+                engagement=engagement,
+                late=_late(engagement, page.now),
+            )
+        return page.redirect(
+            f"/engagements/{engagement.id}",
+            flash="Cancelled. Everyone who was coming is being told",
+        )
+
+
+@router.post("/engagements/{engagement_id}/told/{invitation_id}")
+async def told(request: Request, engagement_id: int, invitation_id: int, web: StaffWeb) -> Response:
+    async with web.page(request) as page:
+        engagement = await load_engagement(page, engagement_id)
+        invitation = invitation_of(engagement, invitation_id)
+        if (refusal := may_record_told(engagement)) is not None:
+            return await refused(page, engagement, refusal)
+        try:
+            result = await record_told(
+                page.session,
+                engagement,
+                invitation.expert,
+                note=None,
+                now=page.now,
+                actor=page.actor,
+            )
+        except Refused as exc:
+            return await refused(page, engagement, exc.plain)
+        name = invitation.expert.preferred_name
+        flash = f"Recorded that {name} was told by phone"
+        if result.already_recorded:
+            flash = f"{name} was already recorded as told"
+        elif result.outcome.venue_task is not None:
+            flash += ". Everyone who needed a call has been told: nobody needs to go to the venue"
+        return page.redirect(f"/engagements/{engagement.id}#calls", flash=flash)

@@ -1,0 +1,150 @@
+"""What the engagement pages share: the app's `Web`, loading an engagement a person may
+see, the engagement page itself, and showing it again with why an action cannot happen.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from bot.services.engagements import plans as plan_service
+from bot.services.engagements.cancellations import (
+    cancellation_calls,
+    cancellation_notified,
+    phone_numbers,
+)
+from bot.services.engagements.lifecycle import get_engagement
+from bot.services.engagements.queries import planned_messages
+from bot.services.staff.access import NotFound, engagement_in_scope
+from bot.web.admin.engagements.forms import DETAIL_LABELS, MISSING_LABELS, sentence
+from bot.web.admin.pages import Errors, Page, Web
+from scheduling.text.words import PLAN_PURPOSES, label
+from store.enums import EngagementStatus
+from store.models import Engagement, Invitation
+
+# The one table of how statuses, answers, purposes and channels read (`words.py`), for
+# the templates' macros (imported "with context").
+WORDS: dict[str, Any] = {"label": label, "plan_purposes": PLAN_PURPOSES}
+
+
+class WebBinding:
+    """A router dependency that hands every request this app's `Web`, so the handlers can
+    live at module level and still share one set of templates and one app."""
+
+    def __init__(self, web: Web) -> None:
+        self.web = web
+
+    def __call__(self, request: Request) -> None:
+        request.state.staff_web = self.web
+
+
+def current_web(request: Request) -> Web:
+    """The `Web` that `WebBinding` attached to this request."""
+    web: Web = request.state.staff_web
+    return web
+
+
+StaffWeb = Annotated[Web, Depends(current_web)]
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+async def load_engagement(page: Page, engagement_id: int) -> Engagement:
+    """The engagement with everyone invited, or 404 when it is not theirs to see."""
+    await engagement_in_scope(page.session, page.scope, engagement_id)
+    return await get_engagement(page.session, engagement_id)
+
+
+def invitation_of(engagement: Engagement, invitation_id: int) -> Invitation:
+    for invitation in engagement.invitations:
+        if invitation.id == invitation_id:
+            return invitation
+    raise NotFound(f"invitation {invitation_id}")
+
+
+def own_invitation(page: Page, engagement: Engagement, invitation_id: int) -> Invitation:
+    """An invitation whose expert this person may see: answers can hold health details."""
+    invitation = invitation_of(engagement, invitation_id)
+    if not page.scope.sees_worker(invitation.expert.link_worker_id):
+        raise NotFound(f"invitation {invitation_id}")
+    return invitation
+
+
+def planned(added: int) -> str:
+    if added == 0:
+        return "Nobody is invited yet, so no messages are planned."
+    return f"{added} message{'s' if added != 1 else ''} planned."
+
+
+# --- the engagement page ------------------------------------------------------------------
+
+
+async def refused(page: Page, engagement: Engagement, reason: str) -> Response:
+    """The engagement page again, with why the action cannot happen, and nothing saved."""
+    page.refused = True
+    return await show_engagement(
+        page, engagement, problems=[{"text": sentence(reason), "href": "#actions"}]
+    )
+
+
+async def show_engagement(
+    page: Page,
+    engagement: Engagement,
+    *,
+    errors: Errors | None = None,
+    problems: list[dict[str, str]] | None = None,
+    problems_title: str = "There is a problem",
+) -> Response:
+    """Everything about one engagement a person may see, and what they can do next."""
+    db, scope = page.session, page.scope
+    page.viewed("engagement", engagement.id)
+    visible = [i for i in engagement.invitations if scope.sees_worker(i.expert.link_worker_id)]
+    plan = await planned_messages(db, engagement.id, [i.expert_id for i in visible])
+    calls = None
+    numbers: dict[int, str] = {}
+    if engagement.status is EngagementStatus.CANCELLED:
+        calls = await cancellation_calls(db, engagement)
+        numbers = await phone_numbers(
+            db,
+            [
+                i.expert_id
+                for i in calls.still_to_phone
+                if scope.sees_worker(i.expert.link_worker_id)
+            ],
+        )
+    effective = await plan_service.for_engagement(db, engagement, page.web.built.offsets)
+    told_by_message = []
+    if calls is not None:
+        notified = await cancellation_notified(db, engagement.id)
+        waiting = {i.id for i in calls.still_to_phone}
+        told_by_message = [
+            i
+            for i in engagement.invitations
+            if i.expert_id in notified and i.id not in waiting and i.told_verbally_at is None
+        ]
+    return page.render(
+        "engagements/show.html",
+        status=400 if problems else 200,
+        errors=errors,
+        values=page.form if errors else dict(engagement.plan_overrides or {}),
+        engagement=engagement,
+        now=page.now,
+        missing=engagement.missing_information(),
+        missing_labels=MISSING_LABELS,
+        detail_labels=DETAIL_LABELS,
+        visible_ids={i.id for i in visible},
+        plan=plan,
+        calls=calls,
+        numbers=numbers,
+        told_by_message=told_by_message,
+        effective=effective,
+        setting_names=plan_service.SETTING_NAMES,
+        problems=problems,
+        problems_title=problems_title,
+        started=engagement.starts_at <= page.now,
+        ended=engagement.ends_at <= page.now,
+        **WORDS,
+    )
