@@ -11,9 +11,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.privacy.retention import (
+from bot.services.privacy.audit_search import (
     AuditPage,
-    PrivacyError,
     audit_choices,
     audit_details,
     describe_action,
@@ -22,6 +21,7 @@ from bot.services.privacy.retention import (
     search_audit,
 )
 from bot.web.admin.pages import Web
+from store.errors import Refused
 
 # Records that have a page of their own, to link each event to what it was about.
 _RECORD_PAGES = {
@@ -40,6 +40,7 @@ def record_link(entity: str, entity_id: int | None) -> str | None:
 
 def routes(web: Web) -> APIRouter:
     router = APIRouter()
+    tz = web.built.settings.default_time_zone
 
     @router.get("/admin/audit", response_class=HTMLResponse)
     async def audit_log(request: Request) -> Response:
@@ -59,9 +60,11 @@ def routes(web: Web) -> APIRouter:
             }
             try:
                 query = parse_audit_query(params)
-            except PrivacyError as exc:
-                return page.render("admin/audit_log.html", errors=exc.errors, **context)
-            found: AuditPage = await search_audit(page.session, query)
+            except Refused as refused:
+                return page.render(
+                    "admin/audit_log.html", errors=refused.by_field("who"), **context
+                )
+            found: AuditPage = await search_audit(page.session, query, tz=tz)
             filters = query.params()
 
             def page_link(number: int) -> str:
