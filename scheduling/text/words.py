@@ -34,6 +34,9 @@ CHANNELS: dict[Channel, str] = {
     Channel.LETTER: "Letter",
     Channel.PHONE: "Phone call",
 }
+# The channels as staff compare providers (the delivery log, channel health): "SMS" is
+# the word on the provider's own pages and bills, so it is named beside the plain words.
+CHANNELS_FOR_STAFF: dict[Channel, str] = {**CHANNELS, Channel.SMS: "Text message (SMS)"}
 # What a person needs to have for each channel ("their mobile phone number").
 CHANNEL_ADDRESSES: dict[Channel, str] = {
     Channel.SMS: "mobile phone number",

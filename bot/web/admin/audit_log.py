@@ -6,6 +6,7 @@ this page can show them all. The filters are a GET form, so a filtered view is a
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -47,7 +48,7 @@ def routes(web: Web) -> APIRouter:
         async with web.page(request, admin=True) as page:
             params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
             actions, entities = await audit_choices(page.session)
-            context = {
+            context: dict[str, Any] = {
                 "actions": [
                     {
                         "value": a,
