@@ -78,6 +78,19 @@ MESSAGE_STATUSES: dict[MessageStatus, str] = {
     MessageStatus.SUPPRESSED: "Not sent",
     MessageStatus.CANCELLED: "Cancelled",
 }
+# The same statuses in a word or two, for a tag in a long table (the delivery log) and a
+# short sentence about one message ("This message is already 'failed'").
+MESSAGE_STATUSES_BRIEF: dict[MessageStatus, str] = {
+    MessageStatus.PENDING: "Waiting",
+    MessageStatus.SENDING: "Sending",
+    MessageStatus.SENT: "Sent",
+    MessageStatus.DELIVERED: "Delivered",
+    MessageStatus.FAILED: "Failed",
+    MessageStatus.UNCERTAIN: "May have been sent",
+    MessageStatus.HANDED_TO_PERSON: "Handed to a person",
+    MessageStatus.SUPPRESSED: "Not sent: a rule stopped it",
+    MessageStatus.CANCELLED: "Cancelled",
+}
 ATTEMPT_OUTCOMES: dict[AttemptOutcome, str] = {
     AttemptOutcome.IN_PROGRESS: "Being sent",
     AttemptOutcome.ACCEPTED: "Accepted by the provider",

@@ -19,7 +19,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, selectinload
 
-from scheduling.text.words import ATTEMPT_OUTCOMES, CHANNELS_FOR_STAFF, MESSAGE_STATUSES, PURPOSES
+from scheduling.text.words import (
+    ATTEMPT_OUTCOMES,
+    CHANNELS_FOR_STAFF,
+    MESSAGE_STATUSES_BRIEF,
+    PURPOSES,
+)
 from store.enums import Channel, MessageStatus, Purpose
 from store.models import Engagement, Expert, Message, Staff
 
@@ -98,7 +103,7 @@ class LogLine:
 
     @property
     def status_label(self) -> str:
-        return MESSAGE_STATUSES[self.status]
+        return MESSAGE_STATUSES_BRIEF[self.status]
 
     @property
     def status_colour(self) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.delivery.log import LogFilter, midnight
-from scheduling.text.words import CHANNELS_FOR_STAFF, MESSAGE_STATUSES
+from scheduling.text.words import CHANNELS_FOR_STAFF, MESSAGE_STATUSES_BRIEF
 from store.enums import Channel, MessageStatus
 from store.errors import Refused
 from store.models import Expert, Staff
@@ -41,7 +41,7 @@ async def filter_choices(session: AsyncSession) -> FilterChoices:
         .order_by(Staff.name, Staff.id)
     )
     return FilterChoices(
-        statuses=[(s.value, MESSAGE_STATUSES[s]) for s in MessageStatus],
+        statuses=[(s.value, MESSAGE_STATUSES_BRIEF[s]) for s in MessageStatus],
         channels=[(c.value, CHANNELS_FOR_STAFF[c]) for c in Channel],
         staff=[(str(row.id), row.name) for row in staff],
     )

@@ -31,7 +31,7 @@ from bot.services.delivery.attention import (
 from bot.services.inbox.tasks import close_task
 from scheduling.planning.pastoral_drafts import close_approval_task
 from scheduling.sending.dispatcher import DispatchConfig
-from scheduling.text.words import in_sentence
+from scheduling.text.words import MESSAGE_STATUSES_BRIEF
 from store import audit
 from store.enums import FINAL_STATUSES, AttemptOutcome, MessageStatus, TaskStatus
 from store.errors import Refused
@@ -69,7 +69,7 @@ def _when(moment: datetime, tz: str) -> str:
 
 def _refuse_retry(message: Message, need: Need | None, now: datetime, tz: str) -> None:
     if need is None:
-        state = in_sentence(message.status)
+        state = MESSAGE_STATUSES_BRIEF[message.status].lower()
         if message.status is MessageStatus.SENDING:
             raise ActionRefused(
                 "retry", "A worker is sending it right now. Wait a few minutes and look again."
@@ -245,7 +245,7 @@ async def cancel_message(
     as handed to a person instead, and its task to check stays open.
     """
     message = await load_message(session, message_id)
-    label = in_sentence(message.status)
+    label = MESSAGE_STATUSES_BRIEF[message.status].lower()
     if message.status in FINAL_STATUSES:
         raise ActionRefused(
             "cancel", f"This message is already '{label}', so there is nothing to cancel."

@@ -9,9 +9,9 @@ that fell back from SMS to email counts once against each:
 - **failed**: the try did not go through (a temporary or permanent failure, or an
   outcome nobody knows because the worker stopped).
 
-Days are calendar days in the organisation's zone (they follow the clocks), and an attempt counts on the
-day it started. The day boundaries are worked out here and compared in SQL, so SQLite
-and PostgreSQL group alike without date functions that differ between them.
+Days are calendar days in the organisation's zone (they follow the clocks), and an attempt
+counts on the day it started. The day boundaries are worked out here and compared in SQL,
+so SQLite and PostgreSQL group alike without date functions that differ between them.
 """
 
 from __future__ import annotations

@@ -176,7 +176,7 @@ def _readable(value: object) -> str:
 def _in_table(value: object, kind: type[_E], table: Mapping[_E, str]) -> str:
     """The table's words for a stored value (an enum, or its text in a JSON list)."""
     try:
-        return table[kind(value)]
+        return table[kind(str(value))]
     except (ValueError, KeyError):
         return _readable(value)
 
