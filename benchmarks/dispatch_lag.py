@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ async def bench_lag(
         secret = generate_secret_key()
         url = database_url or f"sqlite:///{folder}/bench.db"
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             data_dir=Path(folder),
             secret_key=secret,
             database_url=url,
@@ -135,8 +136,9 @@ async def _lag_figures(app: App) -> dict[str, Any]:
         unsent = await session.scalar(
             select(func.count(Message.id)).where(Message.status != MessageStatus.SENT)
         )
-    lags = sorted(((finished or sent) - due).total_seconds() for due, sent, finished in rows)
-    span = max((finished or sent) for _, sent, finished in rows) - min(due for due, _, _ in rows)
+    answered = [(due, _answered(sent, finished)) for due, sent, finished in rows]
+    lags = sorted((at - due).total_seconds() for due, at in answered)
+    span = max(at for _, at in answered) - min(due for due, _ in answered)
     return {
         "sent": len(lags),
         "not_sent": unsent,
@@ -145,6 +147,13 @@ async def _lag_figures(app: App) -> dict[str, Any]:
         "lag_max_s": round(lags[-1], 3),
         "sent_per_s": round(len(lags) / span.total_seconds(), 1),
     }
+
+
+def _answered(sent: datetime | None, finished: datetime | None) -> datetime:
+    """When the provider's answer was recorded (the attempt's end, else the message's)."""
+    at = finished or sent
+    assert at is not None, "a sent message has the time it was sent"
+    return at
 
 
 def _percentile(ordered: list[float], percent: float) -> float:

@@ -53,7 +53,7 @@ async def serve(which: str, fd: int) -> None:
 
     built = None
     if which == "linkline":
-        built = await build_app(Settings(_env_file=None))  # type: ignore[call-arg]
+        built = await build_app(Settings(_env_file=None))
         web = create_web_app(built)
     else:
         web = floor_app()
