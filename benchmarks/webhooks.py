@@ -28,12 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,22 +37,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from sqlalchemy import func, select, update  # noqa: E402
-from twilio.request_validator import RequestValidator  # noqa: E402
+import httpx
+from sqlalchemy import func, select, update
+from twilio.request_validator import RequestValidator
 
-from bot.bootstrap import App, build_app  # noqa: E402
-from bot.web.webhooks.twilio_sms import PATH  # noqa: E402
-from store.enums import Channel, MessageStatus, Purpose  # noqa: E402
-from store.models import Message, Reply  # noqa: E402
-from tests.load import (  # noqa: E402
+from benchmarks.common import clean_environ, scratch_app
+from benchmarks.webhook_servers import start_child, wait_ready
+from bot.bootstrap import App
+from bot.web.webhooks.twilio_sms import PATH
+from store.enums import Channel, MessageStatus, Purpose
+from store.models import Message, Reply
+from tests.load import (
     add_due_messages,
     add_sms_experts,
-    empty_database,
-    forget_key,
     phone_for,
     scratch_settings,
 )
@@ -163,105 +158,6 @@ def signed_requests(
     return requests
 
 
-# --- the servers (each in a child process) -------------------------------------------------
-
-
-def floor_app() -> Any:
-    """The same framework with nothing to do: an empty TwiML answer, body unread."""
-    from fastapi import FastAPI, Response
-
-    web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    empty = b'<?xml version="1.0" encoding="UTF-8"?><Response />'
-
-    @web.post(PATH)
-    async def sms() -> Response:
-        return Response(empty, media_type="application/xml")
-
-    @web.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return web
-
-
-async def serve(which: str, fd: int) -> None:
-    """Serve on the listening socket the parent handed over, until SIGTERM."""
-    import uvicorn
-
-    from bot.settings import Settings
-    from bot.web.app import create_web_app
-
-    built = None
-    if which == "linkline":
-        built = await build_app(Settings(_env_file=None))  # type: ignore[call-arg]
-        web = create_web_app(built)
-    else:
-        web = floor_app()
-    # As `linkline run` configures it.
-    server = uvicorn.Server(uvicorn.Config(web, log_level="warning", lifespan="on"))
-    try:
-        await server.serve(sockets=[socket.socket(fileno=fd)])
-    finally:
-        if built is not None:
-            await built.aclose()
-
-
-@dataclass
-class Child:
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    def cpu_seconds(self) -> float:
-        """User + system time of the server process so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_child(which: str, folder: str, env: dict[str, str]) -> Child:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))  # a free port, held from now on: no race for it
-    listener.listen(2048)
-    log = Path(folder) / f"{which}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", which, "--fd", str(listener.fileno())],
-            env=env,
-            cwd=folder,  # never a developer's .env
-            pass_fds=(listener.fileno(),),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    port = listener.getsockname()[1]
-    listener.close()  # the child has its own copy
-    return Child(process, port, log)
-
-
-async def wait_ready(child: Child, client: httpx.AsyncClient) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            raise SystemExit(f"the server stopped at start-up:\n{child.log.read_text()}")
-        try:
-            if (await client.get("/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.05)
-    raise SystemExit(f"the server was not ready within a minute:\n{child.log.read_text()}")
-
-
 # --- the load ------------------------------------------------------------------------------
 
 
@@ -356,18 +252,6 @@ async def measure(
     return Figures(len(timed), seconds, latencies, errors, cpu, first)
 
 
-# --- PostgreSQL housekeeping (as benchmarks/dispatch.py) ----------------------------------
-
-
-def clean_environ() -> dict[str, str]:
-    """This environment without Linkline's or providers' settings (never a developer's
-    real credentials), plus the path to this checkout."""
-    ours = ("LINKLINE_", "TWILIO_", "TELEGRAM_", "SMTP_", "DATABASE_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return env
-
-
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -376,12 +260,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         settings = scratch_settings(
             folder, args.database_url, public_url=PUBLIC, twilio_auth_token=AUTH_TOKEN
         )
-        if args.database_url:
-            await forget_key(args.database_url)
-        app = await build_app(settings, upgrade=True)
-        try:
-            if args.database_url:
-                await empty_database(app.engine)
+        async with scratch_app(settings, args.database_url) as app:
             seeded = await seed(app, args.experts)
             requests = signed_requests(seeded, WARMUP + args.requests, args.mix, args.seed)
             warmup, timed = requests[:WARMUP], requests[WARMUP:]
@@ -398,10 +277,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async with app.sessions() as session:
                 stored = await session.scalar(select(func.count()).select_from(Reply)) or 0
             floor = await measure("floor", folder, env, warmup, timed, args.concurrency)
-            if args.database_url:
-                await empty_database(app.engine)
-        finally:
-            await app.aclose()
     database = "PostgreSQL" if args.database_url else "SQLite (temporary file)"
     return {
         "database": database,
@@ -466,12 +341,7 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=1, help="for the mix of texts (1)")
     parser.add_argument("--json", action="store_true", help="print one JSON line, not a table")
-    parser.add_argument("--serve", choices=("linkline", "floor"), help=argparse.SUPPRESS)
-    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        asyncio.run(serve(args.serve, args.fd))
-        return
     if args.requests < 1 or args.concurrency < 1 or args.experts < 2:
         parser.error("--requests and --concurrency must be at least 1, --experts at least 2")
     result = asyncio.run(run(args))

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, load_settings, open_app, run
-from bot.services.delivery.letters import LetterError, list_batches, make_batch, mark_posted
+from bot.services.delivery.letters import list_batches, make_batch, mark_posted
 from channels.working_days import LETTER_TIME_ZONE
 
 app = typer.Typer(
@@ -59,12 +59,10 @@ def posted(batch_id: str = typer.Argument(..., help="The batch id, e.g. 2026-03-
     async def action() -> None:
         async with open_app() as built:
             folder = built.settings.letters_dir
-            try:
-                updated = await mark_posted(
-                    built.sessions, folder, batch_id, built.clock.now(), actor=CLI_ACTOR
-                )
-            except LetterError as exc:
-                fail(str(exc))
+            # A batch that is unknown or already posted is refused; `run` says why.
+            updated = await mark_posted(
+                built.sessions, folder, batch_id, built.clock.now(), actor=CLI_ACTOR
+            )
             console.print(
                 f"Batch {batch_id} marked posted ({updated} delivery records updated).",
                 highlight=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from bot.cli.common import console, fail, local, open_app, parse_local_datetime, run
+from bot.cli.common import console, fail, load_settings, local, open_app, parse_local_datetime, run
 from bot.services.delivery.log import LogFilter, delivery_log
 from store.enums import Channel, MessageStatus
 
@@ -17,7 +17,9 @@ def _filter(
     since: str | None,
     until: str | None,
     limit: int,
+    tz: str,
 ) -> LogFilter:
+    """The options, checked before anything is opened; times are read in ``tz``."""
     try:
         chosen = Channel.parse(channel) if channel else None
     except ValueError as exc:
@@ -28,7 +30,6 @@ def _filter(
         fail(
             f"unknown status {status!r}: use one of {', '.join(s.value for s in MessageStatus)}", 2
         )
-    tz = "Europe/London"
     return LogFilter(
         expert_id=expert,
         channel=chosen,
@@ -50,7 +51,8 @@ def show_log(
     limit: int = typer.Option(200, "--limit", min=1, max=10000, help="At most this many rows."),
 ) -> None:
     """Show the delivery log: each message, its status, channel, attempts and the reason."""
-    chosen = _filter(expert, channel, status, since, until, limit)
+    tz = load_settings().default_time_zone  # the organisation's zone
+    chosen = _filter(expert, channel, status, since, until, limit, tz)
 
     async def action() -> None:
         async with open_app() as built, built.sessions() as session:
@@ -63,7 +65,7 @@ def show_log(
                     str(m.id),
                     str(m.expert_id),
                     m.purpose.value,
-                    local(m.due_at),
+                    local(m.due_at, tz),
                     m.status.value,
                     m.channel.value if m.channel else "-",
                     str(len(m.attempts_log)),

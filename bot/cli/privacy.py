@@ -1,6 +1,6 @@
 """`linkline privacy`: a copy of everything held about one expert, and erasing one.
 
-The same services as the web pages (bot.services.privacy.retention), so both are audited the same.
+The same services as the web pages (bot.services.privacy), so both are audited the same.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import typer
 
 from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
 from bot.services.experts.profile import find_expert
-from bot.services.privacy.retention import PrivacyError, erase_expert, export_expert, who
+from bot.services.privacy.erasure import erase_expert
+from bot.services.privacy.subject_access import export_expert, who
 from bot.services.staff.accounts import find_staff
 from store.enums import Role
 
@@ -36,7 +37,13 @@ def export(
             found = await find_expert(session, expert)
             if found is None:
                 fail(f"no expert {expert!r}: `linkline experts list` shows them")
-            result = await export_expert(session, found, now=built.clock.now(), actor=CLI_ACTOR)
+            result = await export_expert(
+                session,
+                found,
+                now=built.clock.now(),
+                actor=CLI_ACTOR,
+                tz=built.settings.default_time_zone,
+            )
             _write_private(out, result.html, force=force)  # a failed write records no export
             console.print(
                 f"Wrote everything held about expert {who(found)} to {out.name}. "
@@ -71,12 +78,9 @@ def erase(
                 typed = typer.prompt(f"This cannot be undone. Type {word} to erase them")
             else:
                 fail("add --yes to erase without being asked", 2)
-            try:
-                summary = await erase_expert(
-                    session, found, confirmation=typed, now=built.clock.now(), actor=admin.email
-                )
-            except PrivacyError as exc:
-                fail(f"nothing was erased: {exc}")
+            summary = await erase_expert(  # a refusal erases nothing: `run` says why
+                session, found, confirmation=typed, now=built.clock.now(), actor=admin.email
+            )
             console.print(
                 f"Erased expert {word} and {summary.total} records about them.", highlight=False
             )

@@ -34,6 +34,9 @@ CHANNELS: dict[Channel, str] = {
     Channel.LETTER: "Letter",
     Channel.PHONE: "Phone call",
 }
+# The channels as staff compare providers (the delivery log, channel health): "SMS" is
+# the word on the provider's own pages and bills, so it is named beside the plain words.
+CHANNELS_FOR_STAFF: dict[Channel, str] = {**CHANNELS, Channel.SMS: "Text message (SMS)"}
 # What a person needs to have for each channel ("their mobile phone number").
 CHANNEL_ADDRESSES: dict[Channel, str] = {
     Channel.SMS: "mobile phone number",
@@ -75,6 +78,19 @@ MESSAGE_STATUSES: dict[MessageStatus, str] = {
     MessageStatus.UNCERTAIN: "Not sure whether it was sent",
     MessageStatus.HANDED_TO_PERSON: "Passed to a person to make the contact",
     MessageStatus.SUPPRESSED: "Not sent",
+    MessageStatus.CANCELLED: "Cancelled",
+}
+# The same statuses in a word or two, for a tag in a long table (the delivery log) and a
+# short sentence about one message ("This message is already 'failed'").
+MESSAGE_STATUSES_BRIEF: dict[MessageStatus, str] = {
+    MessageStatus.PENDING: "Waiting",
+    MessageStatus.SENDING: "Sending",
+    MessageStatus.SENT: "Sent",
+    MessageStatus.DELIVERED: "Delivered",
+    MessageStatus.FAILED: "Failed",
+    MessageStatus.UNCERTAIN: "May have been sent",
+    MessageStatus.HANDED_TO_PERSON: "Handed to a person",
+    MessageStatus.SUPPRESSED: "Not sent: a rule stopped it",
     MessageStatus.CANCELLED: "Cancelled",
 }
 ATTEMPT_OUTCOMES: dict[AttemptOutcome, str] = {

@@ -9,9 +9,9 @@ that fell back from SMS to email counts once against each:
 - **failed**: the try did not go through (a temporary or permanent failure, or an
   outcome nobody knows because the worker stopped).
 
-Days are London calendar days (they follow the clocks), and an attempt counts on the
-day it started. The day boundaries are worked out here and compared in SQL, so SQLite
-and PostgreSQL group alike without date functions that differ between them.
+Days are calendar days in the organisation's zone (they follow the clocks), and an attempt
+counts on the day it started. The day boundaries are worked out here and compared in SQL,
+so SQLite and PostgreSQL group alike without date functions that differ between them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.delivery.log import london_midnight, scrub
+from bot.services.delivery.log import midnight, scrub
 from bot.settings import ChannelMode
 from scheduling.clock import local_today
 from store.enums import AttemptOutcome, Channel
@@ -71,7 +71,7 @@ class ChannelHealth:
 
 @dataclass(frozen=True)
 class DayCounts:
-    day: date  # a London calendar day
+    day: date  # a calendar day in the organisation's zone
     sent: int = 0
     delivered: int = 0
     failed: int = 0
@@ -138,13 +138,14 @@ async def channel_health(
 
 
 async def daily_counts(
-    session: AsyncSession, now: datetime, days: int = CHART_DAYS
+    session: AsyncSession, now: datetime, days: int = CHART_DAYS, *, tz: str
 ) -> dict[Channel, list[DayCounts]]:
-    """Sent, delivered and failed per channel per London day, the last ``days`` days up
-    to today, oldest first; every channel with any attempt in that time, every day listed."""
-    today = local_today(now)
+    """Sent, delivered and failed per channel per calendar day in ``tz``, the last ``days``
+    days up to today, oldest first; every channel with any attempt in that time, every day
+    listed."""
+    today = local_today(now, tz)
     first = today - timedelta(days=days - 1)
-    starts = [london_midnight(first + timedelta(days=i)) for i in range(days + 1)]
+    starts = [midnight(first + timedelta(days=i), tz) for i in range(days + 1)]
     # Which day an attempt falls on: the latest day whose start it is not before.
     day_index = case(
         *((DeliveryAttempt.started_at >= starts[i], i) for i in range(days - 1, 0, -1)),

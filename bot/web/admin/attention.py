@@ -1,23 +1,18 @@
 """Messages that need a person (failed, stuck, or possibly sent), and the two things an
 administrator can do about each: try again, or cancel. The rules live in
-`bot.services.delivery.message_actions`; these routes only read the form and show the answer."""
+`bot.services.delivery.attention` and `message_actions`; these routes only read the form and
+show the answer."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.delivery.message_actions import (
-    CANCEL_REASONS,
-    ActionRefused,
-    Need,
-    attention_for,
-    cancel_message,
-    needing_attention,
-    retry_message,
-)
+from bot.services.delivery.attention import Need, attention_for, needing_attention
+from bot.services.delivery.message_actions import CANCEL_REASONS, cancel_message, retry_message
 from bot.web.admin.pages import Page, Web
 from store.enums import MessageStatus
+from store.errors import Refused
 
 CHECKED = "yes"
 # What the cancel form is offered for; the service decides, and explains any refusal.
@@ -44,6 +39,7 @@ async def _show(page: Page, message_id: int, errors: dict[str, str] | None = Non
 
 def routes(web: Web) -> APIRouter:
     router = APIRouter()
+    tz = web.built.settings.default_time_zone
 
     @router.get("/admin/attention", response_class=HTMLResponse)
     async def attention(request: Request) -> Response:
@@ -71,9 +67,10 @@ def routes(web: Web) -> APIRouter:
                     checked=CHECKED in page.fields("checked"),
                     actor=page.actor,
                     now=page.now,
+                    tz=tz,
                 )
-            except ActionRefused as refused:
-                return await _show(page, message_id, {refused.field: refused.text})
+            except Refused as refused:
+                return await _show(page, message_id, refused.by_field("retry"))
             if done.copy:
                 text = (
                     f"Message {message_id} will be sent again, as message {done.message_id}, "
@@ -94,8 +91,8 @@ def routes(web: Web) -> APIRouter:
                     actor=page.actor,
                     now=page.now,
                 )
-            except ActionRefused as refused:
-                return await _show(page, message_id, {refused.field: refused.text})
+            except Refused as refused:
+                return await _show(page, message_id, refused.by_field("cancel"))
             if message.status is MessageStatus.HANDED_TO_PERSON:
                 text = (
                     f"Message {message_id} will not be sent again. The task to check whether "

@@ -6,14 +6,14 @@ this page can show them all. The filters are a GET form, so a filtered view is a
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.privacy.retention import (
+from bot.services.privacy.audit_search import (
     AuditPage,
-    PrivacyError,
     audit_choices,
     audit_details,
     describe_action,
@@ -22,6 +22,7 @@ from bot.services.privacy.retention import (
     search_audit,
 )
 from bot.web.admin.pages import Web
+from store.errors import Refused
 
 # Records that have a page of their own, to link each event to what it was about.
 _RECORD_PAGES = {
@@ -40,13 +41,14 @@ def record_link(entity: str, entity_id: int | None) -> str | None:
 
 def routes(web: Web) -> APIRouter:
     router = APIRouter()
+    tz = web.built.settings.default_time_zone
 
     @router.get("/admin/audit", response_class=HTMLResponse)
     async def audit_log(request: Request) -> Response:
         async with web.page(request, admin=True) as page:
             params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
             actions, entities = await audit_choices(page.session)
-            context = {
+            context: dict[str, Any] = {
                 "actions": [
                     {
                         "value": a,
@@ -59,9 +61,11 @@ def routes(web: Web) -> APIRouter:
             }
             try:
                 query = parse_audit_query(params)
-            except PrivacyError as exc:
-                return page.render("admin/audit_log.html", errors=exc.errors, **context)
-            found: AuditPage = await search_audit(page.session, query)
+            except Refused as refused:
+                return page.render(
+                    "admin/audit_log.html", errors=refused.by_field("who"), **context
+                )
+            found: AuditPage = await search_audit(page.session, query, tz=tz)
             filters = query.params()
 
             def page_link(number: int) -> str:

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from bot.services.delivery.log import CHANNEL_LABELS
 from bot.services.delivery.stats import CHART_DAYS, DayCounts, channel_health, daily_counts
 from bot.web.admin.pages import Web
 from bot.web.admin.svg_charts import Series, bar_chart
+from scheduling.text.words import CHANNELS_FOR_STAFF
 from store.enums import Channel
 
 
@@ -38,7 +38,7 @@ class ChannelChart:
 
 
 def _chart(channel: Channel, days: list[DayCounts]) -> ChannelChart:
-    label = CHANNEL_LABELS[channel]
+    label = CHANNELS_FOR_STAFF[channel]
     first, last = days[0].day, days[-1].day
     totals = [sum(getattr(d, what) for d in days) for what in ("sent", "delivered", "failed")]
     svg = bar_chart(
@@ -70,11 +70,12 @@ def routes(web: Web) -> APIRouter:
         async with web.page(request, admin=True) as page:
             modes = page.web.built.settings.channel_modes()
             health = await channel_health(page.session, page.now, modes)
-            counts = await daily_counts(page.session, page.now, CHART_DAYS)
+            tz = page.web.built.settings.default_time_zone
+            counts = await daily_counts(page.session, page.now, CHART_DAYS, tz=tz)
             return page.render(
                 "admin/channels.html",
                 health=health,
-                labels=CHANNEL_LABELS,
+                labels=CHANNELS_FOR_STAFF,
                 charts=[_chart(channel, days) for channel, days in counts.items()],
                 chart_days=CHART_DAYS,
             )

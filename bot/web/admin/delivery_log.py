@@ -11,24 +11,26 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from bot.services.delivery.attention import need_of
 from bot.services.delivery.log import (
     HIDDEN_TEXT,
-    FilterChoices,
-    FilterProblem,
     LogFilter,
     LogPage,
     attempt_lines,
-    export_csv,
-    filter_choices,
     log_line,
     log_page,
-    read_filter,
-    read_page_number,
     texts_for,
 )
-from bot.services.delivery.message_actions import need_of
+from bot.services.delivery.log_csv import export_csv
+from bot.services.delivery.log_filter import (
+    FilterChoices,
+    filter_choices,
+    read_filter,
+    read_page_number,
+)
 from bot.services.staff.access import NotFound
 from bot.web.admin.pages import Page, Web
+from store.errors import Refused
 
 FILTER_FIELDS = (
     "status", "channel", "staff", "expert",
@@ -84,28 +86,33 @@ def _form(choices: FilterChoices, raw: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-async def _read(page: Page, raw: Mapping[str, str]) -> tuple[LogFilter, int, dict[str, str]]:
+async def _read(
+    page: Page, raw: Mapping[str, str], tz: str
+) -> tuple[LogFilter, int, dict[str, str]]:
+    """The filter and page number, and every field that is wrong in either (both are read,
+    so the form shows all its problems at once)."""
     errors: dict[str, str] = {}
     chosen, number = LogFilter(), 1
     try:
-        chosen = await read_filter(page.session, raw)
-    except FilterProblem as problem:
-        errors.update(problem.errors)
+        chosen = await read_filter(page.session, raw, tz=tz)
+    except Refused as refused:
+        errors.update(refused.by_field("status"))
     try:
         number = read_page_number(raw.get("page", "").strip())
-    except FilterProblem as problem:
-        errors.update(problem.errors)
+    except Refused as refused:
+        errors.update(refused.by_field("page"))
     return chosen, number, errors
 
 
 def routes(web: Web) -> APIRouter:
     router = APIRouter()
+    tz = web.built.settings.default_time_zone
 
     @router.get("/admin/delivery", response_class=HTMLResponse)
     async def log(request: Request) -> Response:
         async with web.page(request, admin=True) as page:
             raw = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
-            chosen, number, errors = await _read(page, raw)
+            chosen, number, errors = await _read(page, raw, tz)
             form = _form(await filter_choices(page.session), raw)
             if errors:
                 return page.render(
@@ -126,14 +133,19 @@ def routes(web: Web) -> APIRouter:
     async def log_csv(request: Request) -> Response:
         async with web.page(request, admin=True) as page:
             raw = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
-            chosen, _, errors = await _read(page, raw)
+            chosen, _, errors = await _read(page, raw, tz)
             if errors:
                 form = _form(await filter_choices(page.session), raw)
                 return page.render(
                     "admin/delivery.html", errors=errors, values=raw, result=None, **form
                 )
             export = await export_csv(
-                page.session, chosen, viewer_id=page.viewer.id, actor=page.actor, now=page.now
+                page.session,
+                chosen,
+                viewer_id=page.viewer.id,
+                actor=page.actor,
+                now=page.now,
+                tz=tz,
             )
             name = f"delivery-log-{page.today.isoformat()}.csv"
             return Response(

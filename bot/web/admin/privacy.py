@@ -1,8 +1,8 @@
 """Privacy: how long things are kept (administrators), a copy of everything held about an
 expert (anyone who can see them), and erasing an expert (administrators).
 
-The work is in bot.services.privacy.retention; the purge that applies the retention periods is
-scheduling.maintenance, which reads what this page saves.
+The work is in bot.services.privacy (retention, subject_access, erasure); the purge that
+applies the retention periods is scheduling.maintenance, which reads what this page saves.
 """
 
 from __future__ import annotations
@@ -10,18 +10,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.privacy.retention import (
-    PrivacyError,
-    erase_expert,
-    erasure_summary,
-    export_expert,
-    load_retention,
-    save_retention,
-    who,
-)
+from bot.services.privacy.erasure import erase_expert, erasure_summary
+from bot.services.privacy.retention import load_retention, save_retention
+from bot.services.privacy.subject_access import export_expert, who
 from bot.services.staff.access import expert_in_scope
 from bot.web.admin.pages import Web
 from scheduling.maintenance import MESSAGE_RETENTION_KEY, RECORD_RETENTION_KEY
+from store.errors import Refused
 
 # What each kind of record is called on the erasure page.
 ERASED_WORDS = {
@@ -63,9 +58,10 @@ def routes(web: Web) -> APIRouter:
                     now=page.now,
                     actor=page.actor,
                 )
-            except PrivacyError as exc:
+            except Refused as refused:
                 current = await load_retention(page.session, settings)
-                return page.render("admin/privacy.html", errors=exc.errors, retention=current)
+                errors = refused.by_field("message_days")
+                return page.render("admin/privacy.html", errors=errors, retention=current)
             if not changed:
                 return page.redirect("/admin/privacy", flash="Nothing changed")
             what = {
@@ -82,7 +78,9 @@ def routes(web: Web) -> APIRouter:
     async def export(request: Request, expert_id: int) -> Response:
         async with web.page(request) as page:
             expert = await expert_in_scope(page.session, page.scope, expert_id)
-            result = await export_expert(page.session, expert, now=page.now, actor=page.actor)
+            result = await export_expert(
+                page.session, expert, now=page.now, actor=page.actor, tz=settings.default_time_zone
+            )
         # Sent once the transaction (with its audit event) has committed.
         return Response(
             result.html,
@@ -118,11 +116,11 @@ def routes(web: Web) -> APIRouter:
                     now=page.now,
                     actor=page.actor,
                 )
-            except PrivacyError as exc:
+            except Refused as refused:
                 summary = await erasure_summary(page.session, expert)
                 return page.render(
                     "admin/privacy_erase.html",
-                    errors=exc.errors,
+                    errors=refused.by_field("confirm"),
                     expert=expert,
                     word=word,
                     summary=summary,

@@ -68,7 +68,7 @@ async def test_daily_counts_group_by_london_day_over_the_last_fourteen_days(app:
         (Channel.TELEGRAM, _utc(7, 15, 11), AttemptOutcome.IN_PROGRESS, {}),  # not finished
     )
     async with app.sessions() as session:
-        days = await daily_counts(session, NOW)
+        days = await daily_counts(session, NOW, tz=app.settings.default_time_zone)
     assert set(days) == {Channel.SMS, Channel.EMAIL}
     sms = {d.day: d for d in days[Channel.SMS]}
     assert [d.day for d in days[Channel.SMS]] == [

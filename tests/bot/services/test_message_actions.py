@@ -11,14 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import App
-from bot.services.delivery.message_actions import (
-    ActionRefused,
-    Need,
-    cancel_message,
-    need_of,
-    needing_attention,
-    retry_message,
-)
+from bot.services.delivery.attention import Need, need_of, needing_attention
+from bot.services.delivery.message_actions import ActionRefused, cancel_message, retry_message
 from bot.services.staff.access import NotFound
 from scheduling.people.tasks import open_task
 from store.enums import AttemptOutcome, Channel, MessageStatus, Purpose, TaskKind, TaskStatus
@@ -26,6 +20,7 @@ from store.models import DeliveryAttempt, Message
 from tests.builders import add_expert
 
 ACTOR = "alex@example.org"
+TZ = "Europe/London"  # the organisation's zone in the test settings
 
 
 async def _message(app: App, session: AsyncSession, key: str, **fields: object) -> Message:
@@ -119,14 +114,14 @@ async def test_copies_are_numbered_from_the_original(app: App) -> None:
         first = await _message(app, session, "exp1:pastoral:20260112", status=MessageStatus.FAILED)
     async with app.sessions.begin() as session:
         one = await retry_message(
-            session, first.id, checked=False, actor=ACTOR, now=app.clock.now()
+            session, first.id, checked=False, actor=ACTOR, now=app.clock.now(), tz=TZ
         )
         copy = await session.get(Message, one.message_id)
         assert copy is not None and copy.idempotency_key == "exp1:pastoral:20260112:again1"
         copy.move(MessageStatus.FAILED, "failed again", app.clock.now())
     async with app.sessions.begin() as session:
         two = await retry_message(
-            session, one.message_id, checked=False, actor=ACTOR, now=app.clock.now()
+            session, one.message_id, checked=False, actor=ACTOR, now=app.clock.now(), tz=TZ
         )
         keys = list(await session.scalars(select(Message.idempotency_key).order_by(Message.id)))
     assert two.copy and keys[-1] == "exp1:pastoral:20260112:again2"
@@ -149,13 +144,13 @@ async def test_trying_again_is_refused_when_it_would_be_unsafe_or_pointless(app:
     ):
         async with app.sessions.begin() as session:
             with pytest.raises(ActionRefused, match=words) as refused:
-                await retry_message(session, message_id, checked=True, actor=ACTOR, now=now)
+                await retry_message(session, message_id, checked=True, actor=ACTOR, now=now, tz=TZ)
         assert refused.value.field == field
     async with app.sessions.begin() as session:
         with pytest.raises(ActionRefused, match="A worker is sending it right now"):
             await cancel_message(session, busy.id, reason="no_longer_needed", actor=ACTOR, now=now)
         with pytest.raises(NotFound):
-            await retry_message(session, 9999, checked=True, actor=ACTOR, now=now)
+            await retry_message(session, 9999, checked=True, actor=ACTOR, now=now, tz=TZ)
 
 
 async def test_cancelling_a_half_sent_message_says_it_may_have_gone(app: App) -> None:

@@ -7,16 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from bot.services.privacy.retention import (
-    PrivacyError,
-    build_export,
-    check_retention,
-    describe_action,
-    erase_expert,
-    export_filename,
-    render_export,
-    save_retention,
-)
+from bot.services.privacy.audit_search import describe_action
+from bot.services.privacy.erasure import erase_expert
+from bot.services.privacy.retention import PrivacyError, check_retention, save_retention
+from bot.services.privacy.subject_access import build_export, export_filename, render_export
 from store.enums import Channel
 from store.models import Expert, Message, Reply
 from tests.builders import add_engagement, add_expert, outbox
@@ -72,7 +66,10 @@ async def test_the_document_keeps_their_words_safe_and_says_when_text_is_gone(ap
         message.body = None  # purged
         loaded = await session.get(Expert, expert.id)
         assert loaded is not None
-        html = render_export(await build_export(session, loaded, now=app.clock.now()))
+        record = await build_export(
+            session, loaded, now=app.clock.now(), tz=app.settings.default_time_zone
+        )
+        html = render_export(record)
         name = export_filename(loaded, app.clock.now().date())
     assert "&lt;b&gt;hello&lt;/b&gt;<br>\nsecond line" in html
     assert "<b>hello" not in html
