@@ -10,7 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import CLI_ACTOR, console, err_console, fail, local, open_app, run
+from bot.cli.common import (
+    CLI_ACTOR,
+    console,
+    err_console,
+    fail,
+    load_settings,
+    local,
+    open_app,
+    run,
+)
 from bot.cli.expert_files import named, progress_bar, read_text, show_problems, write_private
 from bot.cli.telegram import bot_username
 from bot.services.experts.consent import set_channels, set_consent
@@ -71,7 +80,8 @@ def import_(
 
     The columns are described in the README.
     """
-    rows, errors = parse_csv(read_text(file))
+    text = read_text(file)
+    rows, errors = parse_csv(text, time_zone=load_settings().default_time_zone)
 
     async def action() -> list[RowError]:
         async with open_app() as built, built.sessions.begin() as session:

@@ -103,7 +103,7 @@ async def _new_form(page: Page, errors: dict[str, str] | None = None) -> HTMLRes
         "experts/new.html",
         errors=errors,
         values=values,
-        **common(workers=workers, channels=NEW_CHANNELS),
+        **common(page, workers=workers, channels=NEW_CHANNELS),
     )
 
 
@@ -307,7 +307,7 @@ async def edit_page(request: Request, web: WebDep, expert_id: int) -> Response:
         return page.render(
             "experts/edit.html",
             values=_details_values(expert),
-            **common(expert=expert, label=label(expert)),
+            **common(page, expert=expert, label=label(expert)),
         )
 
 
@@ -333,6 +333,6 @@ async def edit_post(request: Request, web: WebDep, expert_id: int) -> Response:
                 "experts/edit.html",
                 errors=exc.by_field("preferred_name"),
                 values=posted(page),
-                **common(expert=expert, label=label(expert)),
+                **common(page, expert=expert, label=label(expert)),
             )
         return page.redirect(f"/experts/{expert.id}", flash="Their details have been saved.")

@@ -64,9 +64,12 @@ class ChangeRow:
     mine: bool
 
 
-def common(**context: Any) -> dict[str, Any]:
-    """The words every experts template may use, with the page's own context."""
+def common(page: Page | None = None, **context: Any) -> dict[str, Any]:
+    """The words every experts template may use, with the page's own context; with the
+    page, the organisation's time zone too (the zone forms suggest)."""
+    zone = {"default_zone": page.web.built.settings.default_time_zone} if page else {}
     return {
+        **zone,
         "channel_labels": CHANNELS,
         "access_labels": ACCESS_NEEDS,
         "level_labels": PASTORAL_LEVELS,
