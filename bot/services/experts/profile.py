@@ -276,6 +276,13 @@ def safe_contact_due(expert: Expert, now: datetime) -> bool:
     return confirmed is None or now - confirmed > SAFE_CONTACT_RECHECK
 
 
+async def safe_contact_confirmer(session: AsyncSession, expert: Expert) -> Staff | None:
+    """Who last went through the safe-contact profile with them, if anyone has."""
+    if expert.safe_contact_confirmed_by_id is None:
+        return None
+    return await session.get(Staff, expert.safe_contact_confirmed_by_id)
+
+
 async def confirm_safe_contact(
     session: AsyncSession, expert: Expert, staff: Staff, *, now: datetime, actor: str
 ) -> None:

@@ -20,6 +20,7 @@ from bot.services.experts.profile import (
     is_paused,
     link_worker_choices,
     list_experts,
+    safe_contact_confirmer,
     safe_contact_due,
     status_words,
     update_details,
@@ -244,11 +245,7 @@ async def show(request: Request, web: WebDep, expert_id: int) -> Response:
         page.viewed("expert", expert.id)
         shared = (await sharing(page, [expert.id])).get(expert.id)
         waiting = await changes.waiting_changes(page.session, expert.id)
-        confirmer = (
-            await page.session.get(Staff, expert.safe_contact_confirmed_by_id)
-            if expert.safe_contact_confirmed_by_id
-            else None
-        )
+        confirmer = await safe_contact_confirmer(page.session, expert)
         points = {p.channel: p for p in expert.contact_points}
         consents = {c.channel: c for c in expert.consents}
         return page.render(
