@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import select
 
-from bot.cli.common import CLI_ACTOR, console, err_console, fail, local, open_app, run
+from bot.cli.common import (
+    CLI_ACTOR,
+    console,
+    err_console,
+    fail,
+    load_settings,
+    local,
+    open_app,
+    run,
+)
+from bot.cli.expert_files import named, progress_bar, read_text, show_problems, write_private
 from bot.cli.telegram import bot_username
+from bot.services.experts.consent import set_channels, set_consent
 from bot.services.experts.csv_files import (
     ExpertExport,
     RowError,
@@ -31,24 +37,17 @@ from bot.services.experts.profile import (
     load_experts,
     pause_expert,
     resume_expert,
-    set_channels,
-    set_consent,
 )
-from bot.services.experts.telegram_links import LinkCode, create_link
+from bot.services.experts.telegram_links import GivenLink, give_link
 from bot.services.staff.accounts import find_staff
 from scheduling.clock import local_today
-from scheduling.rules.cover import responsible_staff
 from store.enums import Channel
-from store.models import ChannelConsent, ContactPoint
 
 app = typer.Typer(
     help="Experts by experience: list, import and export; consent and channels; "
     "Telegram links; pause and resume contact.",
     no_args_is_help=True,
 )
-
-# 10,000 generous rows; anything far bigger is the wrong file, so refuse before reading it.
-_MAX_BYTES = 20 * 1024 * 1024
 
 
 @app.command("list")
@@ -81,19 +80,20 @@ def import_(
 
     The columns are described in the README.
     """
-    rows, errors = parse_csv(_read_text(file))
+    text = read_text(file)
+    rows, errors = parse_csv(text, time_zone=load_settings().default_time_zone)
 
     async def action() -> list[RowError]:
         async with open_app() as built, built.sessions.begin() as session:
             if errors:  # also check the good rows, so one pass shows everything to fix
                 return errors + await check_against_database(session, built.cipher, rows)
-            with _progress_bar(len(rows)) as advance:
+            with progress_bar(len(rows)) as advance:
                 return await import_experts(session, built.cipher, rows, actor=CLI_ACTOR,
                                             now=built.clock.now(), progress=advance)  # fmt: skip
 
     problems = run(action)
     if problems:
-        _show_problems(file, problems)
+        show_problems(file, problems)
         raise typer.Exit(1)
     unconfirmed = sum(1 for r in rows if not any(c.allowed for c in r.expert.consent.values()))
     console.print(f"Imported {_experts(len(rows))}.")
@@ -116,17 +116,17 @@ def export(
     Consent is left out for anyone paused, withdrawn or opted out: a re-import sends them nothing.
     """
     if file.exists() and not force:
-        fail(f"{_name(file)} already exists: choose another name, or add --force to replace it")
+        fail(f"{named(file)} already exists: choose another name, or add --force to replace it")
 
     async def action() -> ExpertExport:
         async with open_app() as built, built.sessions.begin() as session:
             result = await export_experts(session, actor=CLI_ACTOR, now=built.clock.now())
-            _write_private(file, result.text, force=force)  # a failed write records no export
+            write_private(file, result.text, force=force)  # a failed write records no export
             return result
 
     result = run(action)
     console.print(
-        f"Exported {_experts(result.count)} to {_name(file)}. It holds personal contact details: "
+        f"Exported {_experts(result.count)} to {named(file)}. It holds personal contact details: "
         "keep it safe and delete it when done.",
         highlight=False,
     )
@@ -135,61 +135,6 @@ def export(
             f"Consent is left out for {_experts(result.consent_withheld)} who paused, withdrew "
             "or opted out of a channel, so importing this file sends them nothing."
         )
-
-
-def _read_text(file: Path) -> str:
-    try:
-        if file.stat().st_size > _MAX_BYTES:
-            fail(f"{_name(file)} is over 20 MB: is it the right file? Split it into smaller files")
-        return file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        fail(f"there is no file {_name(file)}")
-    except IsADirectoryError:
-        fail(f"{_name(file)} is a folder, not a CSV file")
-    except UnicodeDecodeError:
-        fail(f"{_name(file)} is not UTF-8 text: in your spreadsheet, save it as 'CSV UTF-8'")
-    except OSError as exc:
-        fail(f"cannot read {_name(file)}: {exc.strerror}")
-
-
-def _write_private(file: Path, text: str, *, force: bool) -> None:
-    """Owner-only (0600) before the first byte is written, even when replacing a file."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
-    try:
-        descriptor = os.open(file, flags, 0o600)
-    except FileExistsError:
-        fail(f"{_name(file)} already exists: choose another name, or add --force to replace it")
-    except OSError as exc:
-        fail(f"cannot write {_name(file)}: {exc.strerror}")
-    os.fchmod(descriptor, 0o600)
-    # The byte-order mark lets spreadsheets see UTF-8, so accented names survive the round trip.
-    with os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
-        handle.write(text)
-
-
-@contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[int], None]]:
-    with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task("Importing experts", total=total)
-        yield lambda done: bar.update(task, completed=done)
-
-
-def _show_problems(file: Path, problems: list[RowError]) -> None:
-    """Line and column only: contact details are never echoed back to the screen."""
-    table = Table("line", "column", "problem")
-    for problem in sorted(problems, key=lambda p: p.row):
-        table.add_row(str(problem.row), escape(problem.column), escape(problem.message))
-    err_console.print(table)
-    err_console.print(
-        f"[bold red]Nothing was imported.[/] Fix {len(problems)} problem(s) in {_name(file)} "
-        "and run the import again.",
-        highlight=False,
-    )
-
-
-def _name(file: Path) -> str:
-    """A path as text: brackets in a folder name are not formatting."""
-    return escape(str(file))
 
 
 def _experts(count: int) -> str:
@@ -240,10 +185,8 @@ def resume(expert: str = typer.Argument(..., help="Expert id or ref.")) -> None:
 
 @dataclass(frozen=True)
 class _NewLink:
-    code: LinkCode
+    given: GivenLink
     time_zone: str
-    consented: bool
-    replaces_chat: bool
     username: str | None
 
 
@@ -271,42 +214,28 @@ def telegram_link(
                 person = await find_expert(session, expert)
                 if person is None:
                     fail(f"no expert with id or ref {escape(expert)!r}")
-                now = built.clock.now()
-                staff = await find_staff(session, by or str(person.link_worker_id))
-                if staff is None:
-                    fail(f"no staff member with email or id {escape(by or '')!r}")
-                if by is None:  # while the link worker is away, their cover gives the link
-                    staff = responsible_staff(staff, local_today(now, person.time_zone))
-                code = await create_link(
+                giver = None
+                if by is not None:
+                    giver = await find_staff(session, by)
+                    if giver is None:
+                        fail(f"no staff member with email or id {escape(by)!r}")
+                given = await give_link(
                     session,
                     person,
-                    staff,
+                    giver,
                     cipher=built.cipher,
-                    now=now,
+                    now=built.clock.now(),
                     hours=built.settings.telegram_link_hours,
                     actor=CLI_ACTOR,
-                )
-                consented = await session.scalar(
-                    select(ChannelConsent.id).where(
-                        ChannelConsent.expert_id == person.id,
-                        ChannelConsent.channel == Channel.TELEGRAM,
-                        ChannelConsent.allowed.is_(True),
-                    )
-                )
-                chat = await session.scalar(
-                    select(ContactPoint.id).where(
-                        ContactPoint.expert_id == person.id,
-                        ContactPoint.channel == Channel.TELEGRAM,
-                    )
                 )
                 time_zone = person.time_zone
             # After the commit: the code stands even if Telegram cannot be asked its name.
             username = await bot_username(built.settings)
-        return _NewLink(code, time_zone, consented is not None, chat is not None, username)
+        return _NewLink(given, time_zone, username)
 
     made = run(action)
-    until = f"{local(made.code.expires_at, made.time_zone)} ({made.time_zone} time)"
-    link = made.code.link(made.username)
+    until = f"{local(made.given.code.expires_at, made.time_zone)} ({made.time_zone} time)"
+    link = made.given.code.link(made.username)
     if link is not None:
         console.print(f"Telegram link for expert {escape(expert)}, until {until}:", highlight=False)
         typer.echo(link)
@@ -316,7 +245,7 @@ def telegram_link(
             "bot in Telegram and send:",
             highlight=False,
         )
-        typer.echo(made.code.start_command)
+        typer.echo(made.given.code.start_command)
         console.print(
             "Set TELEGRAM_BOT_USERNAME (the bot's username from BotFather) to get a link "
             "they can tap instead.",
@@ -327,12 +256,12 @@ def telegram_link(
         "stops this one."
         + (
             " Their Telegram chat on file is replaced when they use it."
-            if made.replaces_chat
+            if made.given.replaces_chat
             else ""
         ),
         highlight=False,
     )
-    if not made.consented:
+    if not made.given.consented:
         err_console.print(
             f"[yellow]Warning:[/] no Telegram consent is recorded for expert {escape(expert)}. "
             "Messages will not go by Telegram until a person has talked it through with them "

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.services.contact_details import _unguard, guard_formula, phone_for_people
-from bot.services.experts.details import ExpertInput
+from bot.services.experts.details import FALLBACK_ZONE, ExpertInput
 from bot.services.experts.profile import create_expert, is_paused, load_experts
 from store import audit
 from store.crypto import Cipher
@@ -71,8 +71,13 @@ class ExpertExport:
     consent_withheld: int  # paused, withdrawn or opted out: re-importing must not restart contact
 
 
-def parse_csv(text: str) -> tuple[list[ParsedRow], list[RowError]]:
-    """Check every row without touching the database; errors are collected, never raised."""
+def parse_csv(
+    text: str, *, time_zone: str = FALLBACK_ZONE
+) -> tuple[list[ParsedRow], list[RowError]]:
+    """Check every row without touching the database; errors are collected, never raised.
+
+    ``time_zone`` is the organisation's, for a row that leaves its time_zone cell empty.
+    """
     records, problem = _read(text.removeprefix("\ufeff"))
     if problem or not records:
         return [], [problem or RowError(1, FILE, "the file has no rows, not even a header line")]
@@ -92,7 +97,7 @@ def parse_csv(text: str) -> tuple[list[ParsedRow], list[RowError]]:
             message = f"this row has {len(cells)} cells but the header line has {len(header)}"
             errors.append(RowError(line, ROW, message))
             continue
-        expert, row_errors = _parse_row(line, dict(zip(header, cells, strict=True)))
+        expert, row_errors = _parse_row(line, dict(zip(header, cells, strict=True)), time_zone)
         errors += row_errors
         if expert is not None:
             parsed.append(ParsedRow(line, expert))
@@ -127,10 +132,13 @@ def _check_header(header: list[str]) -> list[RowError]:
     return errors
 
 
-def _parse_row(line: int, raw: dict[str, str]) -> tuple[ExpertInput | None, list[RowError]]:
+def _parse_row(
+    line: int, raw: dict[str, str], time_zone: str
+) -> tuple[ExpertInput | None, list[RowError]]:
     cells = {name: _unguard(value).strip() for name, value in raw.items()}
     errors: list[RowError] = []
     data: dict[str, Any] = {k: v for k, v in cells.items() if v and k in _PLAIN}
+    data.setdefault("time_zone", time_zone)
     for column in _LISTS:  # split here so each item gets ExpertInput's own clear message
         data[column] = _split(cells.get(column, "").replace(",", ";"))
     if (discreet := _boolean(line, cells, "discreet", errors)) is not None:

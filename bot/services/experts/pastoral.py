@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from scheduling.clock import local_today
 from scheduling.planning.pastoral_drafts import DraftError, approve_draft, close_approval_task
 from scheduling.rules.cover import responsible_staff
-from scheduling.rules.pastoral import check_level
+from scheduling.rules.pastoral import PastoralError, check_level
 from store import audit
 from store.enums import MessageStatus, PastoralLevel, Purpose
 from store.errors import Refused
@@ -40,7 +40,11 @@ class PastoralSettingError(Refused):
 def parse_level(text: str) -> PastoralLevel:
     key = " ".join(text.strip().lower().split())
     if key not in _LEVEL_WORDS:
-        raise PastoralSettingError(f"unknown contact level {text.strip()!r}: use {LEVELS_HELP}")
+        raise PastoralSettingError(
+            f"unknown contact level {text.strip()!r}: use {LEVELS_HELP}",
+            field="level",
+            plain=f"Choose how often to keep in touch ({LEVELS_HELP})",
+        )
     return _LEVEL_WORDS[key]
 
 
@@ -83,6 +87,39 @@ async def set_contact_level(
         at=now,
         level=level.value,
     )
+    return withdrawn
+
+
+async def keep_in_touch(
+    session: AsyncSession,
+    expert: Expert,
+    level_text: str,
+    bank_holidays: bool | None,
+    *,
+    min_days: int,
+    now: datetime,
+    actor: str,
+) -> int:
+    """The keeping-in-touch form: the level as they said it, and whether bank holidays are
+    fine (None: leave as it is). Only what changed is recorded. Returns how many planned
+    hellos were withdrawn; raises PastoralSettingError (field ``level``) before changing
+    anything when the level cannot be used.
+    """
+    level = parse_level(level_text)
+    withdrawn = 0
+    if level is not expert.pastoral_level:
+        try:
+            withdrawn = await set_contact_level(
+                session, expert, level, min_days=min_days, now=now, actor=actor
+            )
+        except PastoralError as exc:
+            raise PastoralSettingError(
+                str(exc),
+                field="level",
+                plain="That is more often than your organisation allows: choose a longer gap",
+            ) from None
+    if bank_holidays is not None and bank_holidays != expert.contact_on_bank_holidays:
+        await set_bank_holidays(session, expert, bank_holidays, now=now, actor=actor)
     return withdrawn
 
 

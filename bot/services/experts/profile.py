@@ -1,4 +1,8 @@
-"""Adding experts: contact details encrypted, lookups by keyed hash, consent recorded."""
+"""Adding experts and reading their profile: contact details encrypted, lookups by keyed
+hash, consent recorded; pausing and resuming contact.
+
+Consent and channel order live in ``consent``, safe-contact windows in ``windows``.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,10 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.services.experts.details import (
-    CHANNEL_ADDRESS,
-    CHANNEL_WORDS,
-    ExpertDetails,
-    ExpertInput,
-    WindowInput,
-)
+from bot.services.experts.details import ExpertDetails, ExpertInput
 from bot.services.staff.access import Scope
 from bot.services.staff.accounts import find_staff
 from scheduling.clock import local_today
-from scheduling.rules.windows import WindowError
 from store import audit
 from store.crypto import Cipher
 from store.enums import Channel, ExpertStatus
@@ -57,6 +54,12 @@ async def create_expert(
             f"an expert with ref {data.ref!r} already exists",
             field="ref",
             plain="Another expert already has this reference: choose a different one",
+        )
+    if problem := data.consent_date_problem(local_today(now, data.time_zone)):
+        raise ExpertError(
+            problem,
+            field="consent_confirmed_on",
+            plain="The day consent was confirmed cannot be in the future",
         )
     confirmer = None
     if data.consent_confirmed_by:
@@ -146,21 +149,7 @@ async def find_expert(session: AsyncSession, key: str) -> Expert | None:
     return await session.scalar(query.where(Expert.ref == key))
 
 
-def _either(channels: list[str]) -> str:
-    return " or ".join(CHANNEL_WORDS[Channel(c)] for c in channels)
-
-
-def _reachable(expert: Expert, channel: Channel) -> bool:
-    """A phone call needs a number on file; every other channel a usable contact point."""
-    if channel is Channel.PHONE:
-        return any(
-            p.channel in (Channel.PHONE, Channel.SMS) and p.opted_out_at is None
-            for p in expert.contact_points
-        )
-    return any(p.channel is channel and p.usable for p in expert.contact_points)
-
-
-def _who(expert: Expert) -> str:
+def who(expert: Expert) -> str:
     """How a command refers to them: the organisation's reference, never the name."""
     return expert.ref or str(expert.id)
 
@@ -192,7 +181,7 @@ async def pause_expert(
     """
     if expert.status is ExpertStatus.WITHDRAWN:
         raise ExpertError(
-            f"expert {_who(expert)} has withdrawn, so there is nothing to pause",
+            f"expert {who(expert)} has withdrawn, so there is nothing to pause",
             plain="They have withdrawn, so there is nothing to pause",
         )
     today = local_today(now, expert.time_zone)
@@ -225,129 +214,16 @@ async def resume_expert(
     """They are back: contact starts again, and this counts as hearing from them."""
     if expert.status is ExpertStatus.WITHDRAWN:
         raise ExpertError(
-            f"expert {_who(expert)} has withdrawn, not paused",
+            f"expert {who(expert)} has withdrawn, not paused",
             plain="They have withdrawn, so contact cannot start again from here",
         )
     if expert.status is ExpertStatus.ACTIVE and expert.paused_until is None:
-        raise ExpertError(f"expert {_who(expert)} is not paused", plain="They are not paused")
+        raise ExpertError(f"expert {who(expert)} is not paused", plain="They are not paused")
     expert.status = ExpertStatus.ACTIVE
     expert.paused_until = None
     expert.resumed_at = expert.updated_at = now
     audit.record(
         session, actor=actor, action="expert.resumed", entity="expert", entity_id=expert.id, at=now
-    )
-
-
-async def set_consent(
-    session: AsyncSession,
-    expert: Expert,
-    channel: Channel,
-    *,
-    allowed: bool,
-    details_safe: bool,
-    confirmed_by: Staff,
-    confirmed_on: date,
-    now: datetime,
-    actor: str,
-) -> None:
-    """Record what a named person confirmed with the expert about one channel.
-
-    Allowing needs a way to reach them there first (for Telegram, a linked chat), so a
-    consent never points at nothing. Withdrawing always works, at once.
-    """
-    await session.refresh(expert, ["consents", "contact_points"])
-    if (
-        allowed
-        and channel not in (Channel.PHONE,)
-        and not any(p.channel is channel and p.usable for p in expert.contact_points)
-    ):
-        hint = (
-            f"link their chat first: `linkline experts telegram-link {_who(expert)}`"
-            if channel is Channel.TELEGRAM
-            else f"add a {channel.value} contact for them first"
-        )
-        raise ExpertError(
-            f"expert {_who(expert)} has no usable {channel.value} contact: {hint}",
-            field=f"consent_{channel.value}",
-            plain=(
-                "Their Telegram chat is not linked yet: make a Telegram link for them first"
-                if channel is Channel.TELEGRAM
-                else f"There is no {CHANNEL_ADDRESS[channel]} for them that we can use yet: "
-                "add one first"
-            ),
-        )
-    current = next((c for c in expert.consents if c.channel is channel), None)
-    if not allowed:
-        if current is not None:
-            expert.consents.remove(current)
-    elif current is None:
-        expert.consents.append(
-            ChannelConsent(
-                channel=channel,
-                allowed=True,
-                details_safe=details_safe,
-                confirmed_on=confirmed_on,
-                confirmed_by_id=confirmed_by.id,
-            )
-        )
-    else:
-        current.allowed, current.details_safe = True, details_safe
-        current.confirmed_on, current.confirmed_by_id = confirmed_on, confirmed_by.id
-    expert.updated_at = now
-    audit.record(
-        session,
-        actor=actor,
-        action="expert.consent_set",
-        entity="expert",
-        entity_id=expert.id,
-        at=now,
-        channel=channel.value,
-        allowed=allowed,
-        details_safe=details_safe,
-        confirmed_by=confirmed_by.id,
-    )
-
-
-async def set_channels(
-    session: AsyncSession,
-    expert: Expert,
-    preferred: Channel,
-    fallbacks: list[Channel],
-    *,
-    now: datetime,
-    actor: str,
-) -> None:
-    """Which channel to try first, then which others, as the expert chose."""
-    await session.refresh(expert, ["consents", "contact_points"])
-    allowed = {c.channel for c in expert.consents if c.allowed}
-    missing = [c.value for c in [preferred, *fallbacks] if c not in allowed]
-    if missing:
-        raise ExpertError(
-            f"no consent is recorded for {', '.join(missing)}: record it first with "
-            f"`linkline experts consent {_who(expert)} CHANNEL allow --by EMAIL`",
-            field="preferred_channel" if preferred.value in missing else "fallback_channels",
-            plain=f"No consent is recorded for {_either(missing)} yet: record their consent first",
-        )
-    unreachable = [c for c in [preferred, *fallbacks] if not _reachable(expert, c)]
-    if unreachable:
-        first = unreachable[0]
-        raise ExpertError(
-            f"expert {_who(expert)} has no usable {first.value} contact: add one first",
-            field="preferred_channel" if first is preferred else "fallback_channels",
-            plain=f"There is no {CHANNEL_ADDRESS[first]} for them that we can use: "
-            "add one first, or choose another way",
-        )
-    expert.preferred_channel = preferred
-    expert.fallback_channels = [c.value for c in dict.fromkeys(fallbacks) if c is not preferred]
-    expert.updated_at = now
-    audit.record(
-        session,
-        actor=actor,
-        action="expert.channels_set",
-        entity="expert",
-        entity_id=expert.id,
-        at=now,
-        preferred=preferred.value,
     )
 
 
@@ -398,6 +274,13 @@ def safe_contact_due(expert: Expert, now: datetime) -> bool:
     """Never gone through with them, or not for three months: time to ask again."""
     confirmed = expert.safe_contact_confirmed_at
     return confirmed is None or now - confirmed > SAFE_CONTACT_RECHECK
+
+
+async def safe_contact_confirmer(session: AsyncSession, expert: Expert) -> Staff | None:
+    """Who last went through the safe-contact profile with them, if anyone has."""
+    if expert.safe_contact_confirmed_by_id is None:
+        return None
+    return await session.get(Staff, expert.safe_contact_confirmed_by_id)
 
 
 async def confirm_safe_contact(
@@ -458,57 +341,6 @@ async def update_details(
     return changed
 
 
-async def add_window(
-    session: AsyncSession, expert: Expert, window: WindowInput, *, now: datetime, actor: str
-) -> ContactWindow:
-    """Add one safe-contact window (checked by the same parser the dispatcher uses)."""
-    try:
-        parsed = window.parsed()
-    except WindowError as exc:
-        raise ExpertError(str(exc), field="window_from") from None
-    await session.refresh(expert, ["windows"])
-    added = ContactWindow(
-        channel=window.channel, days=window.days, start=parsed.start, end=parsed.end
-    )
-    expert.windows.append(added)
-    expert.updated_at = now
-    await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="expert.window_added",
-        entity="expert",
-        entity_id=expert.id,
-        at=now,
-        window=added.id,
-    )
-    return added
-
-
-async def remove_window(
-    session: AsyncSession, expert: Expert, window_id: int, *, now: datetime, actor: str
-) -> None:
-    """Remove one of their windows; with none left, the default safe hours apply."""
-    await session.refresh(expert, ["windows"])
-    window = next((w for w in expert.windows if w.id == window_id), None)
-    if window is None:
-        raise ExpertError(
-            f"expert {_who(expert)} has no safe window {window_id}",
-            plain="That safe time has already been removed",
-        )
-    expert.windows.remove(window)
-    expert.updated_at = now
-    audit.record(
-        session,
-        actor=actor,
-        action="expert.window_removed",
-        entity="expert",
-        entity_id=expert.id,
-        at=now,
-        window=window_id,
-    )
-
-
 async def link_worker_choices(session: AsyncSession, scope: Scope) -> list[Staff]:
     """Who a new expert may be given to: anyone active for an administrator; for a link
     worker, themselves or a colleague they cover while away (the experts they may see)."""
@@ -516,41 +348,3 @@ async def link_worker_choices(session: AsyncSession, scope: Scope) -> list[Staff
     if scope.worker_ids is not None:
         query = query.where(Staff.id.in_(scope.worker_ids))
     return list(await session.scalars(query))
-
-
-async def record_consents(
-    session: AsyncSession,
-    expert: Expert,
-    wanted: dict[Channel, bool],
-    *,
-    confirmed_by: Staff,
-    confirmed_on: date,
-    now: datetime,
-    actor: str,
-) -> list[Channel]:
-    """Bring every channel's consent in line with what they said: ``wanted`` maps each
-    channel they agree to onto whether full details may go there; the others are withdrawn.
-
-    Only channels that change are recorded, so who confirmed each one, and when, stays
-    true. Returns the channels that changed; raises ExpertError (``field`` consent_<channel>)
-    for a channel that cannot be allowed yet.
-    """
-    await session.refresh(expert, ["consents"])
-    current = {c.channel: c.details_safe for c in expert.consents if c.allowed}
-    changed = []
-    for channel in Channel:
-        if current.get(channel) == wanted.get(channel):
-            continue
-        await set_consent(
-            session,
-            expert,
-            channel,
-            allowed=channel in wanted,
-            details_safe=wanted.get(channel, False),
-            confirmed_by=confirmed_by,
-            confirmed_on=confirmed_on,
-            now=now,
-            actor=actor,
-        )
-        changed.append(channel)
-    return changed

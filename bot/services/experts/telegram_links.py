@@ -37,10 +37,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.services.experts.profile import ExpertError
+from bot.services.staff.accounts import find_staff
+from scheduling.clock import local_today
+from scheduling.rules.cover import responsible_staff
 from store import audit
 from store.crypto import Cipher
 from store.enums import Channel, ExpertStatus
-from store.models import ContactPoint, Expert, Reply, Staff, TelegramLink
+from store.models import ChannelConsent, ContactPoint, Expert, Reply, Staff, TelegramLink
 
 CODE_BYTES = 24  # 192 bits; token_urlsafe gives 32 characters of A-Za-z0-9_-
 # Telegram's deep-link ``start`` parameter: 1 to 64 of these characters.
@@ -134,6 +137,47 @@ async def create_link(
         withdrew=getattr(withdrawn, "rowcount", 0) or 0,
     )
     return LinkCode(code=code, expires_at=expires_at)
+
+
+@dataclass(frozen=True)
+class GivenLink:
+    """A new code, and what the person giving it must tell the expert about it."""
+
+    code: LinkCode
+    consented: bool  # Telegram consent is recorded: messages may go there once linked
+    replaces_chat: bool  # a chat is on file already, and is replaced when they use the code
+
+
+async def give_link(
+    session: AsyncSession,
+    expert: Expert,
+    given_by: Staff | None,
+    *,
+    cipher: Cipher,
+    now: datetime,
+    hours: int,
+    actor: str | None = None,
+) -> GivenLink:
+    """Make a code for someone to hand over: ``given_by``, or by default their link worker
+    (their cover while the worker is away, on the expert's own calendar)."""
+    giver = given_by
+    if giver is None:
+        worker = await find_staff(session, str(expert.link_worker_id))
+        if worker is None:
+            raise ExpertError(f"expert {expert.ref or expert.id} has no link worker")
+        giver = responsible_staff(worker, local_today(now, expert.time_zone))
+    code = await create_link(
+        session, expert, giver, cipher=cipher, now=now, hours=hours, actor=actor
+    )
+    consented = await session.scalar(
+        select(ChannelConsent.id).where(
+            ChannelConsent.expert_id == expert.id,
+            ChannelConsent.channel == Channel.TELEGRAM,
+            ChannelConsent.allowed.is_(True),
+        )
+    )
+    chat = await _telegram_point(session, expert.id)
+    return GivenLink(code, consented is not None, chat is not None)
 
 
 async def redeem(
