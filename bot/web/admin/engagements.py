@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,7 +26,7 @@ from bot.services.engagements.cancellations import (
 )
 from bot.services.engagements.lifecycle import DETAIL_FIELDS, EngagementError
 from bot.services.staff.access import NotFound, engagement_in_scope
-from bot.web.admin.pages import LONDON, Errors, Page, Web
+from bot.web.admin.pages import Errors, Page, Web
 from scheduling.rules.plan import CANCELLATION_NOTICE, PlanError
 from store.enums import EngagementStatus, InvitationAnswer
 from store.models import Engagement, Invitation
@@ -864,8 +865,8 @@ def _planned(added: int) -> str:
 
 
 def _when_values(engagement: Engagement) -> dict[str, str]:
-    starts = engagement.starts_at.astimezone(LONDON)
-    ends = engagement.ends_at.astimezone(LONDON)
+    starts = engagement.starts_at.astimezone(ZoneInfo(TZ))
+    ends = engagement.ends_at.astimezone(ZoneInfo(TZ))
     return {
         "starts_on-day": str(starts.day),
         "starts_on-month": str(starts.month),

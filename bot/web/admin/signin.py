@@ -7,13 +7,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.services.staff.sign_in import (
     MAX_LENGTH,
-    PasswordError,
     SignInOutcome,
     set_password,
     sign_in,
 )
 from bot.web.admin.pages import MAX_FORM_FIELDS, FormExpired, Web, safe_next
 from bot.web.admin.security import CSRF_FIELD, SignInThrottle, WebSession
+from store.errors import Refused
 
 _WRONG = "Enter the email address and password for your account"
 
@@ -103,18 +103,15 @@ def routes(web: Web) -> APIRouter:
     async def password_post(request: Request) -> Response:
         async with web.page(request) as page:
             new, again = page.field("new_password"), page.field("confirm_password")
-            errors: dict[str, str] = {}
-            try:
-                if new != again:
-                    errors["confirm_password"] = "The two passwords are not the same"
-                else:
-                    await set_password(
-                        page.session, page.viewer, new, now=page.now, actor=page.actor
-                    )
-            except PasswordError as exc:
-                errors["new_password"] = str(exc)
-            if errors:
+            if new != again:
+                errors = {"confirm_password": "The two passwords are not the same"}
                 return page.render("signin/password.html", errors=errors, values={})
+            try:
+                await set_password(page.session, page.viewer, new, now=page.now, actor=page.actor)
+            except Refused as exc:
+                return page.refuse(
+                    exc, "signin/password.html", default_field="new_password", values={}
+                )
             # The new password signed every session out, this one included: start afresh.
             page.web_session.start(page.viewer.id, page.viewer.session_version)
             return page.redirect("/", flash="Your password has been changed")
