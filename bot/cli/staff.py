@@ -42,7 +42,14 @@ def create(
                 session, name=name, email=email, role=role, now=now, actor=CLI_ACTOR
             )
             if password is not None:
-                await set_password(session, staff, password, now=now, actor=CLI_ACTOR)
+                await set_password(
+                    session,
+                    staff,
+                    password,
+                    passwords=built.passwords,
+                    now=now,
+                    actor=CLI_ACTOR,
+                )
             console.print(f"Added {staff.name} ({role.value}) as staff {staff.id}.")
             if password is None:
                 console.print(
@@ -69,7 +76,14 @@ def password_(
             staff = await find_staff(session, email)
             if staff is None:
                 fail(f"no staff member with email {email!r}: `linkline staff list` shows them")
-            await set_password(session, staff, password, now=built.clock.now(), actor=CLI_ACTOR)
+            await set_password(
+                session,
+                staff,
+                password,
+                passwords=built.passwords,
+                now=built.clock.now(),
+                actor=CLI_ACTOR,
+            )
             console.print(f"New password set for {staff.email}.")
 
     run(action)

@@ -69,7 +69,13 @@ def routes(web: Web) -> APIRouter:
             )
         built = web.built
         async with built.sessions.begin() as db:
-            result = await sign_in(db, email, password[: MAX_LENGTH + 1], now=built.clock.now())
+            result = await sign_in(
+                db,
+                email,
+                password[: MAX_LENGTH + 1],
+                passwords=built.passwords,
+                now=built.clock.now(),
+            )
         if result.outcome is SignInOutcome.SIGNED_IN and result.staff is not None:
             session.start(result.staff.id, result.staff.session_version)
             target = safe_next(str(form.get("next") or ""))
@@ -107,7 +113,14 @@ def routes(web: Web) -> APIRouter:
                 errors = {"confirm_password": "The two passwords are not the same"}
                 return page.render("signin/password.html", errors=errors, values={})
             try:
-                await set_password(page.session, page.viewer, new, now=page.now, actor=page.actor)
+                await set_password(
+                    page.session,
+                    page.viewer,
+                    new,
+                    passwords=web.built.passwords,
+                    now=page.now,
+                    actor=page.actor,
+                )
             except Refused as exc:
                 return page.refuse(
                     exc, "signin/password.html", default_field="new_password", values={}

@@ -121,7 +121,14 @@ def routes(web: Web) -> APIRouter:
             if errors or person is None:
                 values = {"name": name, "email": email, "role": page.field("role")}
                 return page.render("admin/staff_new.html", errors=errors, values=values)
-            await set_password(page.session, person, password, now=page.now, actor=page.actor)
+            await set_password(
+                page.session,
+                person,
+                password,
+                passwords=web.built.passwords,
+                now=page.now,
+                actor=page.actor,
+            )
             return page.redirect(
                 f"/admin/staff/{person.id}",
                 flash=f"{person.name} can now sign in. Tell them their password in person "
@@ -170,7 +177,14 @@ def routes(web: Web) -> APIRouter:
                 errors["confirm_password"] = "The two passwords are not the same"
             if "new_password" not in errors:
                 try:
-                    await set_password(page.session, person, new, now=page.now, actor=page.actor)
+                    await set_password(
+                        page.session,
+                        person,
+                        new,
+                        passwords=web.built.passwords,
+                        now=page.now,
+                        actor=page.actor,
+                    )
                 except Refused as exc:
                     errors = page.refusal(exc, "new_password")
             if errors:
