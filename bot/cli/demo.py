@@ -56,7 +56,7 @@ def run_demo(
     """Run three simulated weeks with six sample experts: no network, no credentials."""
     _fresh_folder(out)
     settings = Settings(  # the demo ignores .env: it must never touch real data or providers
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=out,
         database_url=f"sqlite:///{out / 'demo.db'}",
         outbox_dir=out / "outbox",

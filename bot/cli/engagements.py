@@ -141,7 +141,7 @@ def list_() -> None:
         async with open_app() as built, built.sessions() as session:
             table = Table("id", "title", "starts (UK time)", "status")
             for e in await service.list_engagements(session):
-                table.add_row(str(e.id), e.title, local(e.starts_at), e.status.value)
+                table.add_row(str(e.id), e.title, local(e.starts_at, TZ), e.status.value)
             console.print(table)
 
     run(action)
@@ -155,7 +155,9 @@ def show(engagement_id: int = typer.Argument(..., help="The engagement's id.")) 
         async with open_app() as built, built.sessions() as session:
             e = await service.get_engagement(session, engagement_id)
             console.print(f"[bold]{e.title}[/] ({e.status.value})")
-            console.print(f"{local(e.starts_at)} to {local(e.ends_at)}; lead: {e.lead.name}")
+            console.print(
+                f"{local(e.starts_at, TZ)} to {local(e.ends_at, TZ)}; lead: {e.lead.name}"
+            )
             missing = e.missing_information()
             if missing:
                 console.print("Still needed before publishing: " + ", ".join(missing))
@@ -171,7 +173,11 @@ def show(engagement_id: int = typer.Argument(..., help="The engagement's id.")) 
             )
             for m in messages:
                 plan.add_row(
-                    str(m.id), str(m.expert_id), m.purpose.value, local(m.due_at), m.status.value
+                    str(m.id),
+                    str(m.expert_id),
+                    m.purpose.value,
+                    local(m.due_at, TZ),
+                    m.status.value,
                 )
             console.print(plan)
 
@@ -350,7 +356,7 @@ def told(
             result = await record_told(
                 session, engagement, person, note=note, now=built.clock.now(), actor=CLI_ACTOR
             )
-            when = local(result.invitation.told_verbally_at)
+            when = local(result.invitation.told_verbally_at, TZ)
             lines = [
                 f"Already recorded: expert {escape(expert)} was told on {when}."
                 if result.already_recorded
@@ -381,7 +387,7 @@ def _show_calls(calls: CallList) -> None:
     for i in calls.still_to_phone:
         table.add_row(escape(i.expert.preferred_name), "still to phone")
     for i in calls.told:
-        table.add_row(escape(i.expert.preferred_name), local(i.told_verbally_at))
+        table.add_row(escape(i.expert.preferred_name), local(i.told_verbally_at, TZ))
     if calls.still_to_phone or calls.told:
         console.print(table)
     if calls.venue is not None:

@@ -63,7 +63,7 @@ def show_log(
                     str(m.id),
                     str(m.expert_id),
                     m.purpose.value,
-                    local(m.due_at),
+                    local(m.due_at, built.settings.default_time_zone),
                     m.status.value,
                     m.channel.value if m.channel else "-",
                     str(len(m.attempts_log)),

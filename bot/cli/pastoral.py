@@ -127,6 +127,7 @@ def approve(
                 session, message_id, staff, note, now=now, actor=CLI_ACTOR
             )
             extra = " with your note" if message.personal_note else ""
-            console.print(f"Approved{extra}: it goes at {local(message.due_at)}.")
+            goes = local(message.due_at, built.settings.default_time_zone)
+            console.print(f"Approved{extra}: it goes at {goes}.")
 
     run(action)

@@ -138,7 +138,11 @@ def webhook_info() -> None:
         console.print(f"Sends: {', '.join(info.allowed_updates)}", highlight=False)
     _show_pending(info)
     if info.last_error_message:
-        when = local(info.last_error_date) if info.last_error_date else "at an unknown time"
+        when = (
+            local(info.last_error_date, settings.default_time_zone)
+            if info.last_error_date
+            else "at an unknown time"
+        )
         console.print(
             f"Last delivery error ({when}): {escape(info.last_error_message)}", highlight=False
         )

@@ -187,7 +187,8 @@ class Page:
 
     @property
     def web_session(self) -> WebSession:
-        return self.request.state.session  # type: ignore[no-any-return]
+        session: WebSession = self.request.state.session
+        return session
 
     def field(self, name: str) -> str:
         """A text field from the posted form, trimmed; '' when absent."""
@@ -285,7 +286,7 @@ class Web:
         viewer: Staff | None = context.get("viewer")
         nav = () if viewer is None else ADMIN_NAV if viewer.role is Role.ADMIN else LINK_WORKER_NAV
         path = request.url.path
-        base = {
+        base: dict[str, Any] = {
             "csrf_field": CSRF_FIELD,
             "csrf_token": session.csrf_token() if session is not None else "",
             "csp_nonce": getattr(request.state, "csp_nonce", ""),
