@@ -109,6 +109,7 @@ class App:
                 support_lines=tuple(load_support_lines()),
                 offsets=self.offsets,
                 ack=self.ack_limits(),
+                office_tz=self.settings.default_time_zone,
                 answer_free_text=self.settings.answer_free_text,
             )
         return self._listening
