@@ -36,6 +36,7 @@ from bot.bootstrap import App
 from bot.services.staff.access import NotFound, Scope, scope_for
 from bot.web.admin.security import CSRF_FIELD, WebSession
 from scheduling.clock import local_today
+from scheduling.text.words import PURPOSE_DESCRIPTIONS, in_sentence, label
 from store import audit
 from store.enums import Role
 from store.errors import Refused
@@ -141,7 +142,14 @@ def build_templates(time_zone: str) -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(error_message=_error_message, error_list=_error_list)
+    env.globals.update(
+        error_message=_error_message,
+        error_list=_error_list,
+        # The one table of words for enum values (scheduling/text/words.py).
+        label=label,
+        in_sentence=in_sentence,
+        purpose_description=PURPOSE_DESCRIPTIONS.get,
+    )
     zone = ZoneInfo(time_zone)
     env.filters.update(local=partial(_local, zone=zone), day=partial(_day, zone=zone))
     # Every GOV.UK macro (govukButton, govukInput, ...) is a global, so a page template
