@@ -16,8 +16,9 @@ from bot.services.staff.accounts import (
     set_alert_route,
     set_cover,
 )
-from bot.services.staff.sign_in import PasswordError, check_password_rules, set_password, unlock
+from bot.services.staff.sign_in import check_password_rules, set_password, unlock
 from store.enums import Channel, Role
+from store.errors import Refused
 
 app = typer.Typer(help="Staff: link workers and administrators.", no_args_is_help=True)
 
@@ -118,7 +119,7 @@ def _read_password(from_stdin: bool, *, required: bool = False) -> str | None:
         return None
     try:
         check_password_rules(password)
-    except PasswordError as exc:
+    except Refused as exc:
         fail(f"that password will not do: {exc}")
     return password
 

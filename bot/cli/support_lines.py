@@ -6,7 +6,8 @@ from rich.table import Table
 
 from bot.cli.common import console, fail, load_settings
 from scheduling.clock import SystemClock, local_today
-from scheduling.rules.support_lines import SupportLinesError, load_support_lines
+from scheduling.rules.support_lines import load_support_lines
+from store.errors import Refused
 
 
 def show_support_lines() -> None:
@@ -17,7 +18,7 @@ def show_support_lines() -> None:
     """
     try:
         lines = load_support_lines()
-    except SupportLinesError as exc:
+    except Refused as exc:
         fail(str(exc), 2)
     now = SystemClock().now()
     today = local_today(now, load_settings().default_time_zone)
