@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channel_setup import build_channels
 from bot.services.listening import Listening
+from bot.services.staff.sign_in import Passwords, production_hasher
 from bot.settings import Settings
 from channels.registry import ChannelRegistry
 from scheduling.clock import Clock, SystemClock
@@ -56,6 +57,7 @@ class App:
     renderer: Renderer
     clock: Clock
     offsets: PlanOffsets
+    passwords: Passwords
     notices: list[str] = field(default_factory=list)
     _listening: Listening | None = field(default=None, repr=False)
 
@@ -107,6 +109,7 @@ class App:
                 support_lines=tuple(load_support_lines()),
                 offsets=self.offsets,
                 ack=self.ack_limits(),
+                office_tz=self.settings.default_time_zone,
                 answer_free_text=self.settings.answer_free_text,
             )
         return self._listening
@@ -124,8 +127,17 @@ class App:
         await self.engine.dispose()
 
 
+def standard_passwords() -> Passwords:
+    """argon2id at the recommended cost; the test suite swaps in a cheap one here."""
+    return Passwords(production_hasher())
+
+
 async def build_app(
-    settings: Settings, *, clock: Clock | None = None, upgrade: bool = False
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    upgrade: bool = False,
+    passwords: Passwords | None = None,
 ) -> App:
     """Build everything, checking key, database and schema before anything is sent."""
     url = normalise_url(settings.resolved_database_url)
@@ -164,6 +176,7 @@ async def build_app(
         Renderer(),
         clock,
         offsets,
+        passwords or standard_passwords(),
         notices,
     )
 

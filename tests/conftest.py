@@ -48,15 +48,16 @@ def _network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id at its real cost (64 MiB, 0.1 s a hash) would make the page tests, which
-    sign in hundreds of times, the slowest in the suite. Same algorithm, tiny cost;
-    tests/bot/services/test_accounts.py checks the real settings."""
+    sign in hundreds of times, the slowest in the suite. Same algorithm, tiny cost, handed
+    to every app the wiring builds; tests/bot/services/test_accounts.py checks the real
+    settings."""
     from argon2 import PasswordHasher
 
-    from bot.services.staff import sign_in as accounts
+    from bot import bootstrap
+    from bot.services.staff.sign_in import Passwords
 
     quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", quick)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", quick.hash("no such account"))
+    monkeypatch.setattr(bootstrap, "standard_passwords", lambda: Passwords(quick))
 
 
 @pytest.fixture(autouse=True)

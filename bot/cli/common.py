@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -14,10 +14,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.bootstrap import App, build_app
 from bot.settings import Settings
-from scheduling.clock import Clock
 from store.errors import Refused
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+    from scheduling.clock import Clock
 
 T = TypeVar("T")
 console = Console()
@@ -61,6 +63,9 @@ def run(action: Callable[[], Awaitable[T]]) -> T:
 async def open_app(
     *, upgrade: bool = False, clock: Clock | None = None, settings: Settings | None = None
 ) -> AsyncIterator[App]:
+    # Imported here: building reaches every channel's library, which `--help` need not load.
+    from bot.bootstrap import build_app
+
     app = await build_app(settings or load_settings(), clock=clock, upgrade=upgrade)
     for notice in app.notices:
         err_console.print(f"[yellow]Note:[/] {notice}", highlight=False)
@@ -87,7 +92,8 @@ def parse_local_datetime(text: str, tz: str, what: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def local(moment: datetime | None, tz: str = "Europe/London") -> str:
+def local(moment: datetime | None, tz: str) -> str:
+    """A stored time as read in ``tz`` (the organisation's zone, or an expert's own)."""
     if moment is None:
         return "-"
     return moment.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y %H:%M")

@@ -12,13 +12,14 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import console, fail, open_app, run
-from bot.cli.demo_story import DAYS, START, DemoResult, run_story
+from bot.cli.demo_story import DAYS, DemoResult, run_story, story_start
 from bot.settings import Settings
 from scheduling.clock import SimulatedClock
 from scheduling.sending.dispatcher import DispatchEvent
+from scheduling.text.words import label
+from store.enums import Channel, MessageStatus, Purpose
 
 MARKER = ".linkline-demo"
-LONDON = ZoneInfo("Europe/London")
 _SHOWN = {
     "sent": "sent",
     "deferred": "held",
@@ -42,8 +43,16 @@ def _fresh_folder(folder: Path) -> None:
     (folder / MARKER).write_text("made by `linkline demo`; safe to delete\n", encoding="utf-8")
 
 
-def _when(moment: datetime) -> str:
-    return moment.astimezone(LONDON).strftime("%a %d %b %H:%M")
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%a %d %b %H:%M")
+
+
+def _purpose(value: str) -> str:
+    """A dispatch event names its purpose by value; people read the table's words."""
+    try:
+        return label(Purpose(value))
+    except ValueError:
+        return value
 
 
 def run_demo(
@@ -56,29 +65,34 @@ def run_demo(
     """Run three simulated weeks with six sample experts: no network, no credentials."""
     _fresh_folder(out)
     settings = Settings(  # the demo ignores .env: it must never touch real data or providers
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=out,
         database_url=f"sqlite:///{out / 'demo.db'}",
         outbox_dir=out / "outbox",
     )
+    zone = ZoneInfo(settings.default_time_zone)
     names: dict[int, str] = {}
 
     def say(at: datetime, text: str) -> None:
-        console.print(f"[dim]{_when(at)}[/]  [bold]{text}[/]", highlight=False)
+        console.print(f"[dim]{_when(at, zone)}[/]  [bold]{text}[/]", highlight=False)
 
     def on_event(event: DispatchEvent) -> None:
-        channel = event.channel.value if event.channel else "-"
+        channel = label(event.channel, "-")
         who = names.get(event.expert_id, f"expert {event.expert_id}")
         console.print(
-            f"[dim]{_when(event.at)}[/]  {who:<7} {event.purpose:<13} {channel:<9} "
-            f"{_SHOWN.get(event.outcome, event.outcome):<12} [dim]{event.detail}[/]",
+            f"[dim]{_when(event.at, zone)}[/]  {who:<7} {_purpose(event.purpose):<17} "
+            f"{channel:<13} {_SHOWN.get(event.outcome, event.outcome):<12} "
+            f"[dim]{event.detail}[/]",
             highlight=False,
         )
 
     async def action() -> DemoResult:
-        clock = SimulatedClock(START)
+        start = story_start(zone)
+        clock = SimulatedClock(start)
         async with open_app(upgrade=True, clock=clock, settings=settings) as built:
-            console.print(f"Linkline demo: {DAYS} days from {_when(START)}, UK time.\n")
+            console.print(
+                f"Linkline demo: {DAYS} days from {_when(start, zone)} ({zone.key} time).\n"
+            )
             return await run_story(built, clock, say, on_event, names)
 
     began = time.monotonic()
@@ -86,11 +100,16 @@ def run_demo(
     _summary(result, out, time.monotonic() - began)
 
 
+def _by_status(item: tuple[tuple[MessageStatus, Channel | None], int]) -> tuple[str, str]:
+    (status, channel), _ = item
+    return status.value, channel.value if channel else ""
+
+
 def _summary(result: DemoResult, out: Path, seconds: float) -> None:
     console.print()
     table = Table("status", "channel", "messages", title="Where every planned message ended up")
-    for (status, channel), count in sorted(result.statuses.items()):
-        table.add_row(status, channel, str(count))
+    for (status, channel), count in sorted(result.statuses.items(), key=_by_status):
+        table.add_row(label(status), label(channel, "-"), str(count))
     console.print(table)
     held = sum(1 for e in result.events if e.outcome == "deferred")
     console.print(f"{held} times a message was held until the person's safe hours.")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
+from bot.cli.demo_cast import DETAILS, sample_experts
 from bot.services.engagements import lifecycle as engagement_service
 from bot.services.experts.details import ExpertInput
 from bot.services.experts.profile import create_expert
@@ -30,92 +31,11 @@ from scheduling.sending.dispatcher import DispatchEvent
 from store.enums import Channel, InvitationAnswer, MessageStatus, Role
 from store.models import Expert, Message, Reply, Staff, Task
 
-LONDON = ZoneInfo("Europe/London")
-START = datetime(2026, 3, 16, 8, 0, tzinfo=LONDON)  # a Monday; the clocks go forward on the 29th
+# A Monday at 8am; in the UK the clocks go forward on the 29th, within the story.
+START_DAY, START_TIME = date(2026, 3, 16), time(8, 0)
 DAYS = 21
 STEP = timedelta(minutes=15)
 ACTOR = "demo"
-
-_DETAILS = {
-    "purpose": "Help shape how a new support service answers people the first time they call.",
-    "objectives": "Hear what made first contact easier or harder.",
-    "expected_outcomes": "A short list of changes the service will try this spring.",
-    "venue_name": "Leith Community Centre",
-    "venue_address": "12 Example Street, Edinburgh EH6 1AA",
-    "venue_accessibility": "Step-free entrance, accessible toilet, a quiet room to take a break.",
-    "meeting_point": "Sam will meet you at the front door.",
-    "practitioners": "Two people from the design team and Sam.",
-    "transport_and_expenses": "Bus or taxi fares, childcare and lunch are paid.",
-    "how_to_claim": "Give Sam your receipts on the day, or tell Sam what you spent.",
-    "paperwork": "A one-page summary is posted a week before.",
-}
-
-
-def _experts(confirmed: date) -> list[dict[str, Any]]:
-    base = {
-        "link_worker": "sam@example.org",
-        "consent_confirmed_on": confirmed,
-        "consent_confirmed_by": "sam@example.org",
-    }
-    return [
-        {
-            **base,
-            "ref": "EX-01",
-            "preferred_name": "Ana",
-            "preferred_channel": "sms",
-            "phone": "07123 456781",
-            "consent": {"sms": {"allowed": True}},
-        },
-        {
-            **base,
-            "ref": "EX-02",
-            "preferred_name": "Ben",
-            "preferred_channel": "telegram",
-            "telegram_chat_id": "5550002",
-            "consent": {"telegram": {"allowed": True, "details_safe": True}},
-            "windows": [{"days": "mon-fri", "hours": "10:00-18:00"}],
-        },
-        {
-            **base,
-            "ref": "EX-03",
-            "preferred_name": "Cara",
-            "preferred_channel": "email",
-            "email": "cara@example.net",
-            "consent": {"email": {"allowed": True, "details_safe": True}},
-            "windows": [{"days": "mon-fri", "hours": "09:00-17:00"}],
-        },
-        {
-            **base,
-            "ref": "EX-04",
-            "preferred_name": "Dev",
-            "preferred_channel": "letter",
-            "postal_address": "Flat 2; 8 Sample Road; Dundee DD1 1AA",
-            "discreet": False,
-            "access_needs": "large_print",
-            "consent": {"letter": {"allowed": True, "details_safe": True}},
-        },
-        {
-            **base,
-            "ref": "EX-05",
-            "preferred_name": "Eilidh",
-            "preferred_channel": "phone",
-            "phone": "07123 456785",
-            "consent": {"phone": {"allowed": True}},
-            "windows": [{"days": "tue,thu", "hours": "13:00-15:00"}],
-        },
-        {
-            **base,
-            "ref": "EX-06",
-            "preferred_name": "Fin",
-            "preferred_channel": "sms",
-            "fallback_channels": "email",
-            "phone": "07123 456786",
-            "email": "fin@example.net",
-            "consent": {"sms": {"allowed": True}},
-            "windows": [{"days": "every day", "hours": "18:00-20:00"}],
-            "pastoral_level": "fortnightly",
-        },
-    ]
 
 
 @dataclass
@@ -125,6 +45,7 @@ class Story:
     app: App
     clock: SimulatedClock
     say: Callable[[datetime, str], None]
+    zone: ZoneInfo  # the organisation's: the script's times are read in it
     workshop: int = 0
     panel: int = 0
     replies: int = 0
@@ -164,57 +85,57 @@ class Story:
                 await create_expert(
                     session, self.app.cipher, ExpertInput.model_validate(d), actor=ACTOR, now=now
                 )
-                for d in _experts(date(2026, 3, 2))
+                for d in sample_experts(date(2026, 3, 2))
             ]
             self.workshop = await self._engagement(
                 session,
                 "Service design workshop",
-                datetime(2026, 3, 26, 14, 0, tzinfo=LONDON),
+                datetime(2026, 3, 26, 14, 0, tzinfo=self.zone),
                 lead,
                 experts,
             )
             self.panel = await self._engagement(
                 session,
                 "Panel meeting",
-                datetime(2026, 3, 31, 10, 0, tzinfo=LONDON),
+                datetime(2026, 3, 31, 10, 0, tzinfo=self.zone),
                 lead,
                 experts[:5],
             )
         self.steps = sorted(
             [
                 (
-                    datetime(2026, 3, 20, 19, 10, tzinfo=LONDON),
+                    datetime(2026, 3, 20, 19, 10, tzinfo=self.zone),
                     "Fin says no to the workshop",
                     self._fin_declines,
                 ),
                 (
-                    datetime(2026, 3, 18, 11, 0, tzinfo=LONDON),
+                    datetime(2026, 3, 18, 11, 0, tzinfo=self.zone),
                     "Ana, Ben, Cara, Dev and Eilidh say yes",
                     self._others_accept,
                 ),
                 (
-                    datetime(2026, 3, 30, 14, 0, tzinfo=LONDON),
+                    datetime(2026, 3, 30, 14, 0, tzinfo=self.zone),
                     "The panel meeting is cancelled, 20 hours before",
                     self._cancel_panel,
                 ),
                 (
-                    datetime(2026, 3, 27, 10, 20, tzinfo=LONDON),
+                    datetime(2026, 3, 27, 10, 20, tzinfo=self.zone),
                     'Ana answers her check-in by text: "2, not a great day". Sam is away, so '
                     "Jo gets an urgent task and an alert; Ana gets the support lines open now",
                     self._ana_replies,
                 ),
                 (
-                    datetime(2026, 3, 27, 10, 50, tzinfo=LONDON),
+                    datetime(2026, 3, 27, 10, 50, tzinfo=self.zone),
                     "Jo rings Ana, then marks her reply as seen: messages to Ana can go again",
                     self._jo_acknowledges,
                 ),
                 (
-                    datetime(2026, 3, 27, 12, 5, tzinfo=LONDON),
+                    datetime(2026, 3, 27, 12, 5, tzinfo=self.zone),
                     'Cara texts from a new number: "call me". A stranger gets one neutral line',
                     self._stranger_writes,
                 ),
                 (
-                    datetime(2026, 4, 1, 11, 0, tzinfo=LONDON),
+                    datetime(2026, 4, 1, 11, 0, tzinfo=self.zone),
                     'Sam records what changed after the workshop: "you said, we did"',
                     self._record_outcomes,
                 ),
@@ -232,10 +153,10 @@ class Story:
             starts_at=starts,
             ends_at=starts + timedelta(hours=2),
             lead=lead,
-            details=_DETAILS,
+            details=DETAILS,
             plan_overrides=None,
             base_offsets=self.app.offsets,
-            time_zone="Europe/London",
+            time_zone=self.zone.key,
             now=self.clock.now(),
             actor=ACTOR,
         )
@@ -323,9 +244,9 @@ class Story:
         The daily jobs (planning pastoral contact, follow-ups for people) run at 7am on the
         simulated clock, as the service runs them on its own timer.
         """
-        before = self.clock.now().astimezone(LONDON)
+        before = self.clock.now().astimezone(self.zone)
         self.clock.advance(STEP)
-        after = self.clock.now().astimezone(LONDON)
+        after = self.clock.now().astimezone(self.zone)
         if before.hour < 7 <= after.hour or (before.date() != after.date() and after.hour >= 7):
             jobs = self.app.maintenance()
             report = await jobs.plan_pastoral()
@@ -338,10 +259,15 @@ class Story:
             await act()
 
 
+def story_start(zone: ZoneInfo) -> datetime:
+    """When the story begins, in the organisation's zone."""
+    return datetime.combine(START_DAY, START_TIME, tzinfo=zone)
+
+
 @dataclass
 class DemoResult:
     events: list[DispatchEvent]
-    statuses: dict[tuple[str, str], int]
+    statuses: dict[tuple[MessageStatus, Channel | None], int]
     tasks: list[Task]
     names: dict[int, str]
     not_sent: dict[str, int]
@@ -361,11 +287,12 @@ async def run_story(
         events.append(event)
         on_event(event)
 
-    story = Story(app, clock, say)
+    zone = ZoneInfo(app.settings.default_time_zone)
+    story = Story(app, clock, say, zone)
     await story.seed()
     async with app.sessions() as session:
         names.update({e.id: e.preferred_name for e in await session.scalars(select(Expert))})
-    end = START.astimezone(UTC) + timedelta(days=DAYS)
+    end = story_start(zone).astimezone(UTC) + timedelta(days=DAYS)
     finished = asyncio.Event()
 
     async def before_pass() -> None:
@@ -393,9 +320,7 @@ async def _collect(app: App, events: list[DispatchEvent]) -> DemoResult:
                 Message.status, Message.channel
             )
         )
-        statuses = {
-            (status.value, channel.value if channel else "-"): n for status, channel, n in rows
-        }
+        statuses = {(status, channel): n for status, channel, n in rows}
         tasks = list(await session.scalars(select(Task).order_by(Task.id)))
         reasons = await session.execute(
             select(Message.status_reason, func.count())
@@ -407,4 +332,4 @@ async def _collect(app: App, events: list[DispatchEvent]) -> DemoResult:
     return DemoResult(events, statuses, tasks, names, not_sent)
 
 
-__all__ = ["DAYS", "START", "Channel", "DemoResult", "run_story"]
+__all__ = ["DAYS", "DemoResult", "run_story", "story_start"]

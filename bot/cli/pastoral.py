@@ -10,6 +10,7 @@ from bot.services.experts import pastoral as service
 from bot.services.experts.profile import find_expert
 from bot.services.staff.accounts import find_staff
 from store.enums import PastoralLevel
+from store.errors import Refused
 
 app = typer.Typer(
     help="Keeping in touch: contact levels, and drafts link workers approve.",
@@ -25,7 +26,7 @@ def level(
     """Set how often an expert hears from their link worker between pieces of work."""
     try:
         parsed = service.parse_level(chosen)
-    except service.PastoralSettingError as exc:
+    except Refused as exc:
         fail(str(exc), 2)
 
     async def action() -> None:
@@ -127,6 +128,7 @@ def approve(
                 session, message_id, staff, note, now=now, actor=CLI_ACTOR
             )
             extra = " with your note" if message.personal_note else ""
-            console.print(f"Approved{extra}: it goes at {local(message.due_at)}.")
+            goes = local(message.due_at, built.settings.default_time_zone)
+            console.print(f"Approved{extra}: it goes at {goes}.")
 
     run(action)

@@ -56,7 +56,7 @@ def replies(
                     flag,
                     reply.expert.preferred_name if reply.expert else "unknown sender",
                     reply.channel.value,
-                    local(reply.received_at),
+                    local(reply.received_at, built.settings.default_time_zone),
                     "seen" if seen else describe_age(row.age),
                     reply.intent or "",
                     str(reply.task_id or ""),
@@ -75,7 +75,10 @@ def show(reply_id: int = typer.Argument(..., help="The reply's id.")) -> None:
             reply = await get_reply(session, reply_id)
             who = reply.expert.preferred_name if reply.expert else f"unknown ({reply.sender})"
             console.print(f"From: {who} by {reply.channel.value}", highlight=False)
-            console.print(f"Received: {local(reply.received_at)} (UK time)", highlight=False)
+            console.print(
+                f"Received: {local(reply.received_at, built.settings.default_time_zone)} (UK time)",
+                highlight=False,
+            )
             console.print(f"Taken to mean: {reply.intent or '-'}", highlight=False)
             console.print(f"\n{reply.body}\n", highlight=False, markup=False)
             console.print(
@@ -83,7 +86,8 @@ def show(reply_id: int = typer.Argument(..., help="The reply's id.")) -> None:
             )
             if reply.acknowledged_at is not None:
                 by = reply.acknowledged_by.name if reply.acknowledged_by else "closing its task"
-                console.print(f"Seen: {local(reply.acknowledged_at)} by {by}", highlight=False)
+                seen = local(reply.acknowledged_at, built.settings.default_time_zone)
+                console.print(f"Seen: {seen} by {by}", highlight=False)
             elif reply.needs_person:
                 console.print(
                     f"Not yet seen by anyone: `linkline replies ack {reply.id} --by EMAIL`",
@@ -107,7 +111,8 @@ def ack(
                 fail(f"no member of staff with email {by!r}: `linkline staff list` shows them")
             reply = await get_reply(session, reply_id)
             if reply.acknowledged_at is not None:
-                fail(f"reply {reply_id} was already seen on {local(reply.acknowledged_at)}")
+                seen = local(reply.acknowledged_at, built.settings.default_time_zone)
+                fail(f"reply {reply_id} was already seen on {seen}")
             lifted = await acknowledge(session, reply, staff, now=built.clock.now())
             console.print(f"Reply {reply_id} marked as seen by {staff.name}.", highlight=False)
             if lifted:

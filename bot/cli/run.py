@@ -5,34 +5,22 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
 from sqlalchemy import select
 
-from bot.bootstrap import App
 from bot.cli.common import console, fail, load_settings, open_app, run
 from bot.cli.worker_lock import SEVERAL_WORKERS_HINT, worker_lock
 from bot.cli.worker_pool import WorkerPool
-from bot.web.app import create_web_app
 from store.engine import is_sqlite, normalise_url
 from store.enums import Role
 from store.models import Staff
 
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+
 MAX_WORKERS = 16
-
-
-class _Server(uvicorn.Server):
-    """Stop gracefully on SIGTERM or Ctrl+C and return, so Linkline's own clean-up runs.
-
-    uvicorn re-raises the signal after its shutdown, which would end the process before
-    the database is closed.
-    """
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        super().handle_exit(sig, frame)
-        self._captured_signals.clear()
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -66,6 +54,9 @@ def run_service(
     settings = load_settings()
 
     async def action() -> None:
+        # The web server and its app are loaded only to serve, never for `--help`.
+        from bot.cli.serving import GentleServer, web_config
+
         if workers > 1 and is_sqlite(normalise_url(settings.resolved_database_url)):
             fail(f"SQLite runs one worker; {SEVERAL_WORKERS_HINT} (--workers {workers})", 2)
         async with open_app(settings=settings) as built:
@@ -89,10 +80,7 @@ def run_service(
                         "--email you@example.org --admin",
                         highlight=False,
                     )
-                config = uvicorn.Config(
-                    create_web_app(built), host=host, port=port, log_level="warning", lifespan="on"
-                )
-                server = _Server(config)
+                server = GentleServer(web_config(built, host, port))
                 # A closed terminal stops the service as gently as Ctrl+C does.
                 asyncio.get_running_loop().add_signal_handler(
                     signal.SIGHUP, server.handle_exit, signal.SIGHUP, None

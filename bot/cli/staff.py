@@ -16,8 +16,9 @@ from bot.services.staff.accounts import (
     set_alert_route,
     set_cover,
 )
-from bot.services.staff.sign_in import PasswordError, check_password_rules, set_password, unlock
+from bot.services.staff.sign_in import check_password_rules, set_password, unlock
 from store.enums import Channel, Role
+from store.errors import Refused
 
 app = typer.Typer(help="Staff: link workers and administrators.", no_args_is_help=True)
 
@@ -42,7 +43,14 @@ def create(
                 session, name=name, email=email, role=role, now=now, actor=CLI_ACTOR
             )
             if password is not None:
-                await set_password(session, staff, password, now=now, actor=CLI_ACTOR)
+                await set_password(
+                    session,
+                    staff,
+                    password,
+                    passwords=built.passwords,
+                    now=now,
+                    actor=CLI_ACTOR,
+                )
             console.print(f"Added {staff.name} ({role.value}) as staff {staff.id}.")
             if password is None:
                 console.print(
@@ -69,7 +77,14 @@ def password_(
             staff = await find_staff(session, email)
             if staff is None:
                 fail(f"no staff member with email {email!r}: `linkline staff list` shows them")
-            await set_password(session, staff, password, now=built.clock.now(), actor=CLI_ACTOR)
+            await set_password(
+                session,
+                staff,
+                password,
+                passwords=built.passwords,
+                now=built.clock.now(),
+                actor=CLI_ACTOR,
+            )
             console.print(f"New password set for {staff.email}.")
 
     run(action)
@@ -104,7 +119,7 @@ def _read_password(from_stdin: bool, *, required: bool = False) -> str | None:
         return None
     try:
         check_password_rules(password)
-    except PasswordError as exc:
+    except Refused as exc:
         fail(f"that password will not do: {exc}")
     return password
 

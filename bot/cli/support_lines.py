@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from rich.table import Table
 
-from bot.cli.common import console, fail
-from scheduling.clock import local_today
-from scheduling.rules.support_lines import SupportLinesError, load_support_lines
+from bot.cli.common import console, fail, load_settings
+from scheduling.clock import SystemClock, local_today
+from scheduling.rules.support_lines import load_support_lines
+from store.errors import Refused
 
 
 def show_support_lines() -> None:
@@ -19,10 +18,10 @@ def show_support_lines() -> None:
     """
     try:
         lines = load_support_lines()
-    except SupportLinesError as exc:
+    except Refused as exc:
         fail(str(exc), 2)
-    now = datetime.now(UTC)
-    today = local_today(now)
+    now = SystemClock().now()
+    today = local_today(now, load_settings().default_time_zone)
     table = Table("line", "number", "hours", "open now", "last checked")
     stale = 0
     for line in lines:

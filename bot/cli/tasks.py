@@ -32,7 +32,7 @@ def tasks(ctx: typer.Context) -> None:
                     "URGENT" if t.urgent else "",
                     t.title,
                     t.assignee.name if t.assignee else "anyone",
-                    local(t.due_at),
+                    local(t.due_at, built.settings.default_time_zone),
                     t.details or "",
                 )
             console.print(table if rows else "No open tasks.")

@@ -11,30 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import NoReturn, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import typer
 from rich.markup import escape
-from telegram import Bot, WebhookInfo
-from telegram.error import (
-    BadRequest,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
-from telegram.request import HTTPXRequest
 
-from bot.channel_setup import telegram_base_url
 from bot.cli.common import console, err_console, fail, load_settings, local
 from bot.settings import Settings
-from channels.telegram import describe_error, redacted_logs
-from store.errors import Refused
+
+if TYPE_CHECKING:
+    from telegram import Bot, WebhookInfo
 
 T = TypeVar("T")
 
@@ -43,10 +31,6 @@ app = typer.Typer(help="Telegram: connect the bot's webhook and check on it.", n
 # What Telegram sends us: messages (including /start <code>) and button presses.
 ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_BYTES = 32  # token_urlsafe: 43 characters of A-Za-z0-9_-, as Telegram allows
-
-
-class TelegramProblem(Refused):
-    """Telegram refused, or could not be reached; the message is safe to print."""
 
 
 @app.command("set-webhook")
@@ -138,7 +122,11 @@ def webhook_info() -> None:
         console.print(f"Sends: {', '.join(info.allowed_updates)}", highlight=False)
     _show_pending(info)
     if info.last_error_message:
-        when = local(info.last_error_date) if info.last_error_date else "at an unknown time"
+        when = (
+            local(info.last_error_date, settings.default_time_zone)
+            if info.last_error_date
+            else "at an unknown time"
+        )
         console.print(
             f"Last delivery error ({when}): {escape(info.last_error_message)}", highlight=False
         )
@@ -167,8 +155,10 @@ async def bot_username(settings: Settings) -> str | None:
         return settings.telegram_bot_username
     if not _token(settings):
         return None
+    from bot.cli.telegram_api import TelegramProblem, open_bot
+
     try:
-        async with _bot(settings) as bot:
+        async with open_bot(settings, _token(settings)) as bot:
             return bot.username
     except TelegramProblem:
         return None
@@ -176,50 +166,17 @@ async def bot_username(settings: Settings) -> str | None:
 
 def _talk(settings: Settings, action: Callable[[Bot], Awaitable[T]], *, doing: str) -> T:
     """Run one conversation with the Bot API; any failure is one line and exit code 1."""
+    # python-telegram-bot is loaded only when a command talks to Telegram.
+    from bot.cli.telegram_api import TelegramProblem, open_bot
 
     async def run() -> T:
-        async with _bot(settings) as bot:
+        async with open_bot(settings, _token(settings)) as bot:
             return await action(bot)
 
     try:
         return asyncio.run(run())
     except TelegramProblem as exc:
         _refused(f"could not {doing}: {exc}")
-
-
-@asynccontextmanager
-async def _bot(settings: Settings) -> AsyncIterator[Bot]:
-    """A started bot (getMe done), with failures turned into TelegramProblem."""
-    token = _token(settings)
-    with redacted_logs(token):
-        try:
-            bot = Bot(
-                token,
-                base_url=telegram_base_url(settings.telegram_api_base_url),
-                request=HTTPXRequest(connect_timeout=10.0, read_timeout=20.0),
-            )
-            async with bot:
-                yield bot
-        except TelegramError as exc:
-            raise TelegramProblem(_explain(exc, token, settings)) from None
-
-
-def _explain(exc: TelegramError, token: str, settings: Settings) -> str:
-    said = describe_error(exc, token)
-    if isinstance(exc, InvalidToken):
-        return said  # already says to check TELEGRAM_BOT_TOKEN
-    if isinstance(exc, RetryAfter):
-        return "Telegram asked us to slow down: wait a minute and try again"
-    if isinstance(exc, BadRequest | Forbidden):
-        return f"Telegram refused it: {said}"
-    if isinstance(exc, TimedOut | NetworkError):
-        where = (
-            f"{settings.telegram_api_base_url} (TELEGRAM_API_BASE_URL)"
-            if settings.telegram_api_base_url
-            else "Telegram"
-        )
-        return f"could not reach {where} ({said}): check the connection and try again"
-    return f"Telegram said: {said}"
 
 
 def _show_pending(info: WebhookInfo) -> None:

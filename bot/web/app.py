@@ -21,6 +21,7 @@ from telegram.ext import Application
 
 from bot.bootstrap import App
 from bot.web.admin import install_staff_pages
+from bot.web.readiness import Readiness
 from bot.web.webhooks.telegram import telegram_router
 from bot.web.webhooks.telegram_app import build_application
 from bot.web.webhooks.twilio_sms import twilio_sms_router
@@ -33,23 +34,23 @@ log = logging.getLogger(__name__)
 def create_web_app(built: App, worker: Worker | None = None) -> FastAPI:
     worker = worker or built.worker()
     built.listening()  # a broken word list or support-lines file stops start-up here
-    state = {"ready": False, "telegram": False}
+    state = Readiness()
     telegram = build_application(built)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         worker.start()
         starting = asyncio.create_task(_start_telegram(telegram, state)) if telegram else None
-        state["ready"] = True
+        state.serving = True
         try:
             yield
         finally:
-            state["ready"] = False
+            state.serving = False
             if starting is not None:
                 starting.cancel()
                 await asyncio.gather(starting, return_exceptions=True)
-            if telegram is not None and state["telegram"]:
-                state["telegram"] = False
+            if telegram is not None and state.telegram:
+                state.telegram = False
                 await telegram.stop()
                 await telegram.shutdown()
             await worker.stop()
@@ -71,12 +72,12 @@ def create_web_app(built: App, worker: Worker | None = None) -> FastAPI:
                 await conn.execute(text("SELECT 1"))
         except Exception:
             database = "unreachable"
-        ready = state["ready"] and worker.running and database == "ok"
+        ready = state.serving and worker.running and database == "ok"
         body = {
-            "status": "ok" if ready else "starting" if not state["ready"] else "unhealthy",
+            "status": "ok" if ready else "starting" if not state.serving else "unhealthy",
             "database": database,
             "scheduler": "running" if worker.running else "stopped",
-            "telegram": "off" if telegram is None else "ready" if state["telegram"] else "starting",
+            "telegram": "off" if telegram is None else "ready" if state.telegram else "starting",
             "channels": {
                 m.channel.value: "live" if m.live else "dry-run"
                 for m in built.settings.channel_modes()
@@ -88,7 +89,7 @@ def create_web_app(built: App, worker: Worker | None = None) -> FastAPI:
 
 
 async def _start_telegram(
-    telegram: Application[Any, Any, Any, Any, Any, Any], state: dict[str, bool]
+    telegram: Application[Any, Any, Any, Any, Any, Any], state: Readiness
 ) -> None:
     """getMe until Telegram answers; a wrong token or an outage is logged, not fatal."""
     delay = 2.0
@@ -105,5 +106,5 @@ async def _start_telegram(
             await asyncio.sleep(delay)
             delay = min(delay * 2, 300.0)
             continue
-        state["telegram"] = True
+        state.telegram = True
         return

@@ -39,18 +39,6 @@ class ReplyContext:
     deadline: datetime | None  # when a person should have seen it (None once seen or settled)
 
 
-# Why we sent the message a reply answered, in plain words.
-PURPOSE_WORDS = {
-    "pre_brief": "Advance information about an engagement",
-    "reminder": "A reminder",
-    "check_in": "A check-in after an engagement",
-    "de_brief": "A de-brief after an engagement",
-    "feedback": "You said, we did",
-    "pastoral": "Keeping in touch",
-    "cancellation": "A cancellation",
-    "time_changed": "A change of time",
-}
-
 # What the machine took a reply to mean, in the words a link worker would use.
 INTENT_WORDS = {
     "yes": "Yes to an invitation",

@@ -17,6 +17,7 @@ from bot.services.inbox.replies import acknowledge_for_task
 from bot.services.staff.access import Scope
 from scheduling.rules.contact_rules import contact_rules
 from scheduling.rules.windows import WindowError
+from scheduling.text.words import label
 from store import audit
 from store.enums import Channel, TaskKind, TaskStatus
 from store.models import ContactPoint, Expert, Reply, Staff, Task
@@ -25,23 +26,6 @@ MAX_OUTCOME = 300  # the longest outcome kept; a few words for the record, not c
 
 # Tasks a person does by phone: only these show the expert's number on the task's page.
 PHONE_KINDS = frozenset({TaskKind.PHONE_CALL, TaskKind.CALL_BACK})
-
-KIND_WORDS = {
-    TaskKind.PHONE_CALL: "Phone call",
-    TaskKind.CALL_BACK: "Call back",
-    TaskKind.VENUE_VISIT: "Go to the venue",
-    TaskKind.REIMBURSE_COSTS: "Pay back costs",
-    TaskKind.DELIVERY_PROBLEM: "A message could not be sent",
-    TaskKind.CHECK_POSSIBLE_SEND: "Check whether a message arrived",
-    TaskKind.APPROVE_PASTORAL: "Approve a keeping-in-touch message",
-    TaskKind.MISSED_YOU: "A warm note after a missed meeting",
-    TaskKind.WELCOME_BACK: "Say hello after a pause",
-    TaskKind.GET_IN_TOUCH: "Check in after a long silence",
-    TaskKind.URGENT_REPLY: "A worrying reply to look at",
-    TaskKind.READ_REPLY: "A reply to read",
-    TaskKind.CONTACT_CHANGED: "For the record: they changed how we contact them",
-    TaskKind.STRANGER: "A message from someone we do not know",
-}
 
 # Quick answers offered when closing a task; free text can always be added or used instead.
 PHONE_OUTCOMES = ("Spoke to them", "Left a message", "Could not reach them")
@@ -104,7 +88,8 @@ def group_tasks(tasks: list[Task]) -> TaskGroups:
 
 
 def describe_kind(kind: TaskKind) -> str:
-    return KIND_WORDS.get(kind, kind.value.replace("_", " ").capitalize())
+    """What kind of task it is, in the words of the one table."""
+    return label(kind)
 
 
 def outcome_choices(task: Task) -> tuple[str, ...]:

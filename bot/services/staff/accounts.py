@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -224,7 +225,7 @@ async def close_staff(
         .execution_options(synchronize_session=False)
     )
     await close_account(session, staff, now=now, actor=actor)
-    report = ClosedAccount(int(moved.rowcount or 0), int(uncovered.rowcount or 0))
+    report = ClosedAccount(_rows_changed(moved), _rows_changed(uncovered))
     if report.tasks_moved or report.no_longer_covering:
         audit.record(
             session,
@@ -238,6 +239,11 @@ async def close_staff(
             cover_cleared=report.no_longer_covering,
         )
     return report
+
+
+def _rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE changed (an UPDATE's result is a cursor's)."""
+    return int(result.rowcount or 0) if isinstance(result, CursorResult) else 0
 
 
 async def close_account(session: AsyncSession, staff: Staff, *, now: datetime, actor: str) -> None:

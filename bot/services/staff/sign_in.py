@@ -1,7 +1,9 @@
 """Signing in: argon2id password hashes, lockout after repeated failures, revocable sessions.
 
 Verifying a hash costs about 0.1 s of CPU on purpose, so it runs in a thread and never
-stalls the event loop that also sends messages and answers webhooks.
+stalls the event loop that also sends messages and answers webhooks. The hasher is a
+`Passwords` built by the wiring (`bot.bootstrap`) and passed in, so importing this module
+costs nothing and tests can hand in a cheap one.
 """
 
 from __future__ import annotations
@@ -31,10 +33,40 @@ def production_hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
-_hasher = production_hasher()
-# Verified against when nobody has that email, so a wrong address takes as long as a
-# wrong password and sign-in cannot be used to find out who works here.
-_DUMMY_HASH = _hasher.hash("linkline: no such account")
+class Passwords:
+    """Hashing and checking passwords with one hasher, in a thread.
+
+    The dummy hash is verified against when nobody has that email, so a wrong address
+    takes as long as a wrong password and sign-in cannot be used to find out who works
+    here. It is made on first need: making it costs 0.2 s and 64 MiB, which a command
+    that never signs anyone in should not pay.
+    """
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+        self._dummy: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self.hasher.hash, password)
+
+    async def verify(self, stored: str, password: str) -> bool:
+        return await asyncio.to_thread(self._check, stored, password)
+
+    async def verify_nobody(self, password: str) -> None:
+        """Spend the time a real check would, for an account that does not exist."""
+        if self._dummy is None:
+            self._dummy = await self.hash("linkline: no such account")
+        await self.verify(self._dummy, password)
+
+    def needs_rehash(self, stored: str) -> bool:
+        return self.hasher.check_needs_rehash(stored)
+
+    def _check(self, stored: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
 
 # Passwords people reach for first; length alone would let these through.
 _COMMON = frozenset(
@@ -82,26 +114,18 @@ def check_password_rules(password: str, *, email: str = "") -> None:
         raise PasswordError("Do not use your email address in your password")
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
-
-
-async def _verify(stored: str, password: str) -> bool:
-    def check() -> bool:
-        try:
-            return _hasher.verify(stored, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(check)
-
-
 async def set_password(
-    session: AsyncSession, staff: Staff, password: str, *, now: datetime, actor: str
+    session: AsyncSession,
+    staff: Staff,
+    password: str,
+    *,
+    passwords: Passwords,
+    now: datetime,
+    actor: str,
 ) -> None:
     """Also signs out every existing session of theirs and lifts a lockout."""
     check_password_rules(password, email=staff.email)
-    staff.password_hash = await hash_password(password)
+    staff.password_hash = await passwords.hash(password)
     staff.session_version += 1
     staff.failed_logins, staff.locked_until = 0, None
     audit.record(
@@ -114,20 +138,22 @@ async def set_password(
     )
 
 
-async def sign_in(session: AsyncSession, email: str, password: str, *, now: datetime) -> SignIn:
+async def sign_in(
+    session: AsyncSession, email: str, password: str, *, passwords: Passwords, now: datetime
+) -> SignIn:
     staff = await find_staff(session, email.strip().lower()) if "@" in email else None
     if staff is None or not staff.active:
-        await _verify(_DUMMY_HASH, password[:MAX_LENGTH])
+        await passwords.verify_nobody(password[:MAX_LENGTH])
         return SignIn(SignInOutcome.WRONG)
     if staff.locked_until is not None and staff.locked_until > now:
         return SignIn(SignInOutcome.LOCKED, locked_until=staff.locked_until)
     if staff.password_hash is None:
-        await _verify(_DUMMY_HASH, password[:MAX_LENGTH])
+        await passwords.verify_nobody(password[:MAX_LENGTH])
         return SignIn(SignInOutcome.NO_PASSWORD)
-    if len(password) > MAX_LENGTH or not await _verify(staff.password_hash, password):
+    if len(password) > MAX_LENGTH or not await passwords.verify(staff.password_hash, password):
         return _failed(session, staff, now)
-    if _hasher.check_needs_rehash(staff.password_hash):
-        staff.password_hash = await hash_password(password)
+    if passwords.needs_rehash(staff.password_hash):
+        staff.password_hash = await passwords.hash(password)
     staff.failed_logins, staff.locked_until, staff.last_login_at = 0, None, now
     audit.record(
         session,

@@ -31,8 +31,9 @@ from bot.web.admin import (
     staff_accounts,
     tasks,
 )
-from bot.web.admin.pages import FormExpired, SignInRequired, Web, sign_in_url
+from bot.web.admin.pages import FormExpired, SignInRequired, Web, sentence, sign_in_url
 from bot.web.admin.security import SecurityHeaders, SessionCookies, SessionSigner
+from store.errors import Refused
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _AREAS = (
@@ -83,6 +84,21 @@ def install_staff_pages(web_app: FastAPI, built: App) -> Web:
                 "after signing in again.",
                 "Go back, reload the page and try again.",
             ],
+        )
+
+    @web_app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> Response:
+        # A page catches a refusal and shows the form again (Page.refuse); one that slips
+        # through still reads as a sentence, never as a traceback. Nothing was saved: the
+        # page's transaction rolled back as the error left it.
+        if request.url.path.startswith("/webhooks/"):
+            return Response(status_code=500)  # a bug there: the provider retries
+        return web.render(
+            request,
+            "error.html",
+            status=400,
+            title="That could not be done",
+            lines=[sentence(exc.plain), "Nothing was saved. Go back and try again."],
         )
 
     @web_app.exception_handler(NotFound)

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.services.staff.access import NotFound
-from bot.services.staff.accounts import StaffError, list_staff, set_cover
+from bot.services.staff.accounts import list_staff, set_cover
 from bot.web.admin.pages import Errors, Page, Web
+from store.errors import Refused
 from store.models import Staff
 
 MAX_ID = 2**63 - 1
@@ -122,8 +123,8 @@ async def _save(page: Page, target: Staff) -> Response:
             await set_cover(
                 page.session, target, cover, first, last, now=page.now, actor=page.actor
             )
-        except StaffError as exc:
-            errors["cover"] = str(exc).capitalize()
+        except Refused as exc:
+            errors.update(page.refusal(exc, "cover"))
     if errors:
         return await _cover_page(page, target, errors=errors, values=dict(_posted(page)))
     assert cover is not None

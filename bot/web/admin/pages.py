@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,12 +36,13 @@ from bot.bootstrap import App
 from bot.services.staff.access import NotFound, Scope, scope_for
 from bot.web.admin.security import CSRF_FIELD, WebSession
 from scheduling.clock import local_today
+from scheduling.text.words import PURPOSE_DESCRIPTIONS, in_sentence, label
 from store import audit
 from store.enums import Role
+from store.errors import Refused
 from store.models import Staff
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-LONDON = ZoneInfo("Europe/London")
 MAX_FORM_FIELDS = 200
 
 
@@ -56,11 +57,16 @@ class FormExpired(Exception):
     """The CSRF token is missing or wrong: an old tab, or a form posted from elsewhere."""
 
 
-class _Refused(Exception):
+class _RolledBack(Exception):
     """Leaves the transaction by rolling it back."""
 
 
 Errors = dict[str, str]
+
+
+def sentence(text: str) -> str:
+    """Service messages are written for the command line too: start them with a capital."""
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -101,25 +107,26 @@ def _error_list(errors: Mapping[str, str] | None) -> list[dict[str, str]]:
     return [{"text": text, "href": f"#{name}"} for name, text in (errors or {}).items()]
 
 
-def _local(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
-    """A stored UTC time as people in Scotland read it."""
+def _local(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M", *, zone: ZoneInfo) -> str:
+    """A stored UTC time as people in the organisation read it."""
     if value is None:
         return ""
-    return value.astimezone(LONDON).strftime(fmt)
+    return value.astimezone(zone).strftime(fmt)
 
 
-def _day(value: date | datetime | None) -> str:
+def _day(value: date | datetime | None, *, zone: ZoneInfo) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
+        value = value.astimezone(zone).date()
     return value.strftime("%-d %B %Y")
 
 
 @cache
-def build_templates() -> Jinja2Templates:
-    """Built once per process: compiling GOV.UK Frontend's macros takes half a second, and
-    the compiled pages are kept by the environment."""
+def build_templates(time_zone: str) -> Jinja2Templates:
+    """Built once per process (and zone): compiling GOV.UK Frontend's macros takes half a
+    second, and the compiled pages are kept by the environment. Times on pages read in the
+    organisation's ``time_zone``."""
     loader = jinja2.ChoiceLoader(
         [
             jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -135,8 +142,16 @@ def build_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(error_message=_error_message, error_list=_error_list)
-    env.filters.update(local=_local, day=_day)
+    env.globals.update(
+        error_message=_error_message,
+        error_list=_error_list,
+        # The one table of words for enum values (scheduling/text/words.py).
+        label=label,
+        in_sentence=in_sentence,
+        purpose_description=PURPOSE_DESCRIPTIONS.get,
+    )
+    zone = ZoneInfo(time_zone)
+    env.filters.update(local=partial(_local, zone=zone), day=partial(_day, zone=zone))
     # Every GOV.UK macro (govukButton, govukInput, ...) is a global, so a page template
     # need not import the ones it uses (Jinja imports are not inherited from a layout).
     components = resources.files("govuk_frontend_jinja") / "templates" / "components"
@@ -167,7 +182,12 @@ class Page:
 
     @property
     def today(self) -> date:
-        return local_today(self.now)
+        return local_today(self.now, self.web.time_zone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The organisation's time zone, in which people read dates and times."""
+        return self.web.zone
 
     @property
     def is_admin(self) -> bool:
@@ -175,7 +195,8 @@ class Page:
 
     @property
     def web_session(self) -> WebSession:
-        return self.request.state.session  # type: ignore[no-any-return]
+        session: WebSession = self.request.state.session
+        return session
 
     def field(self, name: str) -> str:
         """A text field from the posted form, trimmed; '' when absent."""
@@ -224,6 +245,32 @@ class Page:
             **context,
         )
 
+    def refusal(self, exc: Refused, default_field: str) -> Errors:
+        """Why a service refused, beside its form field (``default_field`` when it names
+        none); whatever the handler changed is rolled back."""
+        self.refused = True
+        return {name: sentence(text) for name, text in exc.by_field(default_field).items()}
+
+    def refuse(
+        self,
+        exc: Refused,
+        template: str,
+        *,
+        default_field: str,
+        values: Mapping[str, Any] | None = None,
+        status: int = 400,
+        **context: Any,
+    ) -> HTMLResponse:
+        """The form again with why it was refused, and nothing saved: the one way a page
+        answers a `Refused` (``values`` default to what was posted)."""
+        return self.render(
+            template,
+            status=status,
+            errors=self.refusal(exc, default_field),
+            values=values,
+            **context,
+        )
+
     def redirect(self, to: str, flash: str | None = None) -> RedirectResponse:
         if flash:
             self.flash(flash)
@@ -235,7 +282,9 @@ class Web:
 
     def __init__(self, built: App) -> None:
         self.built = built
-        self.templates = build_templates()
+        self.time_zone = built.settings.default_time_zone
+        self.zone = ZoneInfo(self.time_zone)
+        self.templates = build_templates(self.time_zone)
         self.max_session_seconds = built.settings.session_max_hours * 3600
 
     def render(
@@ -245,7 +294,7 @@ class Web:
         viewer: Staff | None = context.get("viewer")
         nav = () if viewer is None else ADMIN_NAV if viewer.role is Role.ADMIN else LINK_WORKER_NAV
         path = request.url.path
-        base = {
+        base: dict[str, Any] = {
             "csrf_field": CSRF_FIELD,
             "csrf_token": session.csrf_token() if session is not None else "",
             "csp_nonce": getattr(request.state, "csp_nonce", ""),
@@ -280,12 +329,12 @@ class Web:
                 viewer = await self._viewer(db, session_data, request)
                 if admin and viewer.role is not Role.ADMIN:
                     raise NotFound(request.url.path)
-                scope = await scope_for(db, viewer, local_today(now))
+                scope = await scope_for(db, viewer, local_today(now, self.time_zone))
                 page = Page(request, self, db, viewer, scope, now, form)
                 yield page
                 if page.refused:
-                    raise _Refused()
-        except _Refused:
+                    raise _RolledBack()
+        except _RolledBack:
             pass
 
     async def _checked_form(self, request: Request, session: WebSession) -> FormData | None:

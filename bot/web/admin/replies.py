@@ -11,7 +11,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.services.inbox.replies import (
-    PURPOSE_WORDS,
     acknowledge,
     age_in_words,
     describe_intent,
@@ -63,7 +62,6 @@ def routes(web: Web) -> APIRouter:
                 understood=describe_intent(reply),
                 waited=age_in_words(page.now - reply.received_at),
                 overdue=context.deadline is not None and context.deadline <= page.now,
-                purpose_words=PURPOSE_WORDS,
             )
 
     @router.post("/replies/{reply_id:int}/ack")

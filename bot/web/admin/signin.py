@@ -7,13 +7,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.services.staff.sign_in import (
     MAX_LENGTH,
-    PasswordError,
     SignInOutcome,
     set_password,
     sign_in,
 )
 from bot.web.admin.pages import MAX_FORM_FIELDS, FormExpired, Web, safe_next
 from bot.web.admin.security import CSRF_FIELD, SignInThrottle, WebSession
+from store.errors import Refused
 
 _WRONG = "Enter the email address and password for your account"
 
@@ -69,7 +69,13 @@ def routes(web: Web) -> APIRouter:
             )
         built = web.built
         async with built.sessions.begin() as db:
-            result = await sign_in(db, email, password[: MAX_LENGTH + 1], now=built.clock.now())
+            result = await sign_in(
+                db,
+                email,
+                password[: MAX_LENGTH + 1],
+                passwords=built.passwords,
+                now=built.clock.now(),
+            )
         if result.outcome is SignInOutcome.SIGNED_IN and result.staff is not None:
             session.start(result.staff.id, result.staff.session_version)
             target = safe_next(str(form.get("next") or ""))
@@ -103,18 +109,22 @@ def routes(web: Web) -> APIRouter:
     async def password_post(request: Request) -> Response:
         async with web.page(request) as page:
             new, again = page.field("new_password"), page.field("confirm_password")
-            errors: dict[str, str] = {}
-            try:
-                if new != again:
-                    errors["confirm_password"] = "The two passwords are not the same"
-                else:
-                    await set_password(
-                        page.session, page.viewer, new, now=page.now, actor=page.actor
-                    )
-            except PasswordError as exc:
-                errors["new_password"] = str(exc)
-            if errors:
+            if new != again:
+                errors = {"confirm_password": "The two passwords are not the same"}
                 return page.render("signin/password.html", errors=errors, values={})
+            try:
+                await set_password(
+                    page.session,
+                    page.viewer,
+                    new,
+                    passwords=web.built.passwords,
+                    now=page.now,
+                    actor=page.actor,
+                )
+            except Refused as exc:
+                return page.refuse(
+                    exc, "signin/password.html", default_field="new_password", values={}
+                )
             # The new password signed every session out, this one included: start afresh.
             page.web_session.start(page.viewer.id, page.viewer.session_version)
             return page.redirect("/", flash="Your password has been changed")

@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.services.staff.access import NotFound
 from bot.services.staff.accounts import (
-    StaffError,
     change_role,
     close_staff,
     create_staff,
@@ -24,19 +23,15 @@ from bot.services.staff.accounts import (
     open_task_count,
     set_alert_route,
 )
-from bot.services.staff.sign_in import PasswordError, check_password_rules, set_password, unlock
+from bot.services.staff.sign_in import check_password_rules, set_password, unlock
 from bot.web.admin.pages import Errors, Page, Web
 from store.enums import Channel, Role
+from store.errors import Refused
 from store.models import Staff
 
 _ROLES = {"link_worker": Role.LINK_WORKER, "admin": Role.ADMIN}
 _ALERT_CHANNELS = {"email": Channel.EMAIL, "sms": Channel.SMS, "telegram": Channel.TELEGRAM}
 _CLOSED = "This account is closed, so it cannot be changed"
-
-
-def _sentence(message: str) -> str:
-    """Service messages are written for the command line too: start them with a capital."""
-    return message[:1].upper() + message[1:]
 
 
 def _alert_route(person: Staff) -> str:
@@ -99,8 +94,8 @@ def routes(web: Web) -> APIRouter:
                 errors["role"] = "Choose whether they are a link worker or an administrator"
             try:
                 check_password_rules(password, email=email)
-            except PasswordError as exc:
-                errors["password"] = str(exc)
+            except Refused as exc:
+                errors.update(exc.by_field("password"))
             else:
                 if password != again:
                     errors["confirm_password"] = "The two passwords are not the same"
@@ -121,12 +116,19 @@ def routes(web: Web) -> APIRouter:
                         now=page.now,
                         actor=page.actor,
                     )
-                except StaffError as exc:
-                    errors[exc.field or "email"] = _sentence(str(exc))
+                except Refused as exc:
+                    errors.update(page.refusal(exc, "email"))
             if errors or person is None:
                 values = {"name": name, "email": email, "role": page.field("role")}
                 return page.render("admin/staff_new.html", errors=errors, values=values)
-            await set_password(page.session, person, password, now=page.now, actor=page.actor)
+            await set_password(
+                page.session,
+                person,
+                password,
+                passwords=web.built.passwords,
+                now=page.now,
+                actor=page.actor,
+            )
             return page.redirect(
                 f"/admin/staff/{person.id}",
                 flash=f"{person.name} can now sign in. Tell them their password in person "
@@ -153,9 +155,8 @@ def routes(web: Web) -> APIRouter:
                 changed = await change_role(
                     page.session, person, role, now=page.now, actor=page.actor
                 )
-            except StaffError as exc:
-                errors = {"role": _sentence(str(exc))}
-                return await show(page, person, errors=errors, values=values)
+            except Refused as exc:
+                return await show(page, person, errors=page.refusal(exc, "role"), values=values)
             words = "an administrator" if role is Role.ADMIN else "a link worker"
             if not changed:
                 return page.redirect(f"/admin/staff/{person.id}", flash="Nothing changed")
@@ -176,9 +177,16 @@ def routes(web: Web) -> APIRouter:
                 errors["confirm_password"] = "The two passwords are not the same"
             if "new_password" not in errors:
                 try:
-                    await set_password(page.session, person, new, now=page.now, actor=page.actor)
-                except PasswordError as exc:
-                    errors = {"new_password": str(exc)}
+                    await set_password(
+                        page.session,
+                        person,
+                        new,
+                        passwords=web.built.passwords,
+                        now=page.now,
+                        actor=page.actor,
+                    )
+                except Refused as exc:
+                    errors = page.refusal(exc, "new_password")
             if errors:
                 return await show(page, person, errors=errors)
             if person.id == page.viewer.id:
@@ -226,9 +234,10 @@ def routes(web: Web) -> APIRouter:
                 await set_alert_route(
                     page.session, person, channel, to, now=page.now, actor=page.actor
                 )
-            except StaffError as exc:
+            except Refused as exc:
                 where = target if exc.field == "alert_to" and target else "alert_channel"
-                return await show(page, person, errors={where: _sentence(str(exc))}, values=values)
+                errors = {where: " ".join(page.refusal(exc, where).values())}
+                return await show(page, person, errors=errors, values=values)
             return page.redirect(
                 f"/admin/staff/{person.id}",
                 flash=f"Urgent alerts for {person.name} now go: {_alert_route(person).lower()}",
@@ -245,8 +254,8 @@ def routes(web: Web) -> APIRouter:
                 report = await close_staff(
                     page.session, person, by=page.viewer, now=page.now, actor=page.actor
                 )
-            except StaffError as exc:
-                return await show(page, person, errors={"confirm_close": _sentence(str(exc))})
+            except Refused as exc:
+                return await show(page, person, errors=page.refusal(exc, "confirm_close"))
             lines = [f"{person.name}'s account is closed. They have been signed out"]
             if report.tasks_moved:
                 noun = "task is" if report.tasks_moved == 1 else "tasks are"

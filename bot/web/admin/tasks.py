@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from bot.services.delivery.letters import (
-    LetterError,
     batch_in_scope,
     batch_today,
     finish_posted,
@@ -39,6 +38,7 @@ from bot.services.inbox.tasks import (
 from bot.services.staff.access import NotFound, task_in_scope
 from bot.web.admin.pages import Errors, Page, Web
 from store.enums import TaskStatus
+from store.errors import Refused
 from store.models import Task
 
 MAX_ID = 2**63 - 1  # larger ids cannot exist, and would overflow the database's integers
@@ -119,7 +119,7 @@ def routes(web: Web) -> APIRouter:
                 done = await record_posted(
                     page.session, folder, batch_id, page.now, actor=page.actor
                 )
-            except LetterError:
+            except Refused:
                 return page.redirect(
                     "/tasks/letters", flash=f"Batch {batch_id} was already marked as posted."
                 )

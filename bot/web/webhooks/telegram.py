@@ -24,6 +24,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.settings import Settings
+from bot.web.readiness import Readiness
 from bot.web.webhooks.bodies import read_body
 from bot.web.webhooks.telegram_app import take_failure
 
@@ -37,7 +38,7 @@ MAX_ID = 2**53  # Bot API: ids have at most 52 significant bits
 def telegram_router(
     settings: Settings,
     application: Application[Any, Any, Any, Any, Any, Any] | None,
-    ready: dict[str, bool],
+    ready: Readiness,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -54,7 +55,7 @@ def telegram_router(
         ):
             log.warning("rejected a Telegram webhook call without the secret token")
             return Response(status_code=403)
-        if not ready.get("telegram"):
+        if not ready.telegram:
             return Response(status_code=503)  # the bot is still starting: Telegram retries
         data = await _read_json(request)
         if isinstance(data, Response):
@@ -90,14 +91,16 @@ async def _read_json(request: Request) -> dict[str, Any] | Response:
 
 # The fields of an update that Linkline reads, as the Bot API types them. A shape is
 # (required fields, optional fields); a list of one shape is an array of it.
-_USER = ({"id": int, "is_bot": bool, "first_name": str}, {})
-_CHAT = ({"id": int, "type": str}, {})
-_ENTITY = ({"type": str, "offset": int, "length": int}, {})
-_MESSAGE = (
+Fields = dict[str, Any]
+Shape = tuple[Fields, Fields]
+_USER: Shape = ({"id": int, "is_bot": bool, "first_name": str}, {})
+_CHAT: Shape = ({"id": int, "type": str}, {})
+_ENTITY: Shape = ({"type": str, "offset": int, "length": int}, {})
+_MESSAGE: Shape = (
     {"message_id": int, "date": int, "chat": _CHAT},
     {"from": _USER, "text": str, "caption": str, "entities": [_ENTITY]},
 )
-_CALLBACK = (
+_CALLBACK: Shape = (
     {"id": str, "from": _USER, "chat_instance": str},
     {"data": str, "message": _MESSAGE},
 )

@@ -31,7 +31,11 @@ def _with_input(text: str, *args: str) -> Result:
 def _try(email: str, password: str) -> SignInOutcome:
     async def go() -> SignInOutcome:
         async with open_app() as built, built.sessions.begin() as session:
-            return (await sign_in(session, email, password, now=built.clock.now())).outcome
+            return (
+                await sign_in(
+                    session, email, password, passwords=built.passwords, now=built.clock.now()
+                )
+            ).outcome
 
     return asyncio.run(go())
 

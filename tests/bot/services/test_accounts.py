@@ -51,7 +51,14 @@ def test_weak_passwords_are_refused_with_a_reason(password: str, why: str) -> No
 async def test_a_password_is_stored_only_as_an_argon2id_hash(app: App) -> None:
     async with app.sessions.begin() as session:
         staff = await add_staff(session, now=app.clock.now())
-        await set_password(session, staff, "three random words", now=app.clock.now(), actor="t")
+        await set_password(
+            session,
+            staff,
+            "three random words",
+            passwords=app.passwords,
+            now=app.clock.now(),
+            actor="t",
+        )
     async with app.sessions() as session:
         stored = await session.get(Staff, staff.id)
         assert stored is not None and stored.password_hash is not None
@@ -64,19 +71,40 @@ async def test_lockout_lasts_fifteen_minutes_and_is_audited_without_the_password
 ) -> None:
     async with app.sessions.begin() as session:
         staff = await add_staff(session, now=app.clock.now())
-        await set_password(session, staff, "three random words", now=app.clock.now(), actor="t")
+        await set_password(
+            session,
+            staff,
+            "three random words",
+            passwords=app.passwords,
+            now=app.clock.now(),
+            actor="t",
+        )
     for _ in range(accounts.LOCK_AFTER):
         async with app.sessions.begin() as session:
-            await sign_in(session, "sam@example.org", "wrong words here", now=app.clock.now())
+            await sign_in(
+                session,
+                "sam@example.org",
+                "wrong words here",
+                passwords=app.passwords,
+                now=app.clock.now(),
+            )
     async with app.sessions.begin() as session:
         locked = await sign_in(
-            session, "sam@example.org", "three random words", now=app.clock.now()
+            session,
+            "sam@example.org",
+            "three random words",
+            passwords=app.passwords,
+            now=app.clock.now(),
         )
     assert locked.outcome is SignInOutcome.LOCKED
     app.clock.advance(accounts.LOCK_FOR + timedelta(seconds=1))  # type: ignore[attr-defined]
     async with app.sessions.begin() as session:
         again = await sign_in(
-            session, "SAM@example.org ", "three random words", now=app.clock.now()
+            session,
+            "SAM@example.org ",
+            "three random words",
+            passwords=app.passwords,
+            now=app.clock.now(),
         )
     assert again.outcome is SignInOutcome.SIGNED_IN
     async with app.sessions() as session:

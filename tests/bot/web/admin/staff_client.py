@@ -87,7 +87,9 @@ async def add_account(
 ) -> Staff:
     """A member of staff who can sign in."""
     staff = await add_staff(session, name=name, email=email, role=role, now=app.clock.now())
-    await set_password(session, staff, password, now=app.clock.now(), actor="test")
+    await set_password(
+        session, staff, password, passwords=app.passwords, now=app.clock.now(), actor="test"
+    )
     return staff
 
 

@@ -1,0 +1,31 @@
+"""The web server `linkline run` starts: uvicorn, serving the app from `bot.web.app`.
+
+Kept apart from the command so that `linkline --help` never loads uvicorn or FastAPI.
+"""
+
+from __future__ import annotations
+
+from types import FrameType
+
+import uvicorn
+
+from bot.bootstrap import App
+from bot.web.app import create_web_app
+
+
+class GentleServer(uvicorn.Server):
+    """Stop gracefully on SIGTERM or Ctrl+C and return, so Linkline's own clean-up runs.
+
+    uvicorn re-raises the signal after its shutdown, which would end the process before
+    the database is closed.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
+def web_config(built: App, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_web_app(built), host=host, port=port, log_level="warning", lifespan="on"
+    )

@@ -1,0 +1,118 @@
+"""Answers to what we asked (yes/no/maybe to an invitation, a check-in score), and free
+text, which a person reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.services.engagements.lifecycle import EngagementError, record_answer
+from bot.services.listening.inbound import ACTOR
+from bot.services.listening.turn import Turn
+from scheduling.planning.planner import load_engagement
+from scheduling.rules.intents import Intent, Understood
+from scheduling.text.words import in_sentence
+from store.enums import EngagementStatus, InvitationAnswer, TaskKind, TaskStatus
+from store.models import Expert, Message, Reply, Task
+
+_ANSWERS = {
+    Intent.YES: InvitationAnswer.YES,
+    Intent.NO: InvitationAnswer.NO,
+    Intent.MAYBE: InvitationAnswer.MAYBE,
+}
+
+
+async def invitation(
+    turn: Turn, expert: Expert, understood: Understood, question: Message | None
+) -> str | None:
+    engagement = (
+        # Everything re-planning reads (every invitee, their link worker) comes loaded.
+        await load_engagement(turn.session, question.engagement_id)
+        if question is not None and question.engagement_id is not None
+        else None
+    )
+    if engagement is None or engagement.status is EngagementStatus.CANCELLED:
+        return await free_text(turn, expert, understood, question)
+    if engagement.starts_at <= turn.now:
+        return await free_text(turn, expert, understood, question)
+    try:
+        await record_answer(
+            turn.session,
+            engagement,
+            expert.id,
+            _ANSWERS[understood.intent],
+            turn.rules.offsets,
+            now=turn.now,
+            actor=ACTOR,
+        )
+    except EngagementError:
+        return await free_text(turn, expert, understood, question)
+    return turn.render(understood.intent.value, turn.people(expert))
+
+
+async def score(
+    turn: Turn, expert: Expert, understood: Understood, question: Message | None
+) -> str | None:
+    if understood.more:
+        # "4, busy week": the number is the answer; a person reads the words (R-2.3).
+        said = await free_text(turn, expert, understood, question)
+        turn.reply.intent = Intent.SCORE.value
+        return said
+    return turn.render("score", turn.people(expert))
+
+
+async def free_text(
+    turn: Turn, expert: Expert, understood: Understood, question: Message | None
+) -> str | None:
+    turn.reply.needs_person = True
+    turn.reply.intent = Intent.OTHER.value
+    await attach_to_open_task(turn, expert, TaskKind.READ_REPLY)
+    if not turn.rules.answer_free_text or await _answered_free_text_today(turn, expert):
+        return None
+    return turn.render("free_text", turn.people(expert))
+
+
+async def attach_to_open_task(turn: Turn, expert: Expert, kind: TaskKind) -> None:
+    """Several texts in a row share one open task rather than making a pile."""
+    session = turn.session
+    task = await session.scalar(
+        select(Task)
+        .where(Task.expert_id == expert.id, Task.kind == kind, Task.status == TaskStatus.OPEN)
+        .order_by(Task.id.desc())
+        .limit(1)
+    )
+    if task is None and kind is TaskKind.URGENT_REPLY:
+        task = await session.scalar(
+            select(Task)
+            .where(
+                Task.expert_id == expert.id,
+                Task.kind == TaskKind.READ_REPLY,
+                Task.status == TaskStatus.OPEN,
+            )
+            .limit(1)
+        )
+    if task is not None:
+        turn.reply.task_id = task.id
+        return
+    await turn.task_for_reply(
+        TaskKind.READ_REPLY,
+        "Read a reply: the machine does not answer free text",
+        f"{expert.preferred_name} wrote by {in_sentence(turn.reply.channel)}. "
+        "See the Replies page.",
+        assignee=turn.assignee(expert),
+        expert=expert,
+    )
+
+
+async def _answered_free_text_today(turn: Turn, expert: Expert) -> bool:
+    count = await turn.session.scalar(
+        select(func.count(Reply.id)).where(
+            Reply.expert_id == expert.id,
+            Reply.id != turn.reply.id,
+            Reply.intent == Intent.OTHER.value,
+            Reply.auto_answer.is_not(None),
+            Reply.received_at > turn.now - timedelta(days=1),
+        )
+    )
+    return bool(count)

@@ -1,0 +1,95 @@
+"""Storing one inbound message and handing it to the rules, in a transaction of its own
+that is tried again when it collides with another change."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload, selectinload
+
+from bot.services.listening.dispatch import from_expert
+from bot.services.listening.inbound import MAX_BODY_CHARS, Heard, Inbound, Listening, sender_key
+from bot.services.listening.strangers import from_stranger, link
+from bot.services.listening.turn import Turn
+from store.enums import Channel
+from store.models import ContactPoint, Expert, Reply, Staff
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3
+
+
+async def receive(session: AsyncSession, inbound: Inbound, rules: Listening) -> Heard:
+    """Store, understand and act on one inbound message; a repeat does nothing."""
+    if await session.scalar(select(Reply.id).where(Reply.provider_ref == inbound.provider_ref)):
+        return Heard(duplicate=True)
+    key = sender_key(inbound.channel, inbound.sender)
+    reply = Reply(
+        channel=inbound.channel,
+        provider_ref=inbound.provider_ref,
+        sender=key,
+        sender_hash=rules.cipher.blind_index(key),
+        # A link code is a key to someone's chat: never kept.
+        body="/start" if inbound.link_code is not None else inbound.text[:MAX_BODY_CHARS],
+        received_at=inbound.received_at,
+    )
+    session.add(reply)
+    await session.flush()  # a concurrent repeat fails here, before anything else happens
+    turn = Turn(session, rules, inbound, reply)
+    if inbound.link_code is not None:
+        await link(turn, inbound.link_code)
+    else:
+        experts = await _match(session, inbound.channel, reply.sender_hash or "")
+        if len(experts) == 1:
+            await from_expert(turn, experts[0])
+        else:
+            await from_stranger(turn, len(experts))
+    reply.auto_answer = turn.answer
+    return Heard(reply_id=reply.id, answer=turn.answer)
+
+
+async def hear(
+    sessions: async_sessionmaker[AsyncSession], inbound: Inbound, rules: Listening
+) -> Heard:
+    """``receive`` in a transaction of its own, tried again when it collides.
+
+    Two replies about one engagement at the same moment both re-plan it, and the second
+    commit can hit the first one's new rows (a unique key, or a deadlock on PostgreSQL).
+    That is not a repeat of the same message, so it is handled again from the start; only
+    a provider reference already stored means a true repeat. Still failing after a few
+    tries raises, so the webhook answers 5xx and the provider delivers it again: a reply
+    is never dropped with a 200.
+    """
+    for attempt in range(1, RETRIES + 1):
+        try:
+            async with sessions.begin() as session:
+                return await receive(session, inbound, rules)
+        except (IntegrityError, OperationalError):
+            async with sessions() as session:
+                stored = await session.scalar(
+                    select(Reply.id).where(Reply.provider_ref == inbound.provider_ref)
+                )
+            if stored is not None:
+                return Heard(duplicate=True)
+            if attempt == RETRIES:
+                raise
+            log.info("an inbound message collided with another change; handling it again")
+    raise AssertionError("unreachable")
+
+
+async def _match(session: AsyncSession, channel: Channel, sender_hash: str) -> list[Expert]:
+    """Experts whose contact point on this channel has this keyed hash (opted out too:
+    START must still reach us)."""
+    rows = await session.scalars(
+        select(Expert)
+        .join(ContactPoint, ContactPoint.expert_id == Expert.id)
+        .where(ContactPoint.channel == channel, ContactPoint.lookup_hash == sender_hash)
+        .options(
+            joinedload(Expert.link_worker).joinedload(Staff.cover),
+            selectinload(Expert.contact_points),
+        )
+    )
+    return list(rows.unique())

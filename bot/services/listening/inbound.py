@@ -1,0 +1,64 @@
+"""What reaches the listening rules, what they say back, and what they are built from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.services.contact_details import normalise_phone
+from scheduling.people.reply_escalation import AckLimits
+from scheduling.rules.intents import DistressWords
+from scheduling.rules.plan import PlanOffsets
+from scheduling.rules.support_lines import SupportLine
+from scheduling.text.rendering import Renderer
+from store.crypto import Cipher
+from store.enums import Channel
+
+ACTOR = "expert (by reply)"
+MAX_BODY_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from outside, as a webhook received it."""
+
+    channel: Channel
+    provider_ref: str  # "twilio:SM…" or "telegram:<update id>": the same one twice is a repeat
+    sender: str  # the phone number or chat id it came from
+    text: str
+    received_at: datetime
+    answers_message_id: int | None = None  # a Telegram button names the message it answers
+    provider_keyword: str | None = None  # Twilio handled STOP/START/HELP itself and replied
+    link_code: str | None = None  # Telegram "/start <code>": linking a chat
+
+
+@dataclass(frozen=True)
+class Heard:
+    duplicate: bool = False
+    reply_id: int | None = None
+    answer: str | None = None  # what to say back now, on the same channel, if anything
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What the listening rules need, built once at start-up."""
+
+    cipher: Cipher
+    renderer: Renderer
+    distress: DistressWords
+    support_lines: tuple[SupportLine, ...]
+    offsets: PlanOffsets
+    ack: AckLimits
+    # The organisation's zone: whether a member of staff is away today is read in it.
+    office_tz: str
+    answer_free_text: bool = True
+
+
+def sender_key(channel: Channel, sender: str) -> str:
+    """The form contact points are stored in, so the keyed hash matches."""
+    if channel is Channel.SMS:
+        try:
+            return normalise_phone(sender)
+        except ValueError:
+            return sender.strip()
+    return sender.strip()

@@ -1,0 +1,135 @@
+"""One inbound message being handled, and what every listening rule shares: the words we
+send back, who is responsible for the expert today, and the task a reply opens."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from bot.services.listening.inbound import Inbound, Listening
+from scheduling.clock import local_today
+from scheduling.people.reply_escalation import ack_deadline
+from scheduling.people.staff_alerts import queue_alert
+from scheduling.people.tasks import open_task
+from scheduling.rules.cover import responsible_staff
+from scheduling.rules.support_lines import open_now
+from scheduling.text.context import signature
+from store.enums import Channel, TaskKind
+from store.models import ContactPoint, Expert, Reply, Staff, Task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Turn:
+    """One inbound message being handled: what it meant, what we do, what we say."""
+
+    session: AsyncSession
+    rules: Listening
+    inbound: Inbound
+    reply: Reply
+    answer: str | None = None
+
+    @property
+    def now(self) -> datetime:
+        return self.inbound.received_at
+
+    async def task_for_reply(
+        self,
+        kind: TaskKind,
+        title: str,
+        details: str,
+        *,
+        assignee: Staff | None,
+        expert: Expert | None = None,
+        urgent: bool = False,
+    ) -> Task:
+        """A task for a person about this reply, due within the hour when urgent and
+        within the usual working days otherwise; the reply points at it."""
+        limits = self.rules.ack
+        task = await open_task(
+            self.session,
+            kind=kind,
+            title=title,
+            details=details,
+            now=self.now,
+            assignee=assignee,
+            expert=expert,
+            urgent=urgent,
+            due_at=self.now + limits.urgent if urgent else ack_deadline(self.now, False, limits),
+        )
+        self.reply.task_id = task.id
+        return task
+
+    async def tell_worker(self, expert: Expert, details: str) -> None:
+        """STOP, START and PAUSE are honoured at once; the link worker hears of it."""
+        await self.task_for_reply(
+            TaskKind.CONTACT_CHANGED,
+            "For your information: they changed how we contact them",
+            details,
+            assignee=self.assignee(expert),
+            expert=expert,
+        )
+
+    async def alert(self, targets: list[Staff], task: Task) -> None:
+        """An urgent alert to each of them, once per reply and person."""
+        for staff in dict.fromkeys(targets):
+            await queue_alert(
+                self.session,
+                staff,
+                reason="urgent_reply",
+                task=task,
+                dedupe_key=f"urgent:{self.reply.id}:{staff.id}",
+                now=self.now,
+            )
+        if not targets:
+            log.error("reply %s is urgent and no member of staff can be alerted", self.reply.id)
+
+    async def load_expert(self, expert_id: int) -> Expert:
+        expert = await self.session.scalar(
+            select(Expert)
+            .where(Expert.id == expert_id)
+            .options(
+                joinedload(Expert.link_worker).joinedload(Staff.cover),
+                selectinload(Expert.consents),
+            )
+            .execution_options(populate_existing=True)
+        )
+        assert expert is not None
+        return expert
+
+    def contact_point(self, expert: Expert) -> ContactPoint | None:
+        """Their contact point this reply came from."""
+        return next(
+            (
+                p
+                for p in expert.contact_points
+                if p.channel is self.reply.channel and p.lookup_hash == self.reply.sender_hash
+            ),
+            None,
+        )
+
+    def assignee(self, expert: Expert) -> Staff:
+        return responsible_staff(expert.link_worker, local_today(self.now, expert.time_zone))
+
+    def people(self, expert: Expert) -> dict[str, str]:
+        return {"name": expert.preferred_name, "worker": signature(expert, self.now)}
+
+    def place(self) -> dict[str, str]:
+        """Where they wrote to us, in their words: a text number, or a chat."""
+        return {"place": "number" if self.reply.channel is Channel.SMS else "chat"}
+
+    def lines(self) -> dict[str, Any]:
+        """The support lines open now, the one for immediate danger apart."""
+        lines = open_now(self.rules.support_lines, self.now)
+        danger = next((line for line in lines if line.for_immediate_danger), None)
+        return {"lines": [line for line in lines if line is not danger], "danger": danger}
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        return self.rules.renderer.render_named(f"replies/{name}.txt", context).body
