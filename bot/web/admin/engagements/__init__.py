@@ -10,19 +10,14 @@ holds one part with its handlers at module level; `routes` mounts them with the 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
+from bot.web.admin.areas import area_routes
 from bot.web.admin.engagements import afterwards, cancelling, invitations, setup
-from bot.web.admin.engagements.common import WebBinding
 from bot.web.admin.pages import Web
-
-# `setup` first: "/engagements/new" must be matched before "/engagements/{engagement_id}".
-_PARTS = (setup, invitations, afterwards, cancelling)
 
 
 def routes(web: Web) -> APIRouter:
-    """Every engagement page, each request handed this app's `Web`."""
-    router = APIRouter(dependencies=[Depends(WebBinding(web))])
-    for part in _PARTS:
-        router.include_router(part.router)
-    return router
+    """Every engagement page, each request handed this app's `Web`. ``setup`` first:
+    "/engagements/new" must be matched before "/engagements/{engagement_id}"."""
+    return area_routes(web, setup.router, invitations.router, afterwards.router, cancelling.router)

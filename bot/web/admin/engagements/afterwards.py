@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from bot.services.engagements import lifecycle as service
 from bot.services.engagements.attendance import attendance_field, record_attendance_sheet
 from bot.services.engagements.rules import may_record_attendance, may_record_outcomes
-from bot.web.admin.engagements.common import WORDS, StaffWeb, load_engagement, refused
+from bot.web.admin.areas import StaffWeb
+from bot.web.admin.engagements.common import WORDS, load_engagement, refused
 from bot.web.admin.engagements.forms import (
     attendance_values,
     read_attendance,

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from bot.services.engagements import lifecycle as service
 from bot.services.engagements.cancellations import record_told
 from bot.services.engagements.rules import may_cancel, may_record_told
-from bot.web.admin.engagements.common import StaffWeb, invitation_of, load_engagement, refused
+from bot.web.admin.areas import StaffWeb
+from bot.web.admin.engagements.common import invitation_of, load_engagement, refused
 from bot.web.admin.engagements.forms import REASON_MAX, refused_fields
 from bot.web.admin.pages import Errors
 from scheduling.rules.plan import CANCELLATION_NOTICE

@@ -4,9 +4,8 @@ see, the engagement page itself, and showing it again with why an action cannot 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from bot.services.engagements import plans as plan_service
@@ -19,7 +18,7 @@ from bot.services.engagements.lifecycle import get_engagement
 from bot.services.engagements.queries import planned_messages
 from bot.services.staff.access import NotFound, engagement_in_scope
 from bot.web.admin.engagements.forms import DETAIL_LABELS, MISSING_LABELS, sentence
-from bot.web.admin.pages import Errors, Page, Web
+from bot.web.admin.pages import Errors, Page
 from scheduling.text.words import PLAN_PURPOSES, label
 from store.enums import EngagementStatus
 from store.models import Engagement, Invitation
@@ -27,26 +26,6 @@ from store.models import Engagement, Invitation
 # The one table of how statuses, answers, purposes and channels read (`words.py`), for
 # the templates' macros (imported "with context").
 WORDS: dict[str, Any] = {"label": label, "plan_purposes": PLAN_PURPOSES}
-
-
-class WebBinding:
-    """A router dependency that hands every request this app's `Web`, so the handlers can
-    live at module level and still share one set of templates and one app."""
-
-    def __init__(self, web: Web) -> None:
-        self.web = web
-
-    def __call__(self, request: Request) -> None:
-        request.state.staff_web = self.web
-
-
-def current_web(request: Request) -> Web:
-    """The `Web` that `WebBinding` attached to this request."""
-    web: Web = request.state.staff_web
-    return web
-
-
-StaffWeb = Annotated[Web, Depends(current_web)]
 
 
 # --- loading ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bot.services.engagements import plans as plan_service
 from bot.services.engagements.attendance import attendance_field
 from bot.services.engagements.rules import DETAIL_FIELDS, check_engagement, local_moment
 from bot.web.admin.pages import Errors, Page
+from bot.web.admin.pages import sentence as capitalised
 from scheduling.rules.plan import PlanError
 from store.errors import Refused
 from store.models import Engagement
@@ -75,8 +76,7 @@ _FORM_ORDER = ("title", "kind", DATE_FIELD, "start_time", "end_time", "online_li
 
 def sentence(text: str) -> str:
     """A service's refusal as a GOV.UK error message: capital first, no full stop."""
-    text = text.strip().rstrip(".")
-    return text[:1].upper() + text[1:]
+    return capitalised(text.strip().rstrip("."))
 
 
 def _service_field(name: str) -> str:
@@ -87,14 +87,14 @@ def _service_field(name: str) -> str:
 def refused_fields(exc: Refused, default: str) -> Errors:
     """A service's refusal as the form shows it: each sentence beside its field.
 
-    Kept here until the staff pages share one helper for a refused form (`pages.py`).
+    Like `Page.refusal`, with the services' field names mapped to this form's ids.
     """
     return {_service_field(name): sentence(text) for name, text in exc.by_field(default).items()}
 
 
 def office_zone(page: Page) -> str:
     """The organisation's time zone: the one dates and times are typed in."""
-    return page.web.built.settings.default_time_zone
+    return page.web.time_zone
 
 
 def form_labels() -> dict[str, Any]:

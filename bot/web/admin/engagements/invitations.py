@@ -8,13 +8,8 @@ from fastapi.responses import HTMLResponse, Response
 from bot.services.engagements import lifecycle as service
 from bot.services.engagements.queries import invitable_experts
 from bot.services.engagements.rules import may_invite
-from bot.web.admin.engagements.common import (
-    StaffWeb,
-    load_engagement,
-    own_invitation,
-    planned,
-    refused,
-)
+from bot.web.admin.areas import StaffWeb
+from bot.web.admin.engagements.common import load_engagement, own_invitation, planned, refused
 from bot.web.admin.engagements.forms import SUPPORT_NEEDS_MAX, refused_fields
 from bot.web.admin.pages import Errors
 from store.enums import EngagementStatus, InvitationAnswer

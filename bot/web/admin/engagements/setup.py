@@ -10,9 +10,9 @@ from bot.services.engagements import lifecycle as service
 from bot.services.engagements import plans as plan_service
 from bot.services.engagements.queries import answer_counts, known_kinds, list_engagements
 from bot.services.engagements.rules import may_change_plan, may_edit, may_move, may_publish
+from bot.web.admin.areas import StaffWeb
 from bot.web.admin.engagements.common import (
     WORDS,
-    StaffWeb,
     load_engagement,
     planned,
     refused,

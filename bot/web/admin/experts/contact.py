@@ -8,14 +8,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.services.experts import contact_changes as changes
 from bot.services.experts.new_contact import Changed, change_contact_details
-from bot.web.admin.experts.shared import (
-    WebDep,
-    change_rows,
-    common,
-    expert_page,
-    label,
-    posted,
-)
+from bot.web.admin.areas import StaffWeb
+from bot.web.admin.experts.shared import change_rows, common, expert_page, label, posted
 from bot.web.admin.pages import Page
 from store.enums import Channel
 from store.errors import Refused
@@ -44,7 +38,7 @@ async def _contact_page(
 
 
 @router.get("/experts/{expert_id}/contact", response_class=HTMLResponse)
-async def contact_page(request: Request, web: WebDep, expert_id: int) -> Response:
+async def contact_page(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         page.viewed("expert", expert.id, page="contact")
@@ -70,7 +64,7 @@ def _said(done: Changed) -> list[str]:
 
 
 @router.post("/experts/{expert_id}/contact")
-async def contact_post(request: Request, web: WebDep, expert_id: int) -> Response:
+async def contact_post(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         asked = {

@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 from bot.services.experts.pastoral import keep_in_touch
 from bot.services.experts.profile import is_paused, pause_expert, resume_expert, status_words
 from bot.services.experts.telegram_links import create_link
+from bot.web.admin.areas import StaffWeb
 from bot.web.admin.experts.forms import FormError, pause_end, yes_or_no
-from bot.web.admin.experts.shared import WebDep, common, expert_page, label, posted
+from bot.web.admin.experts.shared import common, expert_page, label, posted
 from bot.web.admin.pages import Page
 from store.enums import Channel
 from store.errors import Refused
@@ -20,7 +21,7 @@ router = APIRouter()
 
 
 @router.get("/experts/{expert_id}/pastoral", response_class=HTMLResponse)
-async def pastoral_page(request: Request, web: WebDep, expert_id: int) -> Response:
+async def pastoral_page(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         return page.render(
@@ -34,7 +35,7 @@ async def pastoral_page(request: Request, web: WebDep, expert_id: int) -> Respon
 
 
 @router.post("/experts/{expert_id}/pastoral")
-async def pastoral_post(request: Request, web: WebDep, expert_id: int) -> Response:
+async def pastoral_post(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         errors: dict[str, str] = {}
@@ -86,13 +87,13 @@ def _pause_page(page: Page, expert: Expert, errors: dict[str, str] | None = None
 
 
 @router.get("/experts/{expert_id}/pause", response_class=HTMLResponse)
-async def pause_page(request: Request, web: WebDep, expert_id: int) -> Response:
+async def pause_page(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         return _pause_page(page, await expert_page(page, expert_id))
 
 
 @router.post("/experts/{expert_id}/pause")
-async def pause_post(request: Request, web: WebDep, expert_id: int) -> Response:
+async def pause_post(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         try:
@@ -113,7 +114,7 @@ async def pause_post(request: Request, web: WebDep, expert_id: int) -> Response:
 
 
 @router.get("/experts/{expert_id}/telegram-link", response_class=HTMLResponse)
-async def telegram_page(request: Request, web: WebDep, expert_id: int) -> Response:
+async def telegram_page(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         return page.render(
@@ -128,7 +129,7 @@ async def telegram_page(request: Request, web: WebDep, expert_id: int) -> Respon
 
 
 @router.post("/experts/{expert_id}/telegram-link", response_class=HTMLResponse)
-async def telegram_post(request: Request, web: WebDep, expert_id: int) -> Response:
+async def telegram_post(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         settings = page.web.built.settings

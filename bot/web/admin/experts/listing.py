@@ -26,6 +26,7 @@ from bot.services.experts.profile import (
     update_details,
 )
 from bot.services.staff.access import NotFound
+from bot.web.admin.areas import StaffWeb
 from bot.web.admin.experts.forms import (
     FormError,
     NewExpertForm,
@@ -34,7 +35,6 @@ from bot.web.admin.experts.forms import (
 )
 from bot.web.admin.experts.shared import (
     NEW_CHANNELS,
-    WebDep,
     change_rows,
     common,
     describe,
@@ -72,7 +72,7 @@ class ExpertRow:
 
 
 @router.get("/experts", response_class=HTMLResponse)
-async def experts_list(request: Request, web: WebDep) -> Response:
+async def experts_list(request: Request, web: StaffWeb) -> Response:
     async with web.page(request) as page:
         experts = await list_experts(page.session, page.scope.experts())
         shared = await changes.shared_contacts(page.session, [e.id for e in experts])
@@ -109,7 +109,7 @@ async def _new_form(page: Page, errors: dict[str, str] | None = None) -> HTMLRes
 
 
 @router.get("/experts/new", response_class=HTMLResponse)
-async def new_page(request: Request, web: WebDep) -> Response:
+async def new_page(request: Request, web: StaffWeb) -> Response:
     async with web.page(request) as page:
         return await _new_form(page)
 
@@ -139,7 +139,7 @@ def _new_expert_form(page: Page, worker: Staff | None) -> NewExpertForm:
 
 
 @router.post("/experts/new")
-async def new_post(request: Request, web: WebDep) -> Response:
+async def new_post(request: Request, web: StaffWeb) -> Response:
     async with web.page(request) as page:
         workers = {str(s.id): s for s in await link_worker_choices(page.session, page.scope)}
         worker = workers.get(page.field("link_worker"))
@@ -182,7 +182,7 @@ async def _changes_list(page: Page, errors: dict[str, str] | None = None) -> HTM
 
 
 @router.get("/experts/changes", response_class=HTMLResponse)
-async def changes_page(request: Request, web: WebDep) -> Response:
+async def changes_page(request: Request, web: StaffWeb) -> Response:
     async with web.page(request) as page:
         return await _changes_list(page)
 
@@ -195,7 +195,7 @@ async def _change_for(page: Page, change_id: int) -> ContactChange:
 
 
 @router.post("/experts/changes/{change_id}/confirm")
-async def change_confirm(request: Request, web: WebDep, change_id: int) -> Response:
+async def change_confirm(request: Request, web: StaffWeb, change_id: int) -> Response:
     async with web.page(request) as page:
         change = await _change_for(page, change_id)
         try:
@@ -217,7 +217,7 @@ async def change_confirm(request: Request, web: WebDep, change_id: int) -> Respo
 
 
 @router.post("/experts/changes/{change_id}/reject")
-async def change_reject(request: Request, web: WebDep, change_id: int) -> Response:
+async def change_reject(request: Request, web: StaffWeb, change_id: int) -> Response:
     async with web.page(request) as page:
         change = await _change_for(page, change_id)
         try:
@@ -239,7 +239,7 @@ async def change_reject(request: Request, web: WebDep, change_id: int) -> Respon
 
 
 @router.get("/experts/{expert_id}", response_class=HTMLResponse)
-async def show(request: Request, web: WebDep, expert_id: int) -> Response:
+async def show(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         page.viewed("expert", expert.id)
@@ -273,7 +273,7 @@ async def show(request: Request, web: WebDep, expert_id: int) -> Response:
 
 
 @router.post("/experts/{expert_id}/safe-contact-confirmed")
-async def safe_contact_confirmed(request: Request, web: WebDep, expert_id: int) -> Response:
+async def safe_contact_confirmed(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         await confirm_safe_contact(
@@ -298,7 +298,7 @@ def _details_values(expert: Expert) -> dict[str, Any]:
 
 
 @router.get("/experts/{expert_id}/edit", response_class=HTMLResponse)
-async def edit_page(request: Request, web: WebDep, expert_id: int) -> Response:
+async def edit_page(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         return page.render(
@@ -309,7 +309,7 @@ async def edit_page(request: Request, web: WebDep, expert_id: int) -> Response:
 
 
 @router.post("/experts/{expert_id}/edit")
-async def edit_post(request: Request, web: WebDep, expert_id: int) -> Response:
+async def edit_post(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         try:

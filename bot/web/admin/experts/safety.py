@@ -9,13 +9,14 @@ from fastapi.responses import HTMLResponse, Response
 from bot.services.experts.consent import record_consents, set_channels
 from bot.services.experts.windows import add_window, remove_window
 from bot.services.staff.access import NotFound
+from bot.web.admin.areas import StaffWeb
 from bot.web.admin.experts.forms import (
     channels_from_form,
     consent_from_form,
     form_window,
     window_channel,
 )
-from bot.web.admin.experts.shared import WebDep, common, describe, expert_page, label, posted
+from bot.web.admin.experts.shared import common, describe, expert_page, label, posted
 from bot.web.admin.pages import Page
 from store.errors import Refused
 from store.models import Expert
@@ -24,7 +25,7 @@ router = APIRouter()
 
 
 @router.get("/experts/{expert_id}/consent", response_class=HTMLResponse)
-async def consent_page(request: Request, web: WebDep, expert_id: int) -> Response:
+async def consent_page(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         allowed = [c for c in expert.consents if c.allowed]
@@ -39,7 +40,7 @@ async def consent_page(request: Request, web: WebDep, expert_id: int) -> Respons
 
 
 @router.post("/experts/{expert_id}/consent")
-async def consent_post(request: Request, web: WebDep, expert_id: int) -> Response:
+async def consent_post(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         try:
@@ -65,7 +66,7 @@ async def consent_post(request: Request, web: WebDep, expert_id: int) -> Respons
 
 
 @router.get("/experts/{expert_id}/channels", response_class=HTMLResponse)
-async def channels_page(request: Request, web: WebDep, expert_id: int) -> Response:
+async def channels_page(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         return page.render(
@@ -79,7 +80,7 @@ async def channels_page(request: Request, web: WebDep, expert_id: int) -> Respon
 
 
 @router.post("/experts/{expert_id}/channels")
-async def channels_post(request: Request, web: WebDep, expert_id: int) -> Response:
+async def channels_post(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         try:
@@ -115,13 +116,13 @@ def _windows_page(page: Page, expert: Expert, errors: dict[str, str] | None = No
 
 
 @router.get("/experts/{expert_id}/windows", response_class=HTMLResponse)
-async def windows_page(request: Request, web: WebDep, expert_id: int) -> Response:
+async def windows_page(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         return _windows_page(page, await expert_page(page, expert_id))
 
 
 @router.post("/experts/{expert_id}/windows")
-async def windows_add(request: Request, web: WebDep, expert_id: int) -> Response:
+async def windows_add(request: Request, web: StaffWeb, expert_id: int) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         try:
@@ -138,7 +139,9 @@ async def windows_add(request: Request, web: WebDep, expert_id: int) -> Response
 
 
 @router.post("/experts/{expert_id}/windows/{window_id}/remove")
-async def windows_remove(request: Request, web: WebDep, expert_id: int, window_id: int) -> Response:
+async def windows_remove(
+    request: Request, web: StaffWeb, expert_id: int, window_id: int
+) -> Response:
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         try:

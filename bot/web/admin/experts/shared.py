@@ -4,15 +4,13 @@ named, the form filled in again, and the rows and words several pages show."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
-
-from fastapi import Depends, Request
+from typing import Any
 
 from bot.services.experts import contact_changes as changes
 from bot.services.experts.profile import list_experts, load_profile
 from bot.services.staff.access import expert_in_scope
 from bot.web.admin.experts.forms import DAY_KEYS
-from bot.web.admin.pages import Page, Web
+from bot.web.admin.pages import Page
 from scheduling.rules.windows import SafeWindow, WindowError
 from scheduling.text.words import (
     ACCESS_NEEDS,
@@ -23,27 +21,6 @@ from scheduling.text.words import (
 )
 from store.enums import Channel
 from store.models import ContactChange, ContactWindow, Expert
-
-_STATE_KEY = "experts_web"
-
-
-class HandOver:
-    """A router dependency that puts the app's `Web` on each request, so the handlers can
-    live at module level and still use the one `Web` their app was built with."""
-
-    def __init__(self, web: Web) -> None:
-        self.web = web
-
-    def __call__(self, request: Request) -> None:
-        setattr(request.state, _STATE_KEY, self.web)
-
-
-def web_of(request: Request) -> Web:
-    web: Web = getattr(request.state, _STATE_KEY)
-    return web
-
-
-WebDep = Annotated[Web, Depends(web_of)]
 
 # Telegram joins later, through the expert's own one-time link.
 NEW_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.LETTER, Channel.PHONE)
