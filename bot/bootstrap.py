@@ -91,6 +91,7 @@ class App:
         return AckLimits(
             working_days=self.settings.ack_working_days,
             urgent=timedelta(minutes=self.settings.urgent_ack_minutes),
+            office_tz=self.settings.default_time_zone,
         )
 
     def reply_escalation(self) -> ReplyEscalation:
@@ -117,7 +118,9 @@ class App:
             silence_days=self.settings.silence_days,
             retention=timedelta(days=self.settings.retention_days),
         )
-        return Maintenance(self.sessions, self.clock, config)
+        return Maintenance(
+            self.sessions, self.clock, config, office_tz=self.settings.default_time_zone
+        )
 
     async def aclose(self) -> None:
         await self.channels.aclose()

@@ -79,10 +79,14 @@ class Maintenance:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         config: MaintenanceConfig | None = None,
+        *,
+        office_tz: str,
     ) -> None:
+        """``office_tz`` is the organisation's zone: staff away days are office days."""
         self.sessions = sessions
         self.clock = clock
         self.config = config or MaintenanceConfig()
+        self.office_tz = office_tz
 
     async def plan_pastoral(self) -> PastoralReport:
         """Plan in chunks, each its own short transaction: SQLite's write lock and the
@@ -133,7 +137,7 @@ class Maintenance:
             )
             for task in tasks:
                 assert task.assignee is not None
-                staff = responsible_staff(task.assignee, local_today(now))
+                staff = responsible_staff(task.assignee, local_today(now, self.office_tz))
                 if staff.id != task.assignee.id:
                     task.assignee_id = staff.id
                     moved += 1

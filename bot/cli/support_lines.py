@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from rich.table import Table
 
-from bot.cli.common import console, fail
+from bot.cli.common import console, fail, load_settings
 from scheduling.clock import local_today
 from scheduling.rules.support_lines import SupportLinesError, load_support_lines
 
@@ -22,7 +22,7 @@ def show_support_lines() -> None:
     except SupportLinesError as exc:
         fail(str(exc), 2)
     now = datetime.now(UTC)
-    today = local_today(now)
+    today = local_today(now, load_settings().default_time_zone)
     table = Table("line", "number", "hours", "open now", "last checked")
     stale = 0
     for line in lines:

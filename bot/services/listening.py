@@ -219,7 +219,10 @@ class _Turn:
                 due_at=self.now + self.rules.ack.urgent,
             )
             reply.task_id = task.id
-            await self._alert(await escalation_targets(self.session, None, self.now), task)
+            await self._alert(
+                await escalation_targets(self.session, None, self.now, self.rules.ack.office_tz),
+                task,
+            )
             self.answer = self._render("stranger_worrying", {**self._lines(), **self._place()})
             return
         if matches > 1 or await self._answered_sender_lately():
@@ -317,9 +320,11 @@ class _Turn:
         )
         reply.task_id = task.id
         targets = [assignee]
-        if assignee.is_away(local_today(self.now)):
+        if assignee.is_away(local_today(self.now, self.rules.ack.office_tz)):
             # Away with no cover at work: the administrators hear at once, not in an hour.
-            targets += await escalation_targets(self.session, assignee, self.now)
+            targets += await escalation_targets(
+                self.session, assignee, self.now, self.rules.ack.office_tz
+            )
         await self._alert(targets, task)
         if expert.held_since is None:
             expert.held_since = self.now

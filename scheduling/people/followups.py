@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from scheduling.clock import local_today
 from scheduling.people.handoff import TASK_TITLES
 from scheduling.people.tasks import open_task
-from scheduling.rules.contact_rules import contact_rules
+from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.windows import WindowError
 from scheduling.rules.wording import spoken_datetime
@@ -379,8 +379,8 @@ def _person(expert: Expert, now: datetime) -> dict[str, str]:
     else:
         route = "none is confirmed as safe yet, so check their record before any contact"
     try:
-        rules = contact_rules(expert, routes[0] if routes else expert.preferred_channel)
-        safe_times = "; ".join(w.describe() for w in rules.windows)
+        windows = safe_windows(expert, routes[0] if routes else expert.preferred_channel)
+        safe_times = "; ".join(w.describe() for w in windows)
     except WindowError:
         safe_times = "their safe-contact settings need checking first"
     return {

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduling.clock import local_today
 from scheduling.people.cancellation_calls import VENUE_STOOD_DOWN
 from scheduling.people.tasks import open_task
-from scheduling.rules.contact_rules import contact_rules
+from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.decisions import Finish
 from store.enums import Channel, Purpose, TaskKind, TaskStatus
@@ -39,8 +39,7 @@ async def hand_to_person(
         f"{expert.preferred_name}."
     )
     if finish.task is TaskKind.PHONE_CALL:
-        rules = contact_rules(expert, Channel.PHONE)
-        windows = ", ".join(w.describe() for w in rules.windows)
+        windows = ", ".join(w.describe() for w in safe_windows(expert, Channel.PHONE))
         details = f"{details}\nSafe times to call: {windows}."
     await open_task(
         session,

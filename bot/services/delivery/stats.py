@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.delivery.log import london_midnight, scrub
+from bot.services.delivery.log import LONDON, london_midnight, scrub
 from bot.settings import ChannelMode
 from scheduling.clock import local_today
 from store.enums import AttemptOutcome, Channel
@@ -142,7 +142,7 @@ async def daily_counts(
 ) -> dict[Channel, list[DayCounts]]:
     """Sent, delivered and failed per channel per London day, the last ``days`` days up
     to today, oldest first; every channel with any attempt in that time, every day listed."""
-    today = local_today(now)
+    today = local_today(now, LONDON.key)  # the same calendar as london_midnight's
     first = today - timedelta(days=days - 1)
     starts = [london_midnight(first + timedelta(days=i)) for i in range(days + 1)]
     # Which day an attempt falls on: the latest day whose start it is not before.

@@ -167,7 +167,7 @@ class Page:
 
     @property
     def today(self) -> date:
-        return local_today(self.now)
+        return local_today(self.now, self.web.built.settings.default_time_zone)
 
     @property
     def is_admin(self) -> bool:
@@ -280,7 +280,9 @@ class Web:
                 viewer = await self._viewer(db, session_data, request)
                 if admin and viewer.role is not Role.ADMIN:
                     raise NotFound(request.url.path)
-                scope = await scope_for(db, viewer, local_today(now))
+                scope = await scope_for(
+                    db, viewer, local_today(now, self.built.settings.default_time_zone)
+                )
                 page = Page(request, self, db, viewer, scope, now, form)
                 yield page
                 if page.refused:
