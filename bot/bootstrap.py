@@ -21,8 +21,8 @@ from scheduling.clock import Clock, SystemClock
 from scheduling.maintenance import Maintenance, MaintenanceConfig
 from scheduling.people.reply_escalation import AckLimits, ReplyEscalation
 from scheduling.people.staff_alerts import StaffAlerts
+from scheduling.rules.distress import DistressWords
 from scheduling.rules.frequency import FrequencyCap
-from scheduling.rules.intents import DistressWords
 from scheduling.rules.plan import PlanOffsets
 from scheduling.rules.support_lines import load_support_lines
 from scheduling.sending.dispatcher import DispatchConfig, Dispatcher, EventSink

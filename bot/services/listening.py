@@ -37,7 +37,8 @@ from scheduling.people.staff_alerts import queue_alert
 from scheduling.people.tasks import open_task
 from scheduling.planning.planner import load_engagement
 from scheduling.rules.cover import responsible_staff
-from scheduling.rules.intents import DistressWords, Intent, Understood, understand
+from scheduling.rules.distress import DistressWords
+from scheduling.rules.intents import Intent, Understood, understand
 from scheduling.rules.plan import PlanOffsets
 from scheduling.rules.questions import asked_by
 from scheduling.rules.support_lines import SupportLine, open_now
