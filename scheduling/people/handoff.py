@@ -13,6 +13,7 @@ from scheduling.people.tasks import open_task
 from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.decisions import Finish
+from scheduling.text.words import in_sentence
 from store.enums import Channel, Purpose, TaskKind, TaskStatus
 from store.models import Engagement, Expert, Message
 
@@ -35,7 +36,7 @@ async def hand_to_person(
         finish = replace(finish, task=TaskKind.PHONE_CALL, urgent=True)
     staff = responsible_staff(expert.link_worker, local_today(now, expert.time_zone))
     details = finish.task_details or (
-        f"{finish.reason}. Message {message.id} ({message.purpose.value}) for "
+        f"{finish.reason}. Message {message.id} ({in_sentence(message.purpose)}) for "
         f"{expert.preferred_name}."
     )
     if finish.task is TaskKind.PHONE_CALL:
