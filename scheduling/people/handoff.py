@@ -32,20 +32,22 @@ async def hand_to_person(
         await open_phone_task_for_cancellation(session, engagement, expert, now)
         await open_venue_task(session, engagement, now)
         return
+    kind = finish.task
     if message.purpose.essential:
-        finish = replace(finish, task=TaskKind.PHONE_CALL, urgent=True)
+        kind = TaskKind.PHONE_CALL
+        finish = replace(finish, task=kind, urgent=True)
     staff = responsible_staff(expert.link_worker, local_today(now, expert.time_zone))
     details = finish.task_details or (
         f"{finish.reason}. Message {message.id} ({in_sentence(message.purpose)}) for "
         f"{expert.preferred_name}."
     )
-    if finish.task is TaskKind.PHONE_CALL:
+    if kind is TaskKind.PHONE_CALL:
         windows = ", ".join(w.describe() for w in safe_windows(expert, Channel.PHONE))
         details = f"{details}\nSafe times to call: {windows}."
     await open_task(
         session,
-        kind=finish.task,
-        title=TASK_TITLES[finish.task],
+        kind=kind,
+        title=TASK_TITLES[kind],
         details=details,
         assignee=staff,
         expert=expert,
@@ -54,7 +56,7 @@ async def hand_to_person(
         urgent=finish.urgent,
         due_at=message.not_after,
         now=now,
-        dedupe_key=f"msg{message.id}:{finish.task.value}",
+        dedupe_key=f"msg{message.id}:{kind.value}",
     )
 
 
