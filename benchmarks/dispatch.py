@@ -233,7 +233,7 @@ async def bench_email(db: str | None, count: int) -> dict[str, Any]:
 
 async def bench_letter(db: str | None, count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
-        config = LetterConfig(folder=Path(folder) / "letters")
+        config = LetterConfig(folder=Path(folder) / "letters", time_zone="Europe/London")
         ours = await _through_linkline(
             db, "letter", count, lambda: LetterChannel(config, clock=lambda: NOW)
         )

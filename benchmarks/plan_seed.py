@@ -135,6 +135,7 @@ async def seed(app: App, count: int) -> Seeded:
 
         past = Engagement(
             title="Last month's panel",
+            time_zone=app.settings.default_time_zone,
             starts_at=NOW - timedelta(days=4),
             ends_at=NOW - timedelta(days=4) + timedelta(hours=2),
             lead_id=staff_ids[0],

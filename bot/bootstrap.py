@@ -22,8 +22,8 @@ from scheduling.clock import Clock, SystemClock
 from scheduling.maintenance import Maintenance, MaintenanceConfig
 from scheduling.people.reply_escalation import AckLimits, ReplyEscalation
 from scheduling.people.staff_alerts import StaffAlerts
+from scheduling.rules.distress import DistressWords
 from scheduling.rules.frequency import FrequencyCap
-from scheduling.rules.intents import DistressWords
 from scheduling.rules.plan import PlanOffsets
 from scheduling.rules.support_lines import load_support_lines
 from scheduling.sending.dispatcher import DispatchConfig, Dispatcher, EventSink
@@ -93,6 +93,7 @@ class App:
         return AckLimits(
             working_days=self.settings.ack_working_days,
             urgent=timedelta(minutes=self.settings.urgent_ack_minutes),
+            office_tz=self.settings.default_time_zone,
         )
 
     def reply_escalation(self) -> ReplyEscalation:
@@ -120,7 +121,9 @@ class App:
             silence_days=self.settings.silence_days,
             retention=timedelta(days=self.settings.retention_days),
         )
-        return Maintenance(self.sessions, self.clock, config)
+        return Maintenance(
+            self.sessions, self.clock, config, office_tz=self.settings.default_time_zone
+        )
 
     async def aclose(self) -> None:
         await self.channels.aclose()

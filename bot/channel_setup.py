@@ -99,7 +99,9 @@ def build_channels(settings: Settings, now: Now) -> ChannelRegistry:
         for channel in _LIVE
     ]
     letters = LetterConfig(
-        folder=settings.letters_dir, return_address=settings.letter_return_address
+        folder=settings.letters_dir,
+        return_address=settings.letter_return_address,
+        time_zone=settings.default_time_zone,
     )
     built.append(LetterChannel(letters, clock=now))
     return ChannelRegistry(built)

@@ -42,9 +42,14 @@ class DryRunChannel:
         *,
         formatter: Callable[[OutgoingMessage], bytes] | None = None,
         suffix: str | None = None,
+        postal_tz: str | None = None,
     ) -> None:
-        """``formatter`` writes the exact bytes a live channel would send (an .eml)."""
+        """``formatter`` writes the exact bytes a live channel would send (an .eml);
+        ``postal_tz`` is the postal service's zone, which a letter needs for its timing."""
+        if kind is Channel.LETTER and postal_tz is None:
+            raise ValueError("a dry-run letter channel needs the postal service's time zone")
         self.kind = kind
+        self.postal_tz = postal_tz
         self.limits = limits or ChannelLimits(has_subject=kind is Channel.EMAIL)
         self.folder = folder
         self.formatter = formatter
@@ -68,7 +73,9 @@ class DryRunChannel:
 
     def earliest_arrival(self, send_at: datetime) -> datetime:
         """A dry-run letter keeps the real postal timing, so routing behaves as it will live."""
-        return letter_arrival(send_at) if self.kind is Channel.LETTER else send_at
+        if self.kind is Channel.LETTER and self.postal_tz is not None:
+            return letter_arrival(send_at, self.postal_tz)
+        return send_at
 
     async def lookup(self, idempotency_key: str) -> Receipt | None:
         path = self.path_for(idempotency_key)

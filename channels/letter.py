@@ -29,7 +29,7 @@ from channels.base import (
     Receipt,
     TransientError,
 )
-from channels.working_days import LETTER_TIME_ZONE, letter_arrival
+from channels.working_days import letter_arrival
 from store.enums import Channel
 
 LAYOUT_DIR = Path(__file__).parent / "letter_layout"
@@ -62,11 +62,17 @@ class LetterConfig:
 
     ``return_address`` is a PO box or nothing, never an organisation name: it is printed
     small above the recipient's address, where anyone handling the post can read it.
+    ``time_zone`` is the postal service's: the day a letter is dated, posted and delivered.
     """
 
     folder: Path
     return_address: str = ""
     window: WindowPosition = field(default_factory=WindowPosition)
+    time_zone: str = field(kw_only=True)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
 
 def file_stem(idempotency_key: str) -> str:
@@ -199,7 +205,7 @@ class LetterChannel:
     ) -> None:
         self.config = config
         self.limits = ChannelLimits()
-        self._clock = clock or (lambda: datetime.now(ZoneInfo(LETTER_TIME_ZONE)))
+        self._clock = clock or (lambda: datetime.now(config.zone))
 
     @property
     def pending(self) -> Path:
@@ -214,7 +220,7 @@ class LetterChannel:
             return Receipt(provider_id=letter_id(stem), status=_QUEUED)  # never a second letter
         now = self._clock()
         try:
-            html = render_letter_html(message, self.config, now.astimezone(_zone()).date())
+            html = render_letter_html(message, self.config, now.astimezone(self.config.zone).date())
             await asyncio.to_thread(self._make, message, html, now)
         except (PermanentError, TransientError):
             raise
@@ -224,7 +230,7 @@ class LetterChannel:
 
     def earliest_arrival(self, send_at: datetime) -> datetime:
         """Posted the next working day, in hand three working days later."""
-        return letter_arrival(send_at)
+        return letter_arrival(send_at, self.config.time_zone)
 
     async def lookup(self, idempotency_key: str) -> Receipt | None:
         stem = file_stem(idempotency_key)
@@ -252,7 +258,7 @@ class LetterChannel:
         # print batch picking up pending/ in between must never find a first draft.
         data, pages = self._render_pdf(html)
         if pages > 1:  # page numbers only help when there is more than one page
-            today = now.astimezone(_zone()).date()
+            today = now.astimezone(self.config.zone).date()
             numbered = render_letter_html(message, self.config, today, page_numbers=True)
             data, _ = self._render_pdf(numbered)
         # The sidecar first: the PDF is the proof of sending, so it is written last.
@@ -261,7 +267,3 @@ class LetterChannel:
 
     def _render_pdf(self, html: str) -> tuple[bytes, int]:
         return render_pdf(html)
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(LETTER_TIME_ZONE)

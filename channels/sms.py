@@ -162,7 +162,7 @@ class LinklineTwilioHttpClient(AsyncTwilioHttpClient):
         self._timeout = timeout
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         url: str,

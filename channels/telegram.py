@@ -21,31 +21,13 @@ can tap); Telegram shows them only inside the chat, never on the lock screen.
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
-import time
-import warnings
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
-from telegram.warnings import PTBDeprecationWarning
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from channels.base import (
     Button,
@@ -57,27 +39,18 @@ from channels.base import (
     Receipt,
     TransientError,
 )
+from channels.telegram_errors import TOKEN_HINT, TelegramRequest, retry_after_of, translate
+from channels.telegram_logs import RedactingFilter, install_filter, remove_filter
+from channels.telegram_pace import ChatSpacing, OverallRate
 from store.enums import Channel
 
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"  # PTB appends the token
-TOKEN_HINT = "Telegram refused the bot token: check TELEGRAM_BOT_TOKEN"
 MAX_BODY_CHARS = 4096
 BUTTONS_PER_ROW = 3  # yes / no / maybe fit one row; 1..5 + Pass make two rows of three
 _SHORT_LABEL = 16  # a longer label gets a row of its own, so it is not cut off on a phone
 # A chat id is an optionally negative integer (groups are negative). Stricter than int(),
 # which would also accept "1_000" or surrounding spaces.
 _CHAT_ID = re.compile(r"-?[0-9]{1,20}")
-# Transport failures that prove the request never reached Telegram: safe to send again.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Answers to a call that Telegram (or its front end) may have acted on before failing. 503
-# and 429 are refusals before any work, so they stay transient.
-_MAYBE_PROCESSED = frozenset({500, 502, 504})
-_REDACTED_LOGGERS = (
-    "telegram.Bot",  # each call's parameters and return value, at DEBUG
-    "telegram.request.BaseRequest",  # a reply that is not JSON, in full, at ERROR
-    "telegram.request.HTTPXRequest",
-    "httpx",  # request URLs, which hold the bot token, at INFO
-)
 
 
 @dataclass(frozen=True)
@@ -107,12 +80,12 @@ class TelegramChannel:
         self.config = config
         self.limits = ChannelLimits(max_body_chars=MAX_BODY_CHARS)
         self._now = now or (lambda: datetime.now(UTC))
-        self._spacing = _ChatSpacing(config.per_chat_interval)
-        self._overall = _OverallRate(config.overall_per_second)
+        self._spacing = ChatSpacing(config.per_chat_interval)
+        self._overall = OverallRate(config.overall_per_second)
         self._ready_lock = asyncio.Lock()
         self._bot: Bot | None = None
         self._initialised = False
-        self._log_filter = _RedactingFilter(config.bot_token)
+        self._log_filter = RedactingFilter(config.bot_token)
 
     def earliest_arrival(self, send_at: datetime) -> datetime:
         """Telegram delivers within seconds of sending."""
@@ -148,7 +121,7 @@ class TelegramChannel:
             try:
                 await bot.shutdown()
             finally:
-                _remove_filter(self._log_filter)
+                remove_filter(self._log_filter)
 
     def _check_window(self, message: OutgoingMessage) -> None:
         deadline = message.deliver_before
@@ -168,7 +141,7 @@ class TelegramChannel:
             raise TransientError(TOKEN_HINT, code="invalid_token") from None
         except RetryAfter as exc:
             raise TransientError(
-                "Telegram asked us to slow down", code="flood", retry_after=_retry_after(exc)
+                "Telegram asked us to slow down", code="flood", retry_after=retry_after_of(exc)
             ) from None
         except Exception as exc:  # TelegramError or a library bug: nothing was sent
             raise TransientError(
@@ -198,7 +171,7 @@ class TelegramChannel:
             # PTB's message quotes the token: keep it out of any stored traceback.
             raise TransientError(TOKEN_HINT, code="invalid_token") from None
         except TelegramError as exc:
-            raise _translate(exc, self.config.bot_token) from exc
+            raise translate(exc, self.config.bot_token) from exc
         except Exception as exc:  # a library bug must leave the message waiting, not lost
             raise OutcomeUnknown(
                 f"unexpected error from the Telegram library ({type(exc).__name__})",
@@ -210,48 +183,18 @@ class TelegramChannel:
         getMe once; a failed getMe is retried on the next send."""
         async with self._ready_lock:
             if self._bot is None:
-                _install_filter(self._log_filter)  # Bot() itself logs its URL, token included
+                install_filter(self._log_filter)  # Bot() itself logs its URL, token included
                 self._bot = Bot(
                     self.config.bot_token,
                     base_url=self.config.base_url,
-                    request=_Request(connection_pool_size=max(8, self.config.overall_per_second)),
+                    request=TelegramRequest(
+                        connection_pool_size=max(8, self.config.overall_per_second)
+                    ),
                 )
             if not self._initialised:
                 await self._bot.initialize()
                 self._initialised = True
             return self._bot
-
-
-class _MaybeProcessed(NetworkError):
-    """Telegram answered 500, 502 or 504: it may have delivered the message first."""
-
-
-class _Request(HTTPXRequest):
-    """PTB's HTTPX transport, telling a 500/502/504 apart from other server errors (PTB
-    turns all of them into the same NetworkError)."""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        code, payload = await super().do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
-        if code in _MAYBE_PROCESSED:
-            raise _MaybeProcessed(f"Telegram answered HTTP {code}")
-        return code, payload
 
 
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
@@ -275,177 +218,3 @@ def _chat_id(to: str) -> int:
     if not _CHAT_ID.fullmatch(to):
         raise PermanentError("the Telegram chat id is not a number", code="bad_chat_id")
     return int(to)
-
-
-def _translate(exc: TelegramError, token: str) -> ChannelError:
-    """Say what the dispatcher should do next. Order matters: BadRequest and TimedOut are
-    subclasses of NetworkError."""
-    said = _described(exc, token)
-    if isinstance(exc, RetryAfter):
-        return TransientError(
-            "Telegram asked us to slow down", code="flood", retry_after=_retry_after(exc)
-        )
-    if isinstance(exc, Forbidden):
-        return _forbidden(said)
-    if isinstance(exc, BadRequest):
-        if "chat not found" in said.lower():
-            # Wrong or never-linked chat id: the person did not say no, so no opt-out.
-            return PermanentError("Telegram has no chat with this id", code="chat_not_found")
-        return PermanentError(f"Telegram refused the message: {said}", code="bad_request")
-    if isinstance(exc, ChatMigrated):
-        return PermanentError("the Telegram group moved to a new chat id", code="migrated")
-    if isinstance(exc, _MaybeProcessed):
-        return OutcomeUnknown(f"Telegram failed while sending: {said}", code="maybe_sent")
-    if isinstance(exc, TimedOut | NetworkError):
-        # No cause: Telegram itself answered with an error, so nothing was sent.
-        if exc.__cause__ is None or isinstance(exc.__cause__, _NOT_SENT):
-            return TransientError(f"could not reach Telegram: {said}", code="not_sent")
-        # The request may have arrived: Telegram has no way to ask, so a person checks.
-        return OutcomeUnknown(f"no answer from Telegram: {said}", code="maybe_sent")
-    return OutcomeUnknown(f"unexpected Telegram error ({type(exc).__name__})", code="maybe_sent")
-
-
-def _forbidden(said: str) -> PermanentError:
-    lowered = said.lower()
-    if "blocked by the user" in lowered:
-        return PermanentError(
-            "the person blocked the bot",
-            code="blocked",
-            opt_out_reason="blocked the bot on Telegram",
-        )
-    if "user is deactivated" in lowered:
-        return PermanentError(
-            "the Telegram account is closed",
-            code="deactivated",
-            opt_out_reason="closed their Telegram account",
-        )
-    # e.g. the person never pressed Start: the link is missing, they did not say no.
-    return PermanentError(f"Telegram will not let the bot write here: {said}", code="forbidden")
-
-
-def describe_error(exc: TelegramError, token: str) -> str:
-    """Telegram's own words about a failure, safe to show a person or store: no token, no
-    echoed reply body. For tools (the CLI) that talk to the Bot API outside a channel."""
-    if isinstance(exc, InvalidToken):
-        return TOKEN_HINT  # PTB's message quotes the token
-    return _described(exc, token)
-
-
-@contextmanager
-def redacted_logs(token: str) -> Iterator[None]:
-    """Keep the bot token, chat ids and texts out of PTB's and httpx's logs meanwhile."""
-    log_filter = _RedactingFilter(token)
-    _install_filter(log_filter)
-    try:
-        yield
-    finally:
-        _remove_filter(log_filter)
-
-
-def _described(exc: TelegramError, token: str) -> str:
-    """Telegram's own description, safe to store: no token, no echoed reply body (PTB
-    quotes an unreadable reply in full, and it could hold the chat id or text), kept short."""
-    said = exc.message.split(". Parsing the server response", 1)[0]
-    return said.replace(token, "<token>")[:200]
-
-
-def _retry_after(exc: RetryAfter) -> timedelta:
-    # PTB 22.2+ warns when retry_after is read as an int; it may be either, by PTB_TIMEDELTA.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value if isinstance(value, timedelta) else timedelta(seconds=value)
-
-
-class _ChatSpacing:
-    """One message at a time per chat, each at least ``interval`` after the previous one
-    finished, so the gap Telegram (and the person) sees is never shorter."""
-
-    def __init__(self, interval: float) -> None:
-        self._interval = interval
-        self._chats: dict[int, _ChatSlot] = {}
-
-    @asynccontextmanager
-    async def turn(self, chat_id: int) -> AsyncIterator[None]:
-        if len(self._chats) > 256:
-            self._forget_idle()
-        slot = self._chats.setdefault(chat_id, _ChatSlot())
-        slot.users += 1
-        try:
-            async with slot.lock:
-                wait = slot.last + self._interval - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                try:
-                    yield
-                finally:
-                    slot.last = time.monotonic()  # failures count too: Telegram saw them
-        finally:
-            slot.users -= 1
-
-    def _forget_idle(self) -> None:
-        """Drop chats nobody is waiting for and whose spacing has passed, to bound memory."""
-        horizon = time.monotonic() - self._interval
-        for chat_id in [k for k, s in self._chats.items() if not s.users and s.last <= horizon]:
-            del self._chats[chat_id]
-
-
-@dataclass
-class _ChatSlot:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last: float = float("-inf")
-    users: int = 0
-
-
-class _OverallRate:
-    """At most ``per_second`` sends start in any one-second window (Telegram's bot-wide
-    limit), as a sliding window: simple, exact, and fair in arrival order."""
-
-    def __init__(self, per_second: int) -> None:
-        self._per_second = per_second
-        self._starts: deque[float] = deque()
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            while len(self._starts) >= self._per_second:
-                wait = self._starts[0] + 1.0 - time.monotonic()
-                if wait <= 0:
-                    self._starts.popleft()
-                else:
-                    await asyncio.sleep(wait)
-            self._starts.append(time.monotonic())
-
-
-class _RedactingFilter(logging.Filter):
-    """PTB logs each call's parameters (chat id, text) at DEBUG and httpx logs request
-    URLs, which hold the bot token, at INFO. Keep the record, drop what must not be kept."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "telegram.Bot" and str(record.msg).startswith(
-            ("Calling Bot API endpoint", "Call to Bot API endpoint")
-        ):
-            endpoint = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
-            record.msg, record.args = "Bot API call `%s` (parameters not logged)", (endpoint,)
-        elif record.name.startswith("telegram.request") and "JSON" in str(record.msg):
-            # PTB quotes the whole unreadable reply, which echoes the chat, text and name.
-            record.msg, record.args = "Telegram sent a reply that is not JSON (not logged)", ()
-            record.exc_info, record.exc_text = None, None
-        text = record.getMessage()
-        if self._token in text:
-            record.msg, record.args = text.replace(self._token, "<token>"), ()
-        return True
-
-
-def _install_filter(log_filter: logging.Filter) -> None:
-    for name in _REDACTED_LOGGERS:
-        logging.getLogger(name).addFilter(log_filter)
-
-
-def _remove_filter(log_filter: logging.Filter) -> None:
-    for name in _REDACTED_LOGGERS:
-        logging.getLogger(name).removeFilter(log_filter)

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 _MOVED = {date(2020, 5, 4): date(2020, 5, 8), date(2022, 5, 30): date(2022, 6, 2)}
 _EXTRA = {date(2022, 6, 3), date(2022, 9, 19), date(2023, 5, 8)}
 
-LETTER_TIME_ZONE = "Europe/London"
 _DELIVERED_BY = time(14, 0)  # a letter is in hand by early afternoon on its arrival day
 DELIVERY_DAYS = 3  # second class: three working days after the day of posting
 
@@ -86,9 +85,10 @@ def is_delivery_day(day: date) -> bool:
     return day.weekday() < 5 and not is_bank_holiday(day)
 
 
-def letter_arrival(handed_over: datetime) -> datetime:
-    """Posted the next working day, delivered on the third delivery day after that."""
-    zone = ZoneInfo(LETTER_TIME_ZONE)
+def letter_arrival(handed_over: datetime, tz: str) -> datetime:
+    """Posted the next working day, delivered on the third delivery day after that; days
+    are counted on the postal service's calendar, ``tz``."""
+    zone = ZoneInfo(tz)
     day = handed_over.astimezone(zone).date() + timedelta(days=1)
     while not is_working_day(day):
         day += timedelta(days=1)

@@ -37,6 +37,7 @@ class SimulatedClock:
         self.advance(when.astimezone(UTC) - self._now)
 
 
-def local_today(now: datetime, tz: str = "Europe/London") -> date:
-    """The date on the person's own calendar: at 00:30 BST it is already tomorrow there."""
+def local_today(now: datetime, tz: str) -> date:
+    """The date on someone's own calendar (a person's zone, or the organisation's): at
+    00:30 BST it is already tomorrow there. No default: the caller says whose calendar."""
     return now.astimezone(ZoneInfo(tz)).date()

@@ -24,6 +24,7 @@ from scheduling.job_lock import try_job_lock
 from scheduling.people.followups import FollowupReport, open_due_followups
 from scheduling.planning.pastoral_planner import PastoralReport, pastoral_candidates, plan_pastoral
 from scheduling.rules.cover import responsible_staff
+from store.changed import rows_changed
 from store.enums import FINAL_STATUSES, MessageStatus, TaskStatus
 from store.models import AuditEvent, Message, OrgSetting, Reply, Staff, Task
 
@@ -79,10 +80,14 @@ class Maintenance:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         config: MaintenanceConfig | None = None,
+        *,
+        office_tz: str,
     ) -> None:
+        """``office_tz`` is the organisation's zone: staff away days are office days."""
         self.sessions = sessions
         self.clock = clock
         self.config = config or MaintenanceConfig()
+        self.office_tz = office_tz
 
     async def plan_pastoral(self) -> PastoralReport:
         """Plan in chunks, each its own short transaction: SQLite's write lock and the
@@ -133,7 +138,7 @@ class Maintenance:
             )
             for task in tasks:
                 assert task.assignee is not None
-                staff = responsible_staff(task.assignee, local_today(now))
+                staff = responsible_staff(task.assignee, local_today(now, self.office_tz))
                 if staff.id != task.assignee.id:
                     task.assignee_id = staff.id
                     moved += 1
@@ -158,7 +163,8 @@ class Maintenance:
 
 async def _purge_texts(session: AsyncSession, cutoff: datetime) -> int:
     settled = [*FINAL_STATUSES, MessageStatus.SENT, MessageStatus.UNCERTAIN]
-    messages = await session.execute(
+    messages = await rows_changed(
+        session,
         update(Message)
         .where(
             Message.status.in_(settled),
@@ -166,29 +172,34 @@ async def _purge_texts(session: AsyncSession, cutoff: datetime) -> int:
             Message.body.is_not(None) | Message.personal_note.is_not(None),
         )
         .values(subject=None, body=None, personal_note=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    replies = await session.execute(
-        delete(Reply).where(Reply.received_at < cutoff).execution_options(synchronize_session=False)
+    replies = await rows_changed(
+        session,
+        delete(Reply)
+        .where(Reply.received_at < cutoff)
+        .execution_options(synchronize_session=False),
     )
-    return int(messages.rowcount or 0) + int(replies.rowcount or 0)
+    return messages + replies
 
 
 async def _purge_records(session: AsyncSession, cutoff: datetime) -> int:
-    tasks = await session.execute(
+    tasks = await rows_changed(
+        session,
         delete(Task)
         .where(
             Task.status.in_((TaskStatus.DONE, TaskStatus.CANCELLED)),
             func.coalesce(Task.done_at, Task.created_at) < cutoff,
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    events = await session.execute(
+    events = await rows_changed(
+        session,
         delete(AuditEvent)
         .where(AuditEvent.at < cutoff)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    removed = int(tasks.rowcount or 0) + int(events.rowcount or 0)
+    removed = tasks + events
     if removed:
         log.info("deleted %d closed tasks and audit events past the record retention", removed)
     return removed

@@ -70,12 +70,13 @@ class Worker:
         if self.maintenance is not None:
             jobs = self.maintenance
             soon = datetime.now(UTC) + timedelta(seconds=5)
-            for job, every in (
+            periodic: tuple[tuple[Callable[[], Awaitable[object]], float], ...] = (
                 (jobs.plan_pastoral, self.plan_every),
                 (jobs.open_followups, self.plan_every),
                 (jobs.hand_tasks_to_cover, self.plan_every),
                 (jobs.purge, self.purge_every),
-            ):
+            )
+            for job, every in periodic:
                 scheduler.add_job(
                     self._maintain(job),
                     "interval",

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, load_settings, open_app, run
 from bot.services.delivery.letters import list_batches, make_batch, mark_posted
-from channels.working_days import LETTER_TIME_ZONE
 
 app = typer.Typer(
     help="Letters: print the waiting letters in one batch, then mark the batch posted.",
@@ -20,7 +19,7 @@ app = typer.Typer(
 
 def _day(text: str | None) -> date:
     if text is None:
-        return datetime.now(ZoneInfo(LETTER_TIME_ZONE)).date()
+        return datetime.now(ZoneInfo(load_settings().default_time_zone)).date()
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
@@ -39,7 +38,8 @@ def batch(
     """
     day = _day(on)
     folder = load_settings().letters_dir
-    made = make_batch(folder, day, datetime.now(ZoneInfo(LETTER_TIME_ZONE)))
+    zone = load_settings().default_time_zone
+    made = make_batch(folder, day, datetime.now(ZoneInfo(zone)), tz=zone)
     if made is None:
         console.print("No letters are waiting to be printed.")
         return

@@ -21,7 +21,8 @@ from telegram.request import HTTPXRequest
 
 from bot.channel_setup import telegram_base_url
 from bot.settings import Settings
-from channels.telegram import describe_error, redacted_logs
+from channels.telegram_errors import describe_error
+from channels.telegram_logs import redacted_logs
 from store.errors import Refused
 
 

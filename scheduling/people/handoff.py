@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduling.clock import local_today
 from scheduling.people.cancellation_calls import VENUE_STOOD_DOWN
 from scheduling.people.tasks import open_task
-from scheduling.rules.contact_rules import contact_rules
+from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.decisions import Finish
+from scheduling.text.words import in_sentence
 from store.enums import Channel, Purpose, TaskKind, TaskStatus
 from store.models import Engagement, Expert, Message
 
@@ -31,21 +32,22 @@ async def hand_to_person(
         await open_phone_task_for_cancellation(session, engagement, expert, now)
         await open_venue_task(session, engagement, now)
         return
+    kind = finish.task
     if message.purpose.essential:
-        finish = replace(finish, task=TaskKind.PHONE_CALL, urgent=True)
+        kind = TaskKind.PHONE_CALL
+        finish = replace(finish, task=kind, urgent=True)
     staff = responsible_staff(expert.link_worker, local_today(now, expert.time_zone))
     details = finish.task_details or (
-        f"{finish.reason}. Message {message.id} ({message.purpose.value}) for "
+        f"{finish.reason}. Message {message.id} ({in_sentence(message.purpose)}) for "
         f"{expert.preferred_name}."
     )
-    if finish.task is TaskKind.PHONE_CALL:
-        rules = contact_rules(expert, Channel.PHONE)
-        windows = ", ".join(w.describe() for w in rules.windows)
+    if kind is TaskKind.PHONE_CALL:
+        windows = ", ".join(w.describe() for w in safe_windows(expert, Channel.PHONE))
         details = f"{details}\nSafe times to call: {windows}."
     await open_task(
         session,
-        kind=finish.task,
-        title=TASK_TITLES[finish.task],
+        kind=kind,
+        title=TASK_TITLES[kind],
         details=details,
         assignee=staff,
         expert=expert,
@@ -54,7 +56,7 @@ async def hand_to_person(
         urgent=finish.urgent,
         due_at=message.not_after,
         now=now,
-        dedupe_key=f"msg{message.id}:{finish.task.value}",
+        dedupe_key=f"msg{message.id}:{kind.value}",
     )
 
 

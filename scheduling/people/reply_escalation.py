@@ -9,7 +9,7 @@ until someone acknowledges it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,13 +25,19 @@ from store.models import Reply, Staff, Task
 
 log = logging.getLogger(__name__)
 
-OFFICE_ZONE = ZoneInfo("Europe/London")
-
 
 @dataclass(frozen=True)
 class AckLimits:
+    """How long a reply may wait, counted on the office's calendar (``office_tz``, the
+    organisation's zone from the settings): a working day ends at the office, not in UTC."""
+
     working_days: int = 1
     urgent: timedelta = timedelta(hours=1)
+    office_tz: str = field(kw_only=True)
+
+    @property
+    def office_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.office_tz)
 
 
 def ack_deadline(received_at: datetime, urgent: bool, limits: AckLimits) -> datetime:
@@ -39,21 +45,23 @@ def ack_deadline(received_at: datetime, urgent: bool, limits: AckLimits) -> date
     bank holidays and weekends skipped), or within the hour when it is worrying."""
     if urgent:
         return received_at + limits.urgent
-    local = received_at.astimezone(OFFICE_ZONE)
+    office = limits.office_zone
+    local = received_at.astimezone(office)
     day, left = local.date(), limits.working_days
     while left > 0:
         day += timedelta(days=1)
         if is_working_day(day):
             left -= 1
-    due = datetime.combine(day, local.time(), tzinfo=OFFICE_ZONE)
-    return due.astimezone(received_at.tzinfo or OFFICE_ZONE)
+    due = datetime.combine(day, local.time(), tzinfo=office)
+    return due.astimezone(received_at.tzinfo or office)
 
 
 async def escalation_targets(
-    session: AsyncSession, assignee: Staff | None, now: datetime
+    session: AsyncSession, assignee: Staff | None, now: datetime, office_tz: str
 ) -> list[Staff]:
-    """The assignee's cover when there is one at work, otherwise every active administrator."""
-    today = local_today(now)
+    """The assignee's cover when there is one at work (away days are office days, so
+    ``office_tz``), otherwise every active administrator."""
+    today = local_today(now, office_tz)
     if assignee is not None:
         cover = assignee.cover
         if (
@@ -110,7 +118,7 @@ class ReplyEscalation:
                     else None
                 )
                 assignee = task.assignee if task is not None else None
-                targets = await escalation_targets(session, assignee, now)
+                targets = await escalation_targets(session, assignee, now, self.limits.office_tz)
                 if not targets:
                     log.error("reply %s is overdue and there is no administrator to tell", reply.id)
                     continue

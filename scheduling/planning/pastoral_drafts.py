@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.rules.wording import spoken_datetime
+from scheduling.text.words import in_sentence
 from store.enums import MessageStatus, Purpose, TaskKind, TaskStatus
 from store.errors import Refused
 from store.models import Expert, Message, Staff, Task
@@ -67,7 +68,7 @@ async def approve_draft(
         raise DraftError(f"message {message_id} does not need approval: it goes as planned")
     if message.status is not MessageStatus.PENDING:
         raise DraftError(
-            f"message {message_id} can no longer be approved: it is {message.status.value} "
+            f"message {message_id} can no longer be approved: it is {in_sentence(message.status)} "
             f"({message.status_reason or 'no reason recorded'})"
         )
     cleaned = " ".join((note or "").split())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Exists, Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +64,7 @@ def _waiting_pastoral() -> Exists:
     )
 
 
-def _candidates() -> Select[tuple[Expert]]:
+def _candidates() -> Select[Expert]:
     return (
         select(Expert)
         .where(Expert.pastoral_level != PastoralLevel.OFF)
@@ -164,6 +164,10 @@ async def plan_pastoral(
     return report
 
 
+# Per expert, the latest moment of something (some columns are nullable in the schema).
+_Latest: TypeAlias = "Select[int | None, datetime | None]"
+
+
 def _latest(*moments: datetime | None) -> datetime | None:
     present = [m for m in moments if m is not None]
     return max(present) if present else None
@@ -177,15 +181,16 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 async def _grouped(
     session: AsyncSession,
     ids: list[int],
-    query: Callable[[list[int]], Select[tuple[int, datetime]]],
+    query: Callable[[list[int]], _Latest],
 ) -> dict[int, datetime]:
     out: dict[int, datetime] = {}
     for chunk in _chunks(ids):
-        out.update({expert_id: at for expert_id, at in await session.execute(query(chunk)) if at})
+        rows = await session.execute(query(chunk))
+        out.update({expert_id: at for expert_id, at in rows if expert_id is not None and at})
     return out
 
 
-def _last_sent(ids: list[int]) -> Select[tuple[int, datetime]]:
+def _last_sent(ids: list[int]) -> _Latest:
     return (
         select(Message.expert_id, func.max(Message.sent_at))
         .where(Message.expert_id.in_(ids), Message.sent_at.is_not(None))
@@ -193,7 +198,7 @@ def _last_sent(ids: list[int]) -> Select[tuple[int, datetime]]:
     )
 
 
-def _last_reply(ids: list[int]) -> Select[tuple[int, datetime]]:
+def _last_reply(ids: list[int]) -> _Latest:
     return (
         select(Reply.expert_id, func.max(Reply.received_at))
         .where(Reply.expert_id.in_(ids))
@@ -201,7 +206,7 @@ def _last_reply(ids: list[int]) -> Select[tuple[int, datetime]]:
     )
 
 
-def _last_personal_contact(ids: list[int]) -> Select[tuple[int, datetime]]:
+def _last_personal_contact(ids: list[int]) -> _Latest:
     return (
         select(Task.expert_id, func.max(Task.done_at))
         .where(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 from channels.working_days import scottish_bank_holidays
@@ -11,22 +11,26 @@ from store.enums import Channel
 from store.models import Expert
 
 
-def contact_rules(expert: Expert, channel: Channel, on: datetime | None = None) -> ContactRules:
-    """Windows set for this channel, else for every channel, else the default 9am to 8pm;
-    Scottish bank holidays closed unless the expert said they are fine (a day at home can
-    mean a day with the person they need to be safe from)."""
+def safe_windows(expert: Expert, channel: Channel) -> tuple[SafeWindow, ...]:
+    """Windows set for this channel, else for every channel, else the default 9am to 8pm.
+
+    Enough to tell a person when to call; no date is needed for that."""
     chosen = [w for w in expert.windows if w.channel is channel] or [
         w for w in expert.windows if w.channel is None
     ]
-    windows = tuple(SafeWindow.parse(w.days, f"{w.start:%H:%M}-{w.end:%H:%M}") for w in chosen) or (
+    return tuple(SafeWindow.parse(w.days, f"{w.start:%H:%M}-{w.end:%H:%M}") for w in chosen) or (
         DEFAULT_WINDOW,
     )
-    blocked = (
-        frozenset()
-        if expert.contact_on_bank_holidays
-        else _bank_holidays_around((on or datetime.now(UTC)).year)
+
+
+def contact_rules(expert: Expert, channel: Channel, on: datetime) -> ContactRules:
+    """The safe windows, with Scottish bank holidays around ``on`` (the injected clock's
+    now) closed unless the expert said they are fine (a day at home can mean a day with the
+    person they need to be safe from)."""
+    blocked = frozenset() if expert.contact_on_bank_holidays else _bank_holidays_around(on.year)
+    return ContactRules(
+        tz=expert.time_zone, windows=safe_windows(expert, channel), blocked_dates=blocked
     )
-    return ContactRules(tz=expert.time_zone, windows=windows, blocked_dates=blocked)
 
 
 @lru_cache(maxsize=8)

@@ -32,15 +32,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import TypeAlias
 
-from store.errors import Refused
+from scheduling.rules.distress import DistressWords
+from scheduling.rules.reply_text import normalise, split_words, words_of
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-DEFAULT_DISTRESS_WORDS = TEMPLATES / "replies" / "distress_words.txt"
 LOW_SCORE = 2  # a check-in score at or below this goes to a person the same working day
 MAX_PAUSE_DAYS = 365
 
@@ -77,65 +75,6 @@ class Understood:
     more: bool = False
 
 
-class DistressWordsError(Refused):
-    """The distress list can't be used; the message names the file and what to fix."""
-
-
-# --- normalising ---------------------------------------------------------------------------------
-
-_QUOTES = str.maketrans(dict.fromkeys("‘’‚‛′`´ʼ", "'") | dict.fromkeys("“”„‟″«»", '"'))
-# Variation selectors, skin tones, the keycap ring, zero-width characters and flag tags change how
-# an emoji looks, never what it says. A gendered tail goes too: 🤷‍♀️ is 🤷.
-_INVISIBLE = re.compile(
-    "\u200d[\u2640\u2642]"
-    "|[\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\u20e3\u200b-\u200d\u2060\ufeff\U000e0020-\U000e007f]"
-)
-_EMOTICONS = {
-    ":)": "🙂",
-    ":-)": "🙂",
-    ":(": "🙁",
-    ":-(": "🙁",
-    ":'(": "😢",
-    ":d": "😀",
-    ":-d": "😀",
-    ";)": "😉",
-    ";-)": "😉",
-    "<3": "❤",
-}
-_EMOTICON = re.compile(
-    r"(?<!\S)(" + "|".join(map(re.escape, sorted(_EMOTICONS, key=len, reverse=True))) + r")(?!\S)"
-)
-_BOT_COMMAND = re.compile(r"^/([a-z]+)@\w+")  # Telegram's "/stop@SomeBot" in a group chat
-_EDGE = " !.,?;:…~-–—_*\"'()[]{}<>/\\|#"
-_TOKEN = re.compile(r"(?P<word>[^\W_]+(?:'[^\W_]+)*)|(?P<mark>\S)")
-
-
-def normalise(text: str) -> str:
-    """The reply as we compare it: NFKC, casefolded, ASCII quotes, no emoji modifiers, single
-    spaces and no punctuation at either end. Emoji stay, because they are answers too."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = unicodedata.normalize("NFKC", text.translate(_QUOTES))
-    text = " ".join(_INVISIBLE.sub("", text).split())
-    text = _BOT_COMMAND.sub(r"/\1", text)
-    text = _EMOTICON.sub(lambda m: _EMOTICONS[m.group(1)], text)
-    return text.strip(_EDGE)
-
-
-def _split(clean: str) -> tuple[str, ...]:
-    """Words without apostrophes ("can't" is "cant") and emoji, in order. Punctuation is dropped."""
-    tokens: list[str] = []
-    for match in _TOKEN.finditer(clean):
-        if match.group("word"):
-            tokens.append(match.group("word").replace("'", ""))
-        elif unicodedata.category(match.group("mark")) == "So":
-            tokens.append(match.group("mark"))
-    return tuple(tokens)
-
-
-def _phrase(text: str) -> tuple[str, ...]:
-    return _split(normalise(text))
-
-
 # --- the tables ----------------------------------------------------------------------------------
 
 _Value: TypeAlias = Intent | int  # an int is a check-in score
@@ -145,7 +84,7 @@ def _table(groups: Mapping[_Value, Iterable[str]]) -> dict[tuple[str, ...], _Val
     table: dict[tuple[str, ...], _Value] = {}
     for value, texts in groups.items():
         for text in texts:
-            key = _phrase(text)
+            key = words_of(text)
             if table.get(key, value) != value:
                 raise AssertionError(f"{text!r} is listed with two meanings")
             table[key] = value
@@ -153,7 +92,7 @@ def _table(groups: Mapping[_Value, Iterable[str]]) -> dict[tuple[str, ...], _Val
 
 
 def _phrases(*texts: str) -> frozenset[tuple[str, ...]]:
-    return frozenset(_phrase(text) for text in texts)
+    return frozenset(words_of(text) for text in texts)
 
 
 # Words that add warmth, not meaning, in any context.
@@ -253,7 +192,9 @@ _CHECK_IN_FILLERS = _FILLERS | _phrases(
 
 _PAUSE_UNTIL_THEY_SAY = _phrases("", "for now", "for a while", "for a bit", "messages")
 _COUNT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-_PAUSE_COUNTS = {(word,): n for n, word in enumerate((*_COUNT_WORDS, "eleven", "twelve"), 1)}
+_PAUSE_COUNTS: dict[tuple[str, ...], int] = {
+    (word,): n for n, word in enumerate((*_COUNT_WORDS, "eleven", "twelve"), 1)
+}
 _PAUSE_COUNTS |= {("a",): 1, ("an",): 1}
 _PAUSE_COUNTS |= dict.fromkeys(_phrases("a couple of", "couple of", "a couple"), 2)
 _UNIT_DAYS = {"day": 1, "week": 7, "wk": 7, "fortnight": 14, "month": 30, "year": 365}
@@ -273,75 +214,6 @@ _LONGEST = max(len(phrase) for phrase in _KNOWN)
 
 # "3/5" and "3 out of 5" are 3; any other scale ("7/10") is for a person to read.
 _FRACTION = re.compile(r"(?<![0-9])([0-9]{1,3}) ?(?:/|out of|outta|of) ?([0-9]{1,3})(?![0-9])")
-
-
-# --- distress ------------------------------------------------------------------------------------
-
-# Ways of writing the same words, so the list need not spell each one: "cannot" is "can't".
-_SAME_WORDS = {
-    "cannot": "cant",
-    "can not": "cant",
-    "i am": "im",
-    "he is": "hes",
-    "she is": "shes",
-    "do not": "dont",
-    "wanna": "want to",
-    "gonna": "going to",
-}
-_SAME_WORDS_PATTERN = re.compile(
-    "(?<= )(?:" + "|".join(sorted(map(re.escape, _SAME_WORDS), key=len, reverse=True)) + ")(?= )"
-)
-
-
-def _distress_form(text: str) -> str:
-    """Words joined by single spaces, padded with a space each side, so `in` finds whole words."""
-    padded = " " + " ".join(_phrase(text)) + " "
-    return _SAME_WORDS_PATTERN.sub(lambda m: _SAME_WORDS[m.group()], padded)
-
-
-@dataclass(frozen=True)
-class DistressWords:
-    """Words and phrases that mean a person must look now, kept by staff as a text file."""
-
-    phrases: tuple[str, ...]
-    _forms: tuple[str, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        phrases = tuple(self.phrases)
-        if not phrases:
-            raise DistressWordsError("the distress list is empty; it must list at least one phrase")
-        forms = tuple(_distress_form(phrase) for phrase in phrases)
-        for phrase, form in zip(phrases, forms, strict=True):
-            if not form.strip():
-                raise DistressWordsError(f"{phrase!r} has no words to match; remove it or add some")
-        object.__setattr__(self, "phrases", phrases)
-        object.__setattr__(self, "_forms", forms)
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> DistressWords:
-        """Read one phrase per line; blank lines and lines starting with # are skipped."""
-        source = path or DEFAULT_DISTRESS_WORDS
-        phrases: list[str] = []
-        for number, line in enumerate(source.read_text(encoding="utf-8-sig").splitlines(), 1):
-            phrase = line.strip()
-            if not phrase or phrase.startswith("#"):
-                continue
-            if not _distress_form(phrase).strip():
-                raise DistressWordsError(
-                    f"{source}, line {number}: {phrase!r} has no words to match; fix or remove it"
-                )
-            phrases.append(phrase)
-        if not phrases:
-            raise DistressWordsError(
-                f"{source} lists no words or phrases. The distress list must never be empty:"
-                " put one phrase on each line"
-            )
-        return cls(tuple(phrases))
-
-    def matches(self, text: str) -> bool:
-        """Whether any listed phrase appears in `text` as whole words."""
-        padded = _distress_form(text)
-        return any(form in padded for form in self._forms)
 
 
 # --- reading a reply -----------------------------------------------------------------------------
@@ -369,7 +241,7 @@ def understand(text: str, asked: Asked, distress: DistressWords) -> Understood:
 
 
 def _words(clean: str) -> tuple[str, ...]:
-    return tuple(_known_spelling(word) for word in _split(clean))
+    return tuple(_known_spelling(word) for word in split_words(clean))
 
 
 def _known_spelling(word: str) -> str:
@@ -384,8 +256,8 @@ def _known_spelling(word: str) -> str:
 
 def _keyword(words: tuple[str, ...]) -> Understood | None:
     intent = _KEYWORDS.get(words)
-    if intent is not None:
-        return Understood(Intent(intent))
+    if isinstance(intent, Intent):  # the keyword table holds no scores
+        return Understood(intent)
     return _pause(words)
 
 

@@ -51,7 +51,7 @@ def asks_for_answer(message: Message) -> bool:
 def answer_buttons(message: Message) -> tuple[tuple[str, str], ...]:
     """(label, callback data) for a Telegram message; data names the message it answers."""
     if message.purpose is Purpose.CHECK_IN:
-        options = CHECK_IN_BUTTONS
+        options: tuple[tuple[str, str], ...] = CHECK_IN_BUTTONS
     elif message.purpose in INVITATION_PURPOSES and message.engagement_id is not None:
         options = INVITATION_BUTTONS
     else:

@@ -4,9 +4,10 @@ Staff keep the lines in templates/support_lines.toml, so a changed number needs 
 Loading is strict: any doubt raises SupportLinesError naming the file, the line and what to fix,
 because a wrong crisis number is worse than a refusal to start.
 
-Opening hours are the line's own clock in Europe/London, so "6pm" stays 6pm across the clock
-changes. They are read from the wall clock: in the repeated autumn hour, 01:30 counts as 01:30
-both times, and the missing spring hour simply never happens.
+Opening hours are the lines' own clock, in the zone the file names at the top (`time_zone`),
+so "6pm" stays 6pm across the clock changes. They are read from the wall clock: in the
+repeated autumn hour, 01:30 counts as 01:30 both times, and the missing spring hour simply
+never happens.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from store.errors import Refused
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 DEFAULT_SUPPORT_LINES = TEMPLATES / "support_lines.toml"
-HOURS_ZONE = ZoneInfo("Europe/London")
 STALE_AFTER_DAYS = 365  # R-2.5: flag entries older than 12 months
 
 _DAY = 24 * 60  # minutes
@@ -47,6 +47,10 @@ _DAILY = re.compile(r"([a-z][a-z ,-]*?) ([0-9]{1,2}:[0-9]{2})-([0-9]{1,2}:[0-9]{
 _NUMBER = re.compile(r"[0-9][0-9 ]*[0-9]")
 _REQUIRED = ("name", "number", "hours", "hours_text", "last_checked", "source")
 _OPTIONAL = ("note", "for_immediate_danger")
+_TOP_LEVEL = ("time_zone", "line")
+_ZONE_HELP = (
+    'write it at the top of the file, before the first [[line]], like time_zone = "Europe/London"'
+)
 
 
 class SupportLinesError(Refused):
@@ -89,18 +93,19 @@ class SupportLine:
     last_checked: date
     source: str
     for_immediate_danger: bool
+    zone: ZoneInfo  # the clock the hours are written in (the file's time_zone)
 
     def __post_init__(self) -> None:
         if self.always_open == bool(self.spans):
             raise SupportLinesError(f"{self.name}: give either always-open or opening spans")
 
     def is_open(self, at: datetime) -> bool:
-        """Whether the line answers at `at` (timezone-aware), by its own clock in Europe/London."""
+        """Whether the line answers at `at` (timezone-aware), by the line's own clock."""
         _require_aware(at)
         if self.always_open:
             return True
         try:
-            local = at.astimezone(HOURS_ZONE)
+            local = at.astimezone(self.zone)
         except OverflowError:
             return False  # beyond the calendar's ends there is no local time to check
         second = local.weekday() * 86400 + local.hour * 3600 + local.minute * 60 + local.second
@@ -130,12 +135,13 @@ def load_support_lines(path: Path | None = None) -> list[SupportLine]:
         raise SupportLinesError(f"{source}: can't read the file ({exc})") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SupportLinesError(f"{source}: this is not valid TOML ({exc})") from exc
-    unknown = sorted(set(data) - {"line"})
+    unknown = sorted(set(data) - set(_TOP_LEVEL))
     if unknown:
         raise SupportLinesError(
             f"{source}: unknown setting {', '.join(unknown)} at the top of the file;"
             " put each service in its own [[line]] table"
         )
+    zone = _zone(data.get("time_zone"), source)
     entries = data.get("line")
     if not entries:
         raise SupportLinesError(
@@ -152,7 +158,7 @@ def load_support_lines(path: Path | None = None) -> list[SupportLine]:
             f" ({name!r})" if isinstance(name, str) and name.strip() else ""
         )
         try:
-            line = _parse_line(entry)
+            line = _parse_line(entry, zone)
         except _Problem as problem:
             raise SupportLinesError(f"{where}: {problem}") from None
         first = names.setdefault(line.name.casefold(), index)
@@ -165,10 +171,27 @@ def load_support_lines(path: Path | None = None) -> list[SupportLine]:
     return lines
 
 
+def _zone(value: object, source: Path) -> ZoneInfo:
+    """The zone the opening hours are written in: the file says it, so the code never guesses."""
+    if value is None:
+        raise SupportLinesError(
+            f"{source}: missing time_zone, the zone the opening hours are written in; {_ZONE_HELP}"
+        )
+    if not isinstance(value, str) or not value.strip():
+        raise SupportLinesError(f"{source}: time_zone must be a zone name in quotes; {_ZONE_HELP}")
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SupportLinesError(
+            f"{source}: time_zone {value!r} is not a time zone I know;"
+            ' use a name like "Europe/London"'
+        ) from None
+
+
 # --- checking one [[line]] -----------------------------------------------------------------------
 
 
-def _parse_line(entry: dict[str, Any]) -> SupportLine:
+def _parse_line(entry: dict[str, Any], zone: ZoneInfo) -> SupportLine:
     unknown = sorted(set(entry) - {*_REQUIRED, *_OPTIONAL})
     if unknown:
         fields = ", ".join((*_REQUIRED, *_OPTIONAL))
@@ -202,6 +225,7 @@ def _parse_line(entry: dict[str, Any]) -> SupportLine:
         last_checked=last_checked,
         source=source,
         for_immediate_danger=danger,
+        zone=zone,
     )
 
 

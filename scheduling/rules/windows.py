@@ -167,7 +167,9 @@ def window_end(instant: datetime, rules: ContactRules) -> datetime | None:
 # --- span arithmetic (all datetimes below are naive: "wall" = local clock, "utc" = UTC) ----------
 
 
-def _spans(now: datetime, rules: ContactRules, horizon_days: int) -> Iterator[tuple[datetime, ...]]:
+def _spans(
+    now: datetime, rules: ContactRules, horizon_days: int
+) -> Iterator[tuple[datetime, datetime]]:
     """Allowed UTC spans, sorted by start, from windows starting near `now`'s local date onward.
 
     Days are visited in order; a span from a later local date starts after midnight UTC of the
@@ -204,7 +206,7 @@ def _wall_intervals(day: date, rules: ContactRules) -> Iterator[tuple[datetime, 
 
 def _utc_spans(
     wall_start: datetime, wall_end: datetime, zone: ZoneInfo
-) -> list[tuple[datetime, ...]]:
+) -> list[tuple[datetime, datetime]]:
     """All UTC spans whose local clock reading lies in [wall_start, wall_end).
 
     On each stretch of constant UTC offset the clock runs straight, so the preimage there is one
@@ -212,7 +214,7 @@ def _utc_spans(
     """
     lo = min(_to_utc(wall_start, zone, 0), _to_utc(wall_start, zone, 1))
     hi = max(_to_utc(wall_end, zone, 0), _to_utc(wall_end, zone, 1))
-    spans = []
+    spans: list[tuple[datetime, datetime]] = []
     for piece_start, piece_end, offset in _offset_pieces(lo, hi, zone):
         start, end = max(piece_start, wall_start - offset), min(piece_end, wall_end - offset)
         if start < end:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,9 +26,8 @@ from scheduling.people.handoff import (
     open_venue_task,
 )
 from scheduling.planning.pastoral_drafts import close_approval_task
-from scheduling.rules.decisions import RETRY_BUDGET, Decision, Finish, Limits, Send, decide
+from scheduling.rules.decisions import Decision, Finish, Limits, Send, decide
 from scheduling.rules.frequency import FrequencyCap
-from scheduling.sending.delivery_reports import mark_opted_out
 from scheduling.sending.outbox import (
     claim_due,
     expired_leases,
@@ -39,6 +37,7 @@ from scheduling.sending.outbox import (
     renew_lease,
 )
 from scheduling.sending.outgoing import build_outgoing
+from scheduling.sending.results import Retry, phone_script_fallback, record_result
 from scheduling.text.context import template_context
 from scheduling.text.rendering import Renderer
 from store.enums import FINAL_STATUSES, AttemptOutcome, Channel, MessageStatus, TaskKind
@@ -228,7 +227,7 @@ class Dispatcher:
                 message.purpose, Channel.PHONE, template_context(message, True, now)
             ).body
         except ValueError:
-            script = f"Call about: {message.purpose.value.replace('_', ' ')}."
+            script = phone_script_fallback(message)
         message.channel = Channel.PHONE
         finish = Finish(
             MessageStatus.HANDED_TO_PERSON,
@@ -264,78 +263,15 @@ class Dispatcher:
         result: Receipt | Exception,
     ) -> None:
         now = self.clock.now()
-        attempt.finished_at = now
-        if not self._still_ours(message, attempt):
-            self._record_late(message, attempt, result, now)
-            return
-        if isinstance(result, Receipt):
-            attempt.outcome = AttemptOutcome.ACCEPTED
-            attempt.provider_id, attempt.provider_status = result.provider_id, result.status
-            message.provider_id, message.sent_at = result.provider_id, now
-            message.last_error = None
-            message.move(MessageStatus.SENT, attempt.router_reason, now)
-            self._emit(message, "sent", message.channel, attempt.router_reason, now)
-            return
-        detail = getattr(result, "detail", None) or type(result).__name__
-        attempt.error = detail
-        message.last_error = detail
-        if isinstance(result, TransientError):
-            attempt.outcome = AttemptOutcome.TRANSIENT_FAILURE
-            delay = self._backoff(message, result)
-            message.next_attempt_at = now + delay
-            message.move(MessageStatus.PENDING, f"will try again: {detail}", now)
-            self._emit(message, "retry", message.channel, detail, now)
-        elif isinstance(result, PermanentError):
-            attempt.outcome = AttemptOutcome.PERMANENT_FAILURE
-            if result.opt_out_reason:
-                mark_opted_out(message, attempt.channel, result.opt_out_reason, now)
-            message.next_attempt_at = now  # the next pass routes to the next channel
-            message.move(MessageStatus.PENDING, f"{message.channel} failed for good: {detail}", now)
-            self._emit(message, "fallback", message.channel, detail, now)
-        else:
-            attempt.outcome = AttemptOutcome.UNKNOWN
-            reason = (
-                f"{detail}; it may have been sent, so it is not sent again"
-                if isinstance(result, OutcomeUnknown)
-                else "the channel failed in an unexpected way; it may have been sent"
-            )
-            finish = Finish(MessageStatus.UNCERTAIN, reason, TaskKind.CHECK_POSSIBLE_SEND)
+        retry = Retry(self.config.retry_base, self.config.retry_cap)
+        recorded = record_result(
+            message, attempt, result, now, worker=self.config.worker, retry=retry
+        )
+        if recorded.finish is not None:
             await load_message(session, message.id)  # a person's task needs the whole picture
-            await self._finish(session, message, finish, now)
-
-    def _still_ours(self, message: Message, attempt: DeliveryAttempt) -> bool:
-        return (
-            attempt.outcome is AttemptOutcome.IN_PROGRESS
-            and message.status is MessageStatus.SENDING
-            and message.claimed_by == self.config.worker
-        )
-
-    def _record_late(
-        self, message: Message, attempt: DeliveryAttempt, result: Receipt | Exception, now: datetime
-    ) -> None:
-        """The sweeper settled this message while the provider was slow: keep the facts,
-        and only turn an uncertain message into a sent one when the provider confirms."""
-        log.warning("message %s: result arrived after its lease was settled", message.id)
-        if isinstance(result, Receipt):
-            attempt.outcome = AttemptOutcome.ACCEPTED
-            attempt.provider_id, attempt.provider_status = result.provider_id, result.status
-            if message.status is MessageStatus.UNCERTAIN:
-                message.provider_id, message.sent_at = result.provider_id, now
-                message.move(MessageStatus.SENT, "the provider confirmed it after all", now)
-        else:
-            attempt.error = getattr(result, "detail", None) or type(result).__name__
-
-    def _backoff(self, message: Message, error: TransientError) -> timedelta:
-        failures = sum(
-            1 for a in message.attempts_log if a.outcome is AttemptOutcome.TRANSIENT_FAILURE
-        )
-        base = self.config.retry_base * (2 ** max(failures - 1, 0))
-        # Several tries must fit in the message's retry budget before a person takes over.
-        cap = min(
-            self.config.retry_cap, RETRY_BUDGET.get(message.purpose, self.config.retry_cap) / 4
-        )
-        delay = min(base, cap) * random.uniform(0.5, 1.0)
-        return max(delay, error.retry_after or timedelta(0))
+            await self._finish(session, message, recorded.finish, now)
+        elif recorded.outcome is not None:
+            self._emit(message, recorded.outcome, message.channel, recorded.detail, now)
 
     async def _finish(
         self, session: AsyncSession, message: Message, finish: Finish, now: datetime

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload, selectinload
 
 from scheduling.rules.questions import CONTEXT_DAYS, QUESTION_PURPOSES
+from store.changed import rows_changed
 from store.enums import AttemptOutcome, MessageStatus, Purpose
 from store.models import DeliveryAttempt, Engagement, Expert, Message, Staff
 
@@ -63,7 +64,8 @@ async def renew_lease(
     no row matches and the worker leaves the message alone, because the sweeper or
     another worker may have it by now. On PostgreSQL the row stays locked until commit.
     """
-    result = await session.execute(
+    renewed = await rows_changed(
+        session,
         update(Message)
         .where(
             Message.id == message_id,
@@ -72,9 +74,9 @@ async def renew_lease(
             Message.lease_until > now,
         )
         .values(lease_until=now + lease)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return result.rowcount == 1
+    return renewed == 1
 
 
 async def expired_leases(session: AsyncSession, now: datetime, limit: int = 200) -> list[Message]:

@@ -39,7 +39,8 @@ class Engagement(Base):
     expected_outcomes: Mapped[str | None] = mapped_column(Text)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    # No default: whoever creates one names the zone (the organisation's, from the settings).
+    time_zone: Mapped[str] = mapped_column(String(64))
     venue_name: Mapped[str | None] = mapped_column(String(200))
     venue_address: Mapped[str | None] = mapped_column(Text)
     venue_accessibility: Mapped[str | None] = mapped_column(Text)

@@ -52,7 +52,8 @@ class Expert(Base):
         String(40), unique=True
     )  # the organisation's own reference
     preferred_name: Mapped[str] = mapped_column(EncryptedText)
-    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    # No default: whoever creates one names the zone (the organisation's, from the settings).
+    time_zone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(16), default="en")
     access_needs: Mapped[list[str]] = mapped_column(default=list)
     preferred_channel: Mapped[Channel] = enum_column(Channel)

@@ -62,7 +62,10 @@ async def world(tmp_path: Path, sqlite_url: str, clock: SimulatedClock) -> Async
         now=clock.now,
     )
     outbox = config.resolved_outbox_dir
-    others = [DryRunChannel(k, outbox / k.value, DEFAULT_LIMITS[k]) for k in SENDABLE]
+    others = [
+        DryRunChannel(k, outbox / k.value, DEFAULT_LIMITS[k], postal_tz="Europe/London")
+        for k in SENDABLE
+    ]
     app.channels = ChannelRegistry([*(c for c in others if c.kind is not Channel.SMS), sms])
     web = create_web_app(app)
     async with httpx.AsyncClient(

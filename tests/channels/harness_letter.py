@@ -60,7 +60,7 @@ def window_text(path: Path, window: WindowPosition) -> str:
 
 class LetterHarness:
     def __init__(self, folder: Path) -> None:
-        self.config = LetterConfig(folder=folder)
+        self.config = LetterConfig(folder=folder, time_zone="Europe/London")
         self.channel = _FailingLetters(self.config)
 
     def address(self) -> str:

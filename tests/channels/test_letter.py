@@ -45,7 +45,11 @@ def message(key: str = "eng1:exp1:pre_brief", **changes: object) -> OutgoingMess
 
 @pytest.fixture
 def config(tmp_path: Path) -> LetterConfig:
-    return LetterConfig(folder=tmp_path / "letters", return_address="PO Box 99, Dundee DD1 9ZZ")
+    return LetterConfig(
+        folder=tmp_path / "letters",
+        return_address="PO Box 99, Dundee DD1 9ZZ",
+        time_zone="Europe/London",
+    )
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from channels.base import (
     PermanentError,
     TransientError,
 )
-from channels.telegram import TOKEN_HINT, TelegramChannel, TelegramConfig
+from channels.telegram import TelegramChannel, TelegramConfig
+from channels.telegram_errors import TOKEN_HINT
 from store.enums import Channel
 from tests.fakes.telegram import FakeTelegram
 
@@ -298,7 +299,7 @@ def test_no_answer_after_sending_is_unknown_not_retried() -> None:
     from telegram.error import NetworkError, TimedOut
 
     from channels.base import OutcomeUnknown, TransientError
-    from channels.telegram import _translate
+    from channels.telegram_errors import translate as _translate
 
     lost = TimedOut("Timed out")
     lost.__cause__ = httpx.ReadTimeout("read")

@@ -56,12 +56,12 @@ def test_bank_holidays_match_the_published_dates(year: int) -> None:
 
 def test_a_letter_handed_over_on_monday_arrives_on_friday() -> None:
     # Posted Tuesday 17 March; three working days: Wednesday, Thursday, Friday.
-    arrival = letter_arrival(datetime(2026, 3, 16, 11, 0, tzinfo=LONDON))
+    arrival = letter_arrival(datetime(2026, 3, 16, 11, 0, tzinfo=LONDON), "Europe/London")
     assert arrival.date() == date(2026, 3, 20)
 
 
 def test_a_letter_on_friday_is_posted_monday_and_arrives_thursday() -> None:
-    arrival = letter_arrival(datetime(2026, 3, 20, 11, 0, tzinfo=LONDON))
+    arrival = letter_arrival(datetime(2026, 3, 20, 11, 0, tzinfo=LONDON), "Europe/London")
     assert arrival.date() == date(2026, 3, 26)
 
 
@@ -70,19 +70,19 @@ def test_easter_and_a_bank_holiday_slow_a_letter_down() -> None:
     # (Easter Monday is not a Scottish bank holiday) and delivered on Thursday 9.
     assert date(2026, 4, 3) in scottish_bank_holidays(2026)
     assert date(2026, 4, 6) not in scottish_bank_holidays(2026)
-    arrival = letter_arrival(datetime(2026, 4, 2, 11, 0, tzinfo=LONDON))
+    arrival = letter_arrival(datetime(2026, 4, 2, 11, 0, tzinfo=LONDON), "Europe/London")
     assert arrival.date() == date(2026, 4, 9)
 
 
 def test_neither_saturday_nor_sunday_counts_for_delivery() -> None:
     # Wednesday: posted Thursday, delivered Friday, Monday, Tuesday (no Saturday post
     # for second class since July 2025).
-    arrival = letter_arrival(datetime(2026, 3, 18, 11, 0, tzinfo=LONDON))
+    arrival = letter_arrival(datetime(2026, 3, 18, 11, 0, tzinfo=LONDON), "Europe/London")
     assert arrival.date() == date(2026, 3, 24)
 
 
 def test_a_bank_holiday_is_no_delivery_day() -> None:
     # Wednesday 29 April 2026: posted Thursday 30, delivered Friday 1, then Monday 4 May
     # is the early May bank holiday, so Tuesday 5 and Wednesday 6.
-    arrival = letter_arrival(datetime(2026, 4, 29, 11, 0, tzinfo=LONDON))
+    arrival = letter_arrival(datetime(2026, 4, 29, 11, 0, tzinfo=LONDON), "Europe/London")
     assert arrival.date() == date(2026, 5, 6)

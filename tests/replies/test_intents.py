@@ -8,17 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduling.rules.intents import (
-    DEFAULT_DISTRESS_WORDS,
-    LOW_SCORE,
-    Asked,
-    DistressWords,
-    DistressWordsError,
-    Intent,
-    Understood,
-    normalise,
-    understand,
-)
+from scheduling.rules.distress import DEFAULT_DISTRESS_WORDS, DistressWords, DistressWordsError
+from scheduling.rules.intents import LOW_SCORE, Asked, Intent, Understood, understand
+from scheduling.rules.reply_text import normalise
 
 WORDS = DistressWords.load()
 EVERY_CONTEXT = tuple(Asked)

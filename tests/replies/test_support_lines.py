@@ -252,9 +252,10 @@ source = "https://example.org/evenings"
 """
 
 
-def write(tmp_path: Path, text: str) -> Path:
+def write(tmp_path: Path, text: str, *, zone: str = 'time_zone = "Europe/London"\n') -> Path:
+    """A support lines file: ``text`` under the zone line every file starts with."""
     path = tmp_path / "support_lines.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(zone + text, encoding="utf-8")
     return path
 
 
@@ -345,6 +346,28 @@ def test_the_message_names_the_line_by_number_and_name(tmp_path: Path) -> None:
     path = write(tmp_path, ALWAYS_OPEN + evening_line(hours='["mun 18:00-20:00"]'))
     with pytest.raises(SupportLinesError, match=r"\[\[line\]\] number 2 \('Evening Line'\)"):
         load_support_lines(path)
+
+
+@pytest.mark.parametrize(
+    ("zone", "problem"),
+    [
+        ("", "missing time_zone"),
+        ('time_zone = "Europe/Londn"\n', "'Europe/Londn' is not a time zone I know"),
+        ("time_zone = 1\n", "time_zone must be a zone name in quotes"),
+    ],
+)
+def test_the_zone_of_the_hours_must_be_named_and_known(
+    tmp_path: Path, zone: str, problem: str
+) -> None:
+    with pytest.raises(SupportLinesError, match=problem):
+        load_support_lines(write(tmp_path, EVENINGS, zone=zone))
+
+
+def test_hours_are_read_on_the_clock_the_file_names(tmp_path: Path) -> None:
+    (line,) = load_support_lines(write(tmp_path, EVENINGS, zone='time_zone = "Asia/Tokyo"\n'))
+    tokyo_evening = datetime(2026, 7, 14, 19, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert line.is_open(tokyo_evening)
+    assert not line.is_open(london(2026, 7, 14, 19))
 
 
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ from bot.services.engagements.attendance import record_attendance
 from bot.services.experts.profile import pause_expert, resume_expert
 from bot.services.staff.accounts import set_cover
 from scheduling.clock import SimulatedClock
-from scheduling.people.followups import FollowupReport, open_due_followups, render_task_script
+from scheduling.people.followups import FollowupReport, open_due_followups
+from scheduling.people.task_scripts import render_task_script
 from scheduling.text.rendering import RenderError
 from store.enums import ExpertStatus, InvitationAnswer, TaskKind, TaskStatus
 from store.models import Expert, Message, Reply, Task

@@ -12,7 +12,7 @@ from channels.working_days import is_working_day
 from scheduling.people.reply_escalation import AckLimits, ack_deadline
 
 LONDON = ZoneInfo("Europe/London")
-ONE_DAY = AckLimits()
+ONE_DAY = AckLimits(office_tz="Europe/London")
 
 
 def _london(*args: int) -> datetime:
@@ -46,6 +46,6 @@ def test_a_worrying_reply_is_due_within_the_hour_whatever_the_day() -> None:
 def test_the_deadline_falls_on_a_working_day_at_least_that_many_days_later(
     received: datetime, days: int
 ) -> None:
-    due = ack_deadline(received, False, AckLimits(working_days=days))
+    due = ack_deadline(received, False, AckLimits(working_days=days, office_tz="Europe/London"))
     assert due - received >= timedelta(days=days) - timedelta(hours=1)  # a clock change
     assert is_working_day(due.astimezone(LONDON).date())

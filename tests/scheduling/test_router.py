@@ -56,7 +56,10 @@ def channels(tmp_path: Path) -> ChannelRegistry:
 
 def dry_run_registry(folder: Path) -> ChannelRegistry:
     """Every machine channel as files: the router only reads their limits and timing."""
-    return ChannelRegistry(DryRunChannel(k, folder / k.value, DEFAULT_LIMITS[k]) for k in SENDABLE)
+    return ChannelRegistry(
+        DryRunChannel(k, folder / k.value, DEFAULT_LIMITS[k], postal_tz="Europe/London")
+        for k in SENDABLE
+    )
 
 
 def test_the_preferred_channel_is_used_when_it_is_safe(channels: ChannelRegistry) -> None:

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.staff.access import NotFound, Scope
 from channels.letter import LAYOUT_DIR, layout_environment, letter_id
-from channels.working_days import LETTER_TIME_ZONE
 from store import audit
 from store.errors import Refused
 from store.models import DeliveryAttempt, Expert, Message
@@ -75,9 +74,9 @@ def _sidecar(pdf: Path) -> dict[str, str]:
         return {}  # a missing sidecar must not hold the letter back: it still gets printed
 
 
-def _created_on(pdf: Path) -> date:
+def _created_on(pdf: Path, tz: str) -> date:
     created = _sidecar(pdf).get("created_at")
-    zone = ZoneInfo(LETTER_TIME_ZONE)
+    zone = ZoneInfo(tz)
     moment = (
         datetime.fromisoformat(created)
         if created
@@ -103,14 +102,14 @@ def _move_into(batch_dir: Path, pdf: Path) -> Path:
     return pdf.replace(batch_dir / pdf.name)
 
 
-def make_batch(folder: Path, on: date, now: datetime) -> Batch | None:
+def make_batch(folder: Path, on: date, now: datetime, *, tz: str) -> Batch | None:
     """Gather every letter made on or before ``on`` into one print batch, or None if none.
 
     Each letter is moved (an atomic rename) before the combined PDF is made, so a letter
     is never in two batches and lookup() still finds it after a crash.
     """
     pending = folder / "pending"
-    letters = sorted(p for p in pending.glob("*.pdf") if _created_on(p) <= on)
+    letters = sorted(p for p in pending.glob("*.pdf") if _created_on(p, tz) <= on)
     if not letters:
         return None
     batch_dir = _next_batch_dir(folder, on)
@@ -238,10 +237,10 @@ def newest_first(batches: list[BatchSummary]) -> list[BatchSummary]:
 
 
 async def batch_today(
-    session: AsyncSession, folder: Path, on: date, now: datetime, *, actor: str
+    session: AsyncSession, folder: Path, on: date, now: datetime, *, actor: str, tz: str
 ) -> Batch | None:
     """``make_batch`` off the event loop (PDF work is slow), recorded in the audit trail."""
-    made = await asyncio.to_thread(make_batch, folder, on, now)
+    made = await asyncio.to_thread(lambda: make_batch(folder, on, now, tz=tz))
     if made is not None:
         audit.record(
             session,

@@ -15,7 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.engagements.rules import EngagementError, may_record_attendance, refuse
 from bot.services.experts.profile import is_paused
-from scheduling.people.followups import MissedFollowup, open_missed_you, withdraw_missed_you
+from scheduling.people.missed_meetings import (
+    MissedFollowup,
+    open_missed_you,
+    withdraw_missed_you,
+)
 from store import audit
 from store.enums import ExpertStatus, InvitationAnswer
 from store.models import Engagement, Expert

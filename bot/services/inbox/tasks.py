@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.services.inbox.replies import acknowledge_for_task
 from bot.services.staff.access import Scope
-from scheduling.rules.contact_rules import contact_rules
+from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.windows import WindowError
 from scheduling.text.words import label
 from store import audit
@@ -165,7 +165,7 @@ async def phone_for_task(session: AsyncSession, task: Task, scope: Scope) -> Pho
         c.channel is Channel.PHONE and c.allowed for c in expert.consents
     )
     try:
-        safe_times = "; ".join(w.describe() for w in contact_rules(expert, Channel.PHONE).windows)
+        safe_times = "; ".join(w.describe() for w in safe_windows(expert, Channel.PHONE))
     except WindowError:
         safe_times = "their safe-contact settings need checking first"
     return PhoneContact(number=point.value, agreed=agreed, safe_times=safe_times)

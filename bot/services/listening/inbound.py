@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.services.contact_details import normalise_phone
 from scheduling.people.reply_escalation import AckLimits
-from scheduling.rules.intents import DistressWords
+from scheduling.rules.distress import DistressWords
 from scheduling.rules.plan import PlanOffsets
 from scheduling.rules.support_lines import SupportLine
 from scheduling.text.rendering import Renderer

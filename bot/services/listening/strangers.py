@@ -29,7 +29,9 @@ async def from_stranger(turn: Turn, matches: int) -> None:
             assignee=None,
             urgent=True,
         )
-        await turn.alert(await escalation_targets(turn.session, None, turn.now), task)
+        await turn.alert(
+            await escalation_targets(turn.session, None, turn.now, turn.rules.office_tz), task
+        )
         turn.answer = turn.render("stranger_worrying", {**turn.lines(), **turn.place()})
         return
     if matches > 1 or await _answered_sender_lately(turn):

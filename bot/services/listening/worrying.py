@@ -30,7 +30,7 @@ async def worrying(turn: Turn, expert: Expert) -> None:
     targets = [assignee]
     if assignee.is_away(local_today(now, turn.rules.office_tz)):
         # Away with no cover at work: the administrators hear at once, not in an hour.
-        targets += await escalation_targets(turn.session, assignee, now)
+        targets += await escalation_targets(turn.session, assignee, now, turn.rules.office_tz)
     await turn.alert(targets, task)
     if expert.held_since is None:
         expert.held_since = now

@@ -86,7 +86,14 @@ def routes(web: Web) -> APIRouter:
     @router.post("/tasks/letters/batch")
     async def make_letters_batch(request: Request) -> Response:
         async with web.page(request) as page:
-            made = await batch_today(page.session, folder, page.today, page.now, actor=page.actor)
+            made = await batch_today(
+                page.session,
+                folder,
+                page.today,
+                page.now,
+                actor=page.actor,
+                tz=web.built.settings.default_time_zone,
+            )
             if made is None:
                 return page.redirect(
                     "/tasks/letters", flash="No letters are waiting to be printed."

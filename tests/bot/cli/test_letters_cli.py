@@ -31,7 +31,7 @@ Invoke = Callable[..., Result]
 async def send_letter(
     folder: Path, key: str, name: str, clock: Callable[[], datetime] | None = None
 ) -> str:
-    channel = LetterChannel(LetterConfig(folder=folder), clock=clock)
+    channel = LetterChannel(LetterConfig(folder=folder, time_zone="Europe/London"), clock=clock)
     receipt = await channel.send(
         OutgoingMessage(
             idempotency_key=key,
@@ -124,7 +124,7 @@ async def test_posting_a_batch_marks_each_letter_attempt_posted(app: App) -> Non
                 started_at=now,
             )
         )
-    made = make_batch(folder, now.date(), now)
+    made = make_batch(folder, now.date(), now, tz="Europe/London")
     assert made is not None and made.count == 1
     assert await mark_posted(app.sessions, folder, made.id, now) == 1
     async with app.sessions() as session:

@@ -21,7 +21,10 @@ from tests.builders import add_expert
 async def letter_for(app: App, expert: Expert | None, key: str, name: str) -> str:
     """A letter made by the real channel, as the dispatcher makes it, with its delivery
     attempt when it is for a known expert; the letter's id."""
-    channel = LetterChannel(LetterConfig(folder=app.settings.letters_dir), clock=app.clock.now)
+    channel = LetterChannel(
+        LetterConfig(folder=app.settings.letters_dir, time_zone=app.settings.default_time_zone),
+        clock=app.clock.now,
+    )
     receipt = await channel.send(
         OutgoingMessage(
             idempotency_key=key,

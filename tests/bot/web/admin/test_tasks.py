@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.services.staff.accounts import find_staff, set_cover
-from scheduling.people.followups import render_task_script
+from scheduling.people.task_scripts import render_task_script
 from scheduling.people.tasks import open_task
 from store.enums import TaskKind, TaskStatus
 from store.models import AuditEvent, Expert, Reply, Task
