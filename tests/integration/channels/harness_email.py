@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from channels.mail import EmailChannel, EmailConfig
-from tests.integration.channels.harness import Failure, Received
 from tests.fakes.smtp import FakeSMTPServer
+from tests.integration.channels.harness import Failure, Received
 
 HARNESS = "email_harness"
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from channels.sms import SmsChannel, SmsConfig
+from tests.fakes.twilio import FakeTwilio
 from tests.integration.channels.harness import CONTRACT_NOW as NOW
 from tests.integration.channels.harness import Failure, Received
-from tests.fakes.twilio import FakeTwilio
 
 HARNESS = "sms_harness"
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from channels.telegram import TelegramChannel, TelegramConfig
-from tests.integration.channels.harness import CONTRACT_NOW, Failure, Received
 from tests.fakes.telegram import Failure as TelegramFailure
 from tests.fakes.telegram import FakeTelegram
+from tests.integration.channels.harness import CONTRACT_NOW, Failure, Received
 
 HARNESS = "telegram_harness"
 

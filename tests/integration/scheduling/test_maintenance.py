@@ -67,6 +67,7 @@ async def test_open_tasks_of_someone_now_away_go_to_their_cover(
         assert moved is not None and moved.assignee_id == jo.id
 
 
+@pytest.mark.db_contract
 async def test_with_several_workers_only_one_runs_a_planning_job_at_a_time(app: App) -> None:
     if app.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs a single worker, so there is nothing to share")

@@ -16,8 +16,8 @@ from scheduling.people.tasks import open_task
 from store import audit
 from store.enums import Channel, Role, TaskKind
 from store.models import AuditEvent, OrgSetting, Reply, Task
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_engagement, add_expert, outbox
+from tests.staff_client import add_account, signed_in
 
 ADMIN = "alex@example.org"
 

@@ -72,6 +72,7 @@ def test_a_shared_database_needs_a_configured_key(tmp_path: Path) -> None:
         load_or_create_key(None, tmp_path / "secret.key", may_create=False)
 
 
+@pytest.mark.db_contract
 async def test_workers_starting_together_on_a_new_database_all_accept_the_key(app: App) -> None:
     """`linkline run --workers 3` on a fresh database: every worker records or reads the
     key's fingerprint; none fails because another recorded it first."""

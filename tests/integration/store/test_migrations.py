@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -9,6 +10,9 @@ from sqlalchemy import text
 from bot.bootstrap import App
 from store import migrate
 from store.models import Base
+
+# The migrations must build the same schema on both databases.
+pytestmark = pytest.mark.db_contract
 
 
 async def test_migrations_match_the_models(app: App) -> None:

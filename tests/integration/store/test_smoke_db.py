@@ -1,5 +1,10 @@
+import pytest
+
 from bot.bootstrap import App
 from tests.builders import add_engagement, add_expert
+
+# Encrypted and UTC columns round-trip on both databases.
+pytestmark = pytest.mark.db_contract
 
 
 async def test_an_engagement_with_an_invited_expert_gets_a_contact_plan(app: App) -> None:

@@ -69,6 +69,7 @@ def _statements(app: App) -> Iterator[list[str]]:
 # --- a pause that ends ---------------------------------------------------------------------
 
 
+@pytest.mark.db_contract
 async def test_when_a_pause_ends_the_link_worker_gets_a_gentle_task_and_nothing_is_sent(
     app: App, clock: SimulatedClock
 ) -> None:

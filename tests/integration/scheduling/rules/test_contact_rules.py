@@ -56,6 +56,7 @@ async def test_two_pre_briefs_on_one_day_the_second_waits_but_a_cancellation_doe
     assert first.id != second.id
 
 
+@pytest.mark.db_contract
 async def test_nothing_is_sent_on_a_scottish_bank_holiday_unless_the_expert_said_so(
     app: App, clock: SimulatedClock
 ) -> None:

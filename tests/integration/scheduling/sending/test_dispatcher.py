@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
@@ -321,6 +322,7 @@ async def _die_mid_send(
     return pre_brief, dispatcher, plan[2]
 
 
+@pytest.mark.db_contract
 async def test_a_worker_that_died_mid_send_is_settled_without_a_blind_resend(
     app: App, clock: SimulatedClock
 ) -> None:
@@ -347,6 +349,7 @@ async def test_a_send_the_provider_never_had_is_retried_and_not_counted_against_
     assert len(_outbox_files(app)) == 1
 
 
+@pytest.mark.db_contract
 async def test_a_stale_claim_with_no_send_started_is_simply_retried(
     app: App, clock: SimulatedClock
 ) -> None:
@@ -425,6 +428,7 @@ async def test_a_send_that_may_have_gone_through_is_never_resent_and_a_person_ch
     assert [t.kind for t in await all_tasks(app)] == [TaskKind.CHECK_POSSIBLE_SEND]
 
 
+@pytest.mark.db_contract
 async def test_a_worker_whose_lease_ran_out_leaves_the_message_to_the_new_owner(
     app: App, clock: SimulatedClock
 ) -> None:
@@ -532,6 +536,7 @@ async def test_moving_twice_before_anyone_is_told_sends_one_notice(
     assert [m.status for m in notices] == [MessageStatus.CANCELLED, MessageStatus.PENDING]
 
 
+@pytest.mark.db_contract
 async def test_a_message_that_keeps_stopping_workers_goes_to_a_person(
     app: App, clock: SimulatedClock
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import insert
 
 from bot.bootstrap import App
@@ -12,6 +13,9 @@ from scheduling.sending.outbox import claim_due
 from store.enums import MessageStatus, Purpose
 from store.models import Message
 from tests.builders import add_expert
+
+# Claims are FOR UPDATE SKIP LOCKED on PostgreSQL: run there as well.
+pytestmark = pytest.mark.db_contract
 
 
 async def _seed_due(app: App, count: int) -> None:

@@ -34,7 +34,7 @@ from tests.conftest import TEST_KEY, _truncate, make_settings
 from tests.fakes.twilio import FakeTwilio, FakeTwilioThread
 from tests.load import add_sms_experts, seed_due_sms
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.db_contract]
 
 UNSETTLED = (MessageStatus.PENDING, MessageStatus.SENDING)
 

@@ -23,8 +23,8 @@ from store.enums import (
     TaskStatus,
 )
 from store.models import AuditEvent, DeliveryAttempt, Message
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_engagement, add_expert, all_tasks, outbox
+from tests.staff_client import add_account, signed_in
 
 ADMIN = "alex@example.org"
 

@@ -11,8 +11,8 @@ import pytest
 from bot.bootstrap import App
 from store import audit
 from store.enums import Role
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_expert
+from tests.staff_client import add_account, signed_in
 
 ADMIN = "alex@example.org"
 WORKER = "sam@example.org"

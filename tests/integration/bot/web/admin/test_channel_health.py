@@ -9,8 +9,8 @@ from datetime import timedelta
 from bot.bootstrap import App
 from store.enums import AttemptOutcome, Channel, Role
 from store.models import DeliveryAttempt
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_engagement, add_expert, outbox
+from tests.staff_client import add_account, signed_in
 
 ADMIN = "alex@example.org"
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from store.enums import Role
 from store.models import AuditEvent, Staff
-from tests.staff_client import add_account, signed_in
-from tests.integration.bot.web.admin.test_replies import text_in
 from tests.builders import add_expert
+from tests.integration.bot.web.admin.test_replies import text_in
+from tests.staff_client import add_account, signed_in
 
 
 async def staff_team(app: App) -> dict[str, int]:

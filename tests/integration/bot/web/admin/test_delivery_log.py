@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from store.enums import MessageStatus, Purpose, Role
 from store.models import AuditEvent, Expert, Message, Staff
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_engagement, add_expert, outbox
+from tests.staff_client import add_account, signed_in
 
 ADMIN = "alex@example.org"
 HIDDEN = "Hidden: only their link worker sees message text"

@@ -13,8 +13,8 @@ from bot.bootstrap import App
 from bot.services.engagements import lifecycle as engagement_service
 from store.enums import EngagementStatus, InvitationAnswer, MessageStatus, Purpose, Role, TaskKind
 from store.models import AuditEvent, Engagement, Expert, Invitation, Message, Task
-from tests.staff_client import add_account, signed_in
 from tests.builders import FULL_DETAILS, add_engagement, add_expert, all_tasks, outbox
+from tests.staff_client import add_account, signed_in
 
 SAM, LEE, ADMIN = "sam@example.org", "lee@example.org", "ada@example.org"
 

@@ -25,8 +25,8 @@ from store.models import (
     Staff,
     TelegramLink,
 )
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_expert
+from tests.staff_client import add_account, signed_in
 
 SAM, JO, ALI = "sam@example.org", "jo@example.org", "ali@example.org"
 ANA_PHONE = "+447123456789"

@@ -14,8 +14,8 @@ from channels.base import OutgoingMessage
 from channels.letter import LetterChannel, LetterConfig
 from store.enums import AttemptOutcome, Channel, Purpose, Role
 from store.models import AuditEvent, DeliveryAttempt, Expert, Message
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_expert
+from tests.staff_client import add_account, signed_in
 
 
 async def letter_for(app: App, expert: Expert | None, key: str, name: str) -> str:

@@ -22,9 +22,9 @@ from bot.web.app import create_web_app
 from scheduling.clock import SimulatedClock
 from store.enums import Channel, Role, TaskStatus
 from store.models import ContactChange, Engagement, Message, Reply, Task
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_engagement, add_expert, say_yes
 from tests.conftest import _truncate, make_settings
+from tests.staff_client import add_account, signed_in
 
 pytestmark = pytest.mark.postgres
 

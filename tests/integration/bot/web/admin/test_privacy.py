@@ -11,8 +11,8 @@ from bot.services.engagements import lifecycle as engagement_service
 from store import audit
 from store.enums import Channel, InvitationAnswer, Role
 from store.models import AuditEvent, Base, Engagement, Expert, OrgSetting, Reply
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_engagement, add_expert, outbox
+from tests.staff_client import add_account, signed_in
 
 ADMIN = "alex@example.org"
 WORKER = "sam@example.org"

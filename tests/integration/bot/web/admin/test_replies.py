@@ -13,8 +13,8 @@ from bot.services.listening import Inbound, hear
 from bot.services.staff.accounts import find_staff, set_cover
 from store.enums import Channel, Role
 from store.models import AuditEvent, Expert, Reply
-from tests.staff_client import add_account, signed_in
 from tests.builders import add_expert
+from tests.staff_client import add_account, signed_in
 
 ANA = "+447123456789"  # the builders' expert, "07123 456789"
 _refs = itertools.count(1)

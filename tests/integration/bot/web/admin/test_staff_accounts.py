@@ -13,8 +13,8 @@ from bot.services.staff.accounts import StaffError, close_staff
 from scheduling.people.tasks import open_task
 from store.enums import Channel, Role, TaskKind
 from store.models import Staff, Task
-from tests.staff_client import PASSWORD, add_account, signed_in, staff_client
 from tests.builders import add_expert
+from tests.staff_client import PASSWORD, add_account, signed_in, staff_client
 
 ADMIN = "alex@example.org"
 WORKER = "sam@example.org"

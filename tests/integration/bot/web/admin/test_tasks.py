@@ -13,9 +13,9 @@ from scheduling.people.followups import render_task_script
 from scheduling.people.tasks import open_task
 from store.enums import TaskKind, TaskStatus
 from store.models import AuditEvent, Expert, Reply, Task
-from tests.staff_client import signed_in
-from tests.integration.bot.web.admin.test_replies import team, text_in
 from tests.builders import add_expert, all_tasks
+from tests.integration.bot.web.admin.test_replies import team, text_in
+from tests.staff_client import signed_in
 
 
 async def task_of(app: App, kind: TaskKind) -> Task:

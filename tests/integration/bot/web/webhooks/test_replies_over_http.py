@@ -18,8 +18,8 @@ from bot.services.staff.accounts import set_alert_route, set_cover
 from scheduling.clock import SimulatedClock
 from store.enums import Channel, InvitationAnswer, MessageStatus, Purpose, Role, TaskKind
 from store.models import ContactPoint, Expert, Invitation, Message, Reply, Staff, StaffAlert
-from tests.live import Live, live_service
 from tests.builders import add_engagement, add_expert, add_staff, all_tasks, outbox, say_yes
+from tests.live import Live, live_service
 
 ANA = "+447123456789"  # the builders' expert, "07123 456789"
 SAM_PHONE = "+447123000111"
@@ -92,6 +92,7 @@ async def test_a_forged_signature_is_refused_and_nothing_is_kept(live: Live) -> 
     assert await live.replies() == []
 
 
+@pytest.mark.db_contract
 async def test_the_same_text_delivered_twice_is_handled_once(live: Live) -> None:
     await _ana_with_a_pre_brief_sent(live)
     sid = live.next_sid()
@@ -306,6 +307,7 @@ async def test_a_link_code_links_the_chat_once_and_buttons_answer_a_check_in(
     assert live.telegram.callback_answers  # the spinner stops on their phone
 
 
+@pytest.mark.db_contract
 async def test_a_repeated_telegram_update_is_handled_once(live: Live) -> None:
     await live.chat(77, "hello", update_id=9)
     await live.chat(77, "hello", update_id=9)
@@ -395,6 +397,7 @@ async def test_a_number_two_experts_share_is_left_to_a_person(live: Live) -> Non
     assert (reply.expert_id, reply.intent, reply.needs_person) == (None, "shared_number", True)
 
 
+@pytest.mark.db_contract
 async def test_everyone_saying_yes_at_once_is_heard_and_recorded(live: Live) -> None:
     """Twenty replies re-planning one engagement at the same moment collide on PostgreSQL;
     each is handled again rather than dropped, so every yes counts and is answered."""

@@ -811,6 +811,7 @@ async def test_sms_body_length_boundary(hooks: Hooks) -> None:
     assert (await hooks.rows())["reply"] == before["reply"] + 1
 
 
+@pytest.mark.db_contract
 @fuzz(25)
 @given(
     sender=st.text(min_size=1, max_size=40).filter(str.strip),

@@ -9,9 +9,9 @@ from playwright.async_api import Page
 
 from bot.bootstrap import App
 from store.enums import Role
-from tests.system.bot.web.admin.browser import browser, check_accessibility, screenshot, served
-from tests.staff_client import PASSWORD, add_account
 from tests.builders import FULL_DETAILS
+from tests.staff_client import PASSWORD, add_account
+from tests.system.bot.web.admin.browser import browser, check_accessibility, screenshot, served
 
 pytestmark = pytest.mark.slow
 
