@@ -22,7 +22,7 @@ from channels.letter import FORMATS_LINE, LetterChannel, LetterConfig, render_le
 from store.enums import Channel
 from tests.integration.channels.harness_letter import window_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LONDON = ZoneInfo("Europe/London")
 ADDRESS = "Flat 2\n8 Sample Road\nDundee DD1 1AA"
 BODY = (
