@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -85,9 +86,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("database_url", backends, indirect=True)
 
 
-def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "var",
         database_url=database_url,
         secret_key=TEST_KEY,
@@ -117,7 +118,7 @@ def fresh_sqlite_file(template: Path, target: Path) -> Path:
 
 
 async def _admin(url: str, sql: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]  # no stubs published
 
     parsed = make_url(url)
     conn = await asyncpg.connect(
