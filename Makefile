@@ -3,11 +3,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test demo lint screenshots clean help
+.PHONY: run test test-unit test-integration test-system demo lint screenshots clean help
 
 help:
 	@echo "make run   - set up, create the SQLite database, start Linkline (dry-run channels)"
-	@echo "make test  - install the development tools and run every test"
+	@echo "make test  - install the development tools, ruff, then every test (what CI runs)"
+	@echo "make test-unit        - the pure tests: no database, socket or process (seconds)"
+	@echo "make test-integration - a real database, loopback fakes, the pages over ASGI"
+	@echo "make test-system      - processes, workers, the browser and the demo"
 	@echo "make demo  - three simulated weeks with six sample experts, in under a minute"
 	@echo "make lint  - ruff and the import-layer contracts"
 	@echo "make screenshots - walk the staff pages in Chromium and save docs/screenshots/*.png"
@@ -35,9 +38,22 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/linkline demo
 
+# Two processes; worksteal so one long file (the workers) does not make the tail. The 15
+# slowest tests are printed at the end, to see what to make faster next.
+PYTEST := $(BIN)/python -m pytest -n 2 --dist worksteal --durations=15
+
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(PYTEST)
+
+test-unit: $(VENV)/.installed-dev
+	$(PYTEST) tests/unit
+
+test-integration: $(VENV)/.installed-dev
+	$(PYTEST) tests/integration
+
+test-system: $(VENV)/.installed-dev
+	$(PYTEST) tests/system
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -45,7 +61,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 
 screenshots: $(VENV)/.installed-dev
-	LINKLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/bot/web/admin/test_in_browser.py
+	LINKLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/system/bot/web/admin/test_in_browser.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

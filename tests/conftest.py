@@ -1,16 +1,22 @@
-"""Shared fixtures: a real database (SQLite file, and PostgreSQL when configured), a
-simulated clock, and a guard that fails any test reaching beyond loopback."""
+"""Shared fixtures for every level (unit, integration, system): a real database, a simulated
+clock, the CLI runner, and a guard that fails any test reaching beyond loopback.
+
+The database is SQLite unless a test is marked ``db_contract``: only the behaviour that
+differs on PostgreSQL (claims, advisory locks, races, column types, migrations, workers) runs
+on both. SQLite files are copies of one file migrated once per test process."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -19,6 +25,7 @@ from bot.bootstrap import App, build_app
 from bot.settings import Settings
 from scheduling.clock import SimulatedClock
 from store.crypto import generate_secret_key
+from tests.cli_runner import cli, ready  # noqa: F401 - fixtures for every level
 
 POSTGRES_ENV = "LINKLINE_TEST_POSTGRES_URL"
 TEST_KEY = generate_secret_key()
@@ -49,7 +56,7 @@ def _network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 def _quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id at its real cost (64 MiB, 0.1 s a hash) would make the page tests, which
     sign in hundreds of times, the slowest in the suite. Same algorithm, tiny cost, handed
-    to every app the wiring builds; tests/bot/services/test_accounts.py checks the real
+    to every app the wiring builds; tests/integration/bot/services/staff/test_accounts.py checks the real
     settings."""
     from argon2 import PasswordHasher
 
@@ -70,8 +77,49 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`database_url` is SQLite; a `db_contract` test runs on PostgreSQL as well."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    backends: list[object] = ["sqlite"]
+    if metafunc.definition.get_closest_marker("db_contract"):
+        backends.append(pytest.param("postgres", marks=pytest.mark.postgres))
+    metafunc.parametrize("database_url", backends, indirect=True)
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        _env_file=None,
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        secret_key=TEST_KEY,
+        **overrides,
+    )
+
+
+async def _migrate(folder: Path, url: str) -> None:
+    built = await build_app(make_settings(folder, url), upgrade=True)
+    await built.aclose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head under TEST_KEY, once per test process (each
+    pytest-xdist worker is one); every test gets its own copy of it."""
+    folder = tmp_path_factory.mktemp("template")
+    asyncio.run(_migrate(folder, f"sqlite:///{folder / 'linkline.db'}"))
+    return folder / "linkline.db"
+
+
+def fresh_sqlite_file(template: Path, target: Path) -> Path:
+    """A private copy of the migrated template: same key, same schema, no rows."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)
+    return target
+
+
 async def _admin(url: str, sql: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]  # no stubs published
 
     parsed = make_url(url)
     conn = await asyncpg.connect(
@@ -88,8 +136,8 @@ async def _admin(url: str, sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test process, migrated once, dropped at the end."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(
@@ -98,30 +146,23 @@ def postgres_url() -> Iterator[str]:
     name = f"linkline_test_{uuid.uuid4().hex[:8]}"
     asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_migrate(tmp_path_factory.mktemp("postgres"), url))
     yield url
     asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'linkline.db'}"
-    return request.getfixturevalue("postgres_url")
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite file of this test's own."""
+    return f"sqlite:///{fresh_sqlite_file(sqlite_template, tmp_path / 'linkline.db')}"
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'linkline.db'}"
-
-
-def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "var",
-        database_url=database_url,
-        secret_key=TEST_KEY,
-        **overrides,
-    )
+def database_url(request: pytest.FixtureRequest) -> str:
+    """SQLite by default; PostgreSQL too for `db_contract` tests (see pytest_generate_tests)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
@@ -130,6 +171,8 @@ def clock() -> SimulatedClock:
 
 
 async def _truncate(app: App) -> None:
+    """Empty every table on PostgreSQL (a SQLite file is new for each test already). Done
+    once, before a test, so each starts clean whatever the one before it left."""
     if app.engine.dialect.name != "postgresql":
         return
     from store.models import Base
@@ -141,11 +184,10 @@ async def _truncate(app: App) -> None:
 
 @pytest.fixture
 async def app(tmp_path: Path, database_url: str, clock: SimulatedClock) -> AsyncIterator[App]:
-    """The real application on a migrated database, with a simulated clock."""
-    built = await build_app(make_settings(tmp_path, database_url), clock=clock, upgrade=True)
+    """The real application on a migrated, empty database, with a simulated clock."""
+    built = await build_app(make_settings(tmp_path, database_url), clock=clock)
     await _truncate(built)
     try:
         yield built
     finally:
-        await _truncate(built)
         await built.aclose()

@@ -1,0 +1,132 @@
+"""Accounts and privacy from the command line: the first administrator, passwords, locks,
+a subject access file and erasure."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner, Result
+
+from bot.cli.common import open_app
+from bot.cli.main import app
+from bot.services.staff.sign_in import SignInOutcome, sign_in
+from store.models import Expert
+from tests.cli_runner import Invoke
+
+PEOPLE = (
+    "ref,preferred_name,link_worker,preferred_channel,phone,consent_sms,"
+    "consent_confirmed_on,consent_confirmed_by\n"
+    "EX-1,Ana,sam@example.org,sms,07123 456789,yes,2026-01-05,sam@example.org\n"
+)
+
+
+def _with_input(text: str, *args: str) -> Result:
+    return CliRunner().invoke(app, list(args), input=text, catch_exceptions=False)
+
+
+def _try(email: str, password: str) -> SignInOutcome:
+    async def go() -> SignInOutcome:
+        async with open_app() as built, built.sessions.begin() as session:
+            return (
+                await sign_in(
+                    session, email, password, passwords=built.passwords, now=built.clock.now()
+                )
+            ).outcome
+
+    return asyncio.run(go())
+
+
+def test_the_first_administrator_is_created_with_a_password_and_can_sign_in(cli: Invoke) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    made = _with_input(
+        "three random words here\n",
+        *("staff", "create", "Alex Morgan", "--email", "alex@example.org", "--admin"),
+        "--password-stdin",
+    )
+    assert made.exit_code == 0, made.output
+    assert "(admin)" in made.output
+    assert _try("alex@example.org", "three random words here") is SignInOutcome.SIGNED_IN
+
+
+def test_a_weak_password_is_refused_and_nobody_is_created(cli: Invoke) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    refused = _with_input(
+        "short\n", "staff", "create", "Alex", "--email", "alex@example.org", "--password-stdin"
+    )
+    assert refused.exit_code == 1 and "at least 12 characters" in refused.output
+    assert "alex@example.org" not in cli("staff", "list").output
+
+
+def test_without_a_terminal_the_account_waits_for_a_password(ready: Invoke) -> None:
+    # `ready` made Sam with no terminal and no --password-stdin
+    assert _try("sam@example.org", "anything at all here") is SignInOutcome.NO_PASSWORD
+    set_it = _with_input(
+        "sam's new pass phrase\n", "staff", "password", "sam@example.org", "--password-stdin"
+    )
+    assert set_it.exit_code == 0 and "New password set" in set_it.output
+    assert _try("sam@example.org", "sam's new pass phrase") is SignInOutcome.SIGNED_IN
+    missing = _with_input("x\n", "staff", "password", "nobody@example.org", "--password-stdin")
+    assert missing.exit_code == 1
+
+
+def test_unlock_lets_a_locked_out_person_try_again(ready: Invoke) -> None:
+    _with_input(
+        "sam's new pass phrase\n", "staff", "password", "sam@example.org", "--password-stdin"
+    )
+    for _ in range(5):
+        _try("sam@example.org", "a wrong guess, sorry")
+    assert _try("sam@example.org", "sam's new pass phrase") is SignInOutcome.LOCKED
+    unlocked = ready("staff", "unlock", "sam@example.org")
+    assert unlocked.exit_code == 0 and "can sign in again" in unlocked.output
+    assert _try("sam@example.org", "sam's new pass phrase") is SignInOutcome.SIGNED_IN
+
+
+@pytest.fixture
+def ana(ready: Invoke, tmp_path: Path) -> Invoke:
+    csv = tmp_path / "people.csv"
+    csv.write_text(PEOPLE, encoding="utf-8")
+    assert ready("experts", "import", str(csv)).exit_code == 0
+    made = _with_input(
+        "three random words here\n",
+        *("staff", "create", "Alex Morgan", "--email", "alex@example.org", "--admin"),
+        "--password-stdin",
+    )
+    assert made.exit_code == 0
+    return ready
+
+
+def test_a_subject_access_file_is_readable_and_only_by_its_owner(
+    ana: Invoke, tmp_path: Path
+) -> None:
+    out = tmp_path / "ex-1.html"
+    done = ana("privacy", "export", "EX-1", "--out", str(out))
+    assert done.exit_code == 0, done.output
+    text = out.read_text(encoding="utf-8")
+    assert "Ana" in text and "+447123456789" in text
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    again = ana("privacy", "export", "EX-1", "--out", str(out))
+    assert again.exit_code != 0  # never overwrites without --force
+    unknown = ana("privacy", "export", "EX-9", "--out", str(tmp_path / "x.html"))
+    assert unknown.exit_code != 0
+
+
+def _experts() -> int:
+    async def go() -> int:
+        async with open_app() as built, built.sessions() as session:
+            return int(await session.scalar(select(func.count(Expert.id))) or 0)
+
+    return asyncio.run(go())
+
+
+def test_erasure_needs_an_administrator_and_yes(ana: Invoke) -> None:
+    by_worker = ana("privacy", "erase", "EX-1", "--by", "sam@example.org", "--yes")
+    assert by_worker.exit_code != 0 and _experts() == 1
+    unconfirmed = ana("privacy", "erase", "EX-1", "--by", "alex@example.org")
+    assert unconfirmed.exit_code != 0 and _experts() == 1
+    erased = ana("privacy", "erase", "EX-1", "--by", "alex@example.org", "--yes")
+    assert erased.exit_code == 0, erased.output
+    assert _experts() == 0

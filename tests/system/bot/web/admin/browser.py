@@ -1,0 +1,94 @@
+"""Debian's Chromium driven by Playwright against the real service on loopback, with axe-core
+checking each page, and screenshots for the README.
+
+Playwright's own browser download cannot run here (and would not be Debian's security
+updates anyway), so the tests use /usr/bin/chromium. A test never installs it: without it
+the tests skip, and .ci/run installs it before the suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
+from playwright.async_api import Browser, Page, async_playwright
+
+from bot.bootstrap import App
+from bot.web.app import create_web_app
+
+CHROMIUM = os.environ.get("LINKLINE_CHROMIUM", "/usr/bin/chromium")
+# A folder the flow saves its pages to (`make screenshots`). Read at import: the tests'
+# own fixture clears LINKLINE_* variables before each test.
+SCREENSHOTS = os.environ.get("LINKLINE_SCREENSHOTS")
+# Started as the machine's probe found works in a sandbox with no network beyond loopback.
+_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+_AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+_BLOCKING = {"serious", "critical"}
+
+
+def chromium_or_skip() -> str:
+    """The browser's path, or a skip saying how to get it: a test changes nothing on the machine."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    pytest.skip(f"Chromium is not installed at {CHROMIUM}: .ci/run installs it")
+
+
+@asynccontextmanager
+async def browser() -> AsyncIterator[Browser]:
+    path = chromium_or_skip()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=path, args=_FLAGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def check_accessibility(page: Page) -> None:
+    """Fails on any serious or critical WCAG 2.2 AA violation axe-core finds on the page."""
+    results = await Axe().run(page, options={"runOnly": {"type": "tag", "values": _AXE_TAGS}})
+    blocking = [v for v in results.response["violations"] if v.get("impact") in _BLOCKING]
+    if blocking:
+        lines = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(node["target"][0] for node in v["nodes"][:3])
+            for v in blocking
+        ]
+        raise AssertionError(f"accessibility problems on {page.url}:\n" + "\n".join(lines))
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """Saved only when LINKLINE_SCREENSHOTS names a folder (`make screenshots`)."""
+    if SCREENSHOTS:
+        await page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+
+
+@asynccontextmanager
+async def served(app: App) -> AsyncIterator[str]:
+    """The web app (pages and webhooks, no worker) on a free loopback port; yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(create_web_app(app), host="127.0.0.1", port=0, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await serving
