@@ -56,8 +56,8 @@ def _network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 def _quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id at its real cost (64 MiB, 0.1 s a hash) would make the page tests, which
     sign in hundreds of times, the slowest in the suite. Same algorithm, tiny cost, handed
-    to every app the wiring builds; tests/integration/bot/services/staff/test_accounts.py checks the real
-    settings."""
+    to every app the wiring builds; the real settings are checked in
+    tests/integration/bot/services/staff/test_accounts.py."""
     from argon2 import PasswordHasher
 
     from bot import bootstrap
