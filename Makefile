@@ -7,12 +7,12 @@ BIN    := $(VENV)/bin
 
 help:
 	@echo "make run   - set up, create the SQLite database, start Linkline (dry-run channels)"
-	@echo "make test  - install the development tools, ruff, then every test (what CI runs)"
+	@echo "make test  - install the development tools, ruff, mypy, then every test (what CI runs)"
 	@echo "make test-unit        - the pure tests: no database, socket or process (seconds)"
 	@echo "make test-integration - a real database, loopback fakes, the pages over ASGI"
 	@echo "make test-system      - processes, workers, the browser and the demo"
 	@echo "make demo  - three simulated weeks with six sample experts, in under a minute"
-	@echo "make lint  - ruff and the import-layer contracts"
+	@echo "make lint  - ruff (check and format), the import-layer contracts and mypy"
 	@echo "make screenshots - walk the staff pages in Chromium and save docs/screenshots/*.png"
 
 $(BIN)/python:
@@ -44,6 +44,7 @@ PYTEST := $(BIN)/python -m pytest -n 2 --dist worksteal --durations=15
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(PYTEST)
 
 test-unit: $(VENV)/.installed-dev
@@ -59,6 +60,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 screenshots: $(VENV)/.installed-dev
 	LINKLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/system/bot/web/admin/test_in_browser.py
