@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from bot.cli import engagements_afterwards as afterwards
 from bot.cli.common import (
@@ -20,12 +19,11 @@ from bot.cli.common import (
 from bot.cli.engagements_afterwards import plan_report, show_calls
 from bot.services.engagements import lifecycle as service
 from bot.services.engagements.cancellations import cancellation_calls
-from bot.services.engagements.queries import list_engagements
+from bot.services.engagements.queries import engagement_outbox, list_engagements
 from bot.services.experts.profile import find_expert
 from bot.services.staff.accounts import find_staff
 from scheduling.text.words import label
 from store.enums import EngagementStatus, InvitationAnswer
-from store.models import Message
 
 app = typer.Typer(help="Engagements: meetings, sessions and events.", no_args_is_help=True)
 
@@ -175,10 +173,7 @@ def show(engagement_id: int = typer.Argument(..., help="The engagement's id.")) 
                 show_calls(await cancellation_calls(session, e), tz)
             # Purposes and statuses as `linkline log` filters by them.
             plan = Table("message", "expert", "purpose", "due (UK time)", "status")
-            messages = await session.scalars(
-                select(Message).where(Message.engagement_id == e.id).order_by(Message.due_at)
-            )
-            for m in messages:
+            for m in await engagement_outbox(session, e.id):
                 plan.add_row(
                     str(m.id),
                     str(m.expert_id),

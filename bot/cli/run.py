@@ -8,17 +8,15 @@ import socket
 from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy import select
 
 from bot.cli.common import console, fail, load_settings, open_app, run
 from bot.cli.worker_lock import SEVERAL_WORKERS_HINT, worker_lock
 from bot.cli.worker_pool import WorkerPool
 from store.engine import is_sqlite, normalise_url
-from store.enums import Role
-from store.models import Staff
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
+from bot.services.staff.accounts import an_administrator_can_sign_in
 
 MAX_WORKERS = 16
 
@@ -100,9 +98,4 @@ def run_service(
 
 async def can_anyone_sign_in(built: App) -> bool:
     async with built.sessions() as session:
-        found = await session.scalar(
-            select(Staff.id).where(
-                Staff.active.is_(True), Staff.password_hash.is_not(None), Staff.role == Role.ADMIN
-            )
-        )
-    return found is not None
+        return await an_administrator_can_sign_in(session)

@@ -74,3 +74,13 @@ async def planned_messages(
     for message in rows:
         plan[message.expert_id].append(message)
     return plan
+
+
+async def engagement_outbox(session: AsyncSession, engagement_id: int) -> list[Message]:
+    """Every message planned for this engagement, for everyone, in the order they go."""
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.engagement_id == engagement_id)
+        .order_by(Message.due_at, Message.id)
+    )
+    return list(rows)

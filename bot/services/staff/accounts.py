@@ -253,3 +253,13 @@ async def close_account(session: AsyncSession, staff: Staff, *, now: datetime, a
     audit.record(
         session, actor=actor, action="staff.closed", entity="staff", entity_id=staff.id, at=now
     )
+
+
+async def an_administrator_can_sign_in(session: AsyncSession) -> bool:
+    """Whether the staff pages can be used yet: someone must be able to add everyone else."""
+    found = await session.scalar(
+        select(Staff.id).where(
+            Staff.active.is_(True), Staff.password_hash.is_not(None), Staff.role == Role.ADMIN
+        )
+    )
+    return found is not None
