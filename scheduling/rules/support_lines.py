@@ -45,8 +45,12 @@ _DASHES = re.compile(r"\s*[-–—]\s*")
 _THROUGH = re.compile(r"([a-z]+) ([0-9]{1,2}:[0-9]{2})-([a-z]+) ([0-9]{1,2}:[0-9]{2})")
 _DAILY = re.compile(r"([a-z][a-z ,-]*?) ([0-9]{1,2}:[0-9]{2})-([0-9]{1,2}:[0-9]{2})")
 _NUMBER = re.compile(r"[0-9][0-9 ]*[0-9]")
-_REQUIRED = ("name", "number", "hours", "hours_text", "last_checked", "source")
+_REQUIRED = ("name", "neutral", "number", "hours", "hours_text", "last_checked", "source")
 _OPTIONAL = ("note", "for_immediate_danger")
+_NEUTRAL_HELP = (
+    "; neutral is the label shown where others may read the message, without the service's"
+    ' name, like neutral = "Someone to talk to, free, 24 hours"'
+)
 _TOP_LEVEL = ("time_zone", "line")
 _ZONE_HELP = (
     'write it at the top of the file, before the first [[line]], like time_zone = "Europe/London"'
@@ -85,6 +89,9 @@ class SupportLine:
     """One service we may offer someone in distress, with how we know its details are right."""
 
     name: str
+    # What the line is called where others may read it: no service name, e.g. "Someone
+    # to talk to, free, 24 hours". Names only go on channels safe for details.
+    neutral: str
     number: str
     always_open: bool
     spans: tuple[WeeklySpan, ...]
@@ -198,7 +205,10 @@ def _parse_line(entry: dict[str, Any], zone: ZoneInfo) -> SupportLine:
         raise _Problem(f"unknown field {', '.join(unknown)}; the fields are {fields}")
     missing = [key for key in _REQUIRED if key not in entry]
     if missing:
-        raise _Problem(f"missing {', '.join(missing)}")
+        raise _Problem(f"missing {', '.join(missing)}" + _NEUTRAL_HELP * ("neutral" in missing))
+    name, neutral = _text(entry, "name"), _text(entry, "neutral")
+    if name.casefold() in neutral.casefold():
+        raise _Problem(f"neutral {neutral!r} names the service; {_NEUTRAL_HELP.strip('; ')}")
     number = _text(entry, "number")
     if not (_NUMBER.fullmatch(number) and sum(c.isdigit() for c in number) >= 3):
         raise _Problem(f'number {number!r} must be digits and spaces only, like "116 123"')
@@ -216,7 +226,8 @@ def _parse_line(entry: dict[str, Any], zone: ZoneInfo) -> SupportLine:
     if not isinstance(danger, bool):
         raise _Problem("for_immediate_danger must be true or false, without quotes")
     return SupportLine(
-        name=_text(entry, "name"),
+        name=name,
+        neutral=neutral,
         number=number,
         always_open=always_open,
         spans=spans,

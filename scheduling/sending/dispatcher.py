@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.base import OutcomeUnknown, OutgoingMessage, PermanentError, Receipt, TransientError
+from channels.base import OutgoingMessage, Receipt
 from channels.registry import ChannelRegistry
 from scheduling.clock import Clock
 from scheduling.people.handoff import (
@@ -26,8 +26,9 @@ from scheduling.people.handoff import (
     open_venue_task,
 )
 from scheduling.planning.pastoral_drafts import close_approval_task
-from scheduling.rules.decisions import Decision, Finish, Limits, Send, decide
+from scheduling.rules.decisions import Decision, Finish, Limits, Send
 from scheduling.rules.frequency import FrequencyCap
+from scheduling.sending.gate import Gate, Kind, Outbound, Verdict, record_refusal
 from scheduling.sending.outbox import (
     claim_due,
     expired_leases,
@@ -39,7 +40,8 @@ from scheduling.sending.outbox import (
 from scheduling.sending.outgoing import build_outgoing
 from scheduling.sending.results import Retry, phone_script_fallback, record_result
 from scheduling.text.context import template_context
-from scheduling.text.rendering import Renderer
+from scheduling.text.rendering import Rendered, Renderer
+from scheduling.text.words import in_sentence
 from store.enums import FINAL_STATUSES, AttemptOutcome, Channel, MessageStatus, TaskKind
 from store.models import DeliveryAttempt, Message
 
@@ -89,9 +91,11 @@ class Dispatcher:
         clock: Clock,
         config: DispatchConfig | None = None,
         on_event: EventSink | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = channels
+        self.gate = gate or Gate(channels)
         self.renderer = renderer
         self.clock = clock
         self.config = config or DispatchConfig()
@@ -152,7 +156,7 @@ class Dispatcher:
                 if message.purpose.capped
                 else ()
             )
-            decision = decide(message, self.channels, self._limits, now, recent)
+            decision = self.gate.decide(message, self._limits, now, recent)
             if decision.late_cancellation and message.engagement is not None:
                 await open_phone_task_for_cancellation(
                     session, message.engagement, message.expert, now
@@ -202,6 +206,10 @@ class Dispatcher:
             message.move(MessageStatus.PENDING, f"{detail}; trying the next channel", now)
             self._emit(message, "fallback", route.channel, detail, now)
             return None
+        verdict = self.gate.check(message.expert, _outbound(message, route.channel, rendered), now)
+        if not verdict.allowed:
+            await self._refused(session, message, route.channel, verdict, now)
+            return None
         message.channel = route.channel
         message.subject, message.body = rendered.subject, rendered.body
         message.attempts += 1
@@ -217,6 +225,33 @@ class Dispatcher:
         await session.flush()
         details = bool(context["details"])
         return message.id, attempt.id, build_outgoing(message, route, rendered, details, now)
+
+    async def _refused(
+        self,
+        session: AsyncSession,
+        message: Message,
+        channel: Channel,
+        verdict: Verdict,
+        now: datetime,
+    ) -> None:
+        """The gate said no to the final words: recorded, and a person decides what next."""
+        out = Outbound(Kind.SCHEDULED, channel, "", purpose=message.purpose)
+        record_refusal(session, message.expert_id, out, verdict, now, message_id=message.id)
+        what = f"The {in_sentence(message.purpose)} for {message.expert.preferred_name}"
+        fix = (
+            " Change those words (your own line on a keeping-in-touch message, or the outcomes"
+            " text) and send it again, or get in touch another way."
+            if verdict.word
+            else ""
+        )
+        finish = Finish(
+            MessageStatus.HANDED_TO_PERSON,
+            f"held back by the safety checks: {verdict.reason}",
+            TaskKind.DELIVERY_PROBLEM,
+            channel=channel,
+            task_details=f"{what} was not sent by {in_sentence(channel)}: {verdict.reason}.{fix}",
+        )
+        await self._finish(session, message, finish, now)
 
     async def _hand_to_caller(
         self, session: AsyncSession, message: Message, decision: Send, now: datetime
@@ -240,14 +275,7 @@ class Dispatcher:
         await self._finish(session, message, finish, now)
 
     async def _send(self, message_id: int, attempt_id: int, outgoing: OutgoingMessage) -> None:
-        channel = self.channels[outgoing.channel]
-        try:
-            receipt: Receipt | Exception = await channel.send(outgoing)
-        except (TransientError, PermanentError, OutcomeUnknown) as exc:
-            receipt = exc
-        except Exception as exc:  # a bug or garbage from a provider must not stop the loop
-            log.exception("channel %s raised unexpectedly for message %s", channel.kind, message_id)
-            receipt = exc
+        receipt: Receipt | Exception = await self.gate.send(outgoing)
         async with self.sessions.begin() as session:
             message = await load_for_result(session, message_id)
             attempt = await session.get(DeliveryAttempt, attempt_id)
@@ -355,6 +383,11 @@ class Dispatcher:
                     detail,
                 )
             )
+
+
+def _outbound(message: Message, channel: Channel, rendered: Rendered) -> Outbound:
+    text = f"{rendered.subject or ''}\n{rendered.body}"
+    return Outbound(Kind.SCHEDULED, channel, text, purpose=message.purpose)
 
 
 def _render_failure(reason: str) -> Finish:

@@ -70,7 +70,8 @@ async def free_text(
     await attach_to_open_task(turn, expert, TaskKind.READ_REPLY)
     if not turn.rules.answer_free_text or await _answered_free_text_today(turn, expert):
         return None
-    return turn.render("free_text", turn.people(expert))
+    # Whoever holds the phone does not learn the link worker's name unless it is safe.
+    return turn.render("free_text", {**turn.people(expert), "details": turn.details(expert)})
 
 
 async def attach_to_open_task(turn: Turn, expert: Expert, kind: TaskKind) -> None:

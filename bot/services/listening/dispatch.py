@@ -10,6 +10,7 @@ from bot.services.listening.turn import Turn
 from bot.services.listening.worrying import worrying
 from scheduling.rules.intents import Intent, Understood, understand
 from scheduling.rules.questions import asked_by
+from scheduling.sending.gate import Kind
 from scheduling.sending.outbox import latest_question
 from store.enums import TaskKind
 from store.models import Expert, Message
@@ -47,15 +48,16 @@ async def from_expert(turn: Turn, expert: Expert) -> None:
         await worrying(turn, expert)
         return
     held = expert.held_since is not None
-    speak = not held and provider_said is None
     rule = RULES.get(understood.intent, answers.free_text)
     said = await rule(turn, expert, understood, question)
     if held:
         # Someone is already due to look; this reply waits with the rest.
         reply.needs_person = True
         await attach_to_open_task(turn, expert, TaskKind.URGENT_REPLY)
-    if speak and said is not None:
-        turn.answer = said
+    if provider_said is None and said is not None:
+        # Twilio already answered its own keywords; everything else meets the gate.
+        kind = Kind.STOP_ANSWER if understood.intent is Intent.STOP else Kind.ANSWER
+        turn.say(expert, kind, said)
 
 
 async def _question(turn: Turn, expert: Expert) -> Message | None:

@@ -90,6 +90,7 @@ async def _match(session: AsyncSession, channel: Channel, sender_hash: str) -> l
         .options(
             joinedload(Expert.link_worker).joinedload(Staff.cover),
             selectinload(Expert.contact_points),
+            selectinload(Expert.consents),  # the gate reads consent before any answer
         )
     )
     return list(rows.unique())

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.services.contact_details import normalise_phone
 from scheduling.people.reply_escalation import AckLimits
+from scheduling.rules.discreet_words import BlockedWords
 from scheduling.rules.distress import DistressWords
 from scheduling.rules.plan import PlanOffsets
 from scheduling.rules.support_lines import SupportLine
@@ -52,6 +53,8 @@ class Listening:
     # The organisation's zone: whether a member of staff is away today is read in it.
     office_tz: str
     answer_free_text: bool = True
+    # The discreet word list every answer is checked against on a channel not safe for details.
+    blocked: BlockedWords = field(default_factory=BlockedWords.load)
 
 
 def sender_key(channel: Channel, sender: str) -> str:

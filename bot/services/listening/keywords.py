@@ -19,7 +19,9 @@ STOP_REASON = "replied STOP"
 
 async def stop(turn: Turn, expert: Expert, *_: object) -> str | None:
     point = turn.contact_point(expert)
-    if point is not None and point.opted_out_at is None:
+    if point is not None and point.opted_out_at is not None:
+        return None  # already stopped: the first acknowledgement was the last word here
+    if point is not None:
         point.opted_out_at, point.opt_out_reason = turn.now, STOP_REASON
     await turn.tell_worker(
         expert,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.services.experts.telegram_links import LinkOutcome, redeem
 from bot.services.listening.turn import Turn
 from scheduling.people.reply_escalation import escalation_targets
+from scheduling.sending.gate import Kind
 from store.enums import Channel, TaskKind
 from store.models import Reply
 
@@ -32,13 +33,14 @@ async def from_stranger(turn: Turn, matches: int) -> None:
         await turn.alert(
             await escalation_targets(turn.session, None, turn.now, turn.rules.office_tz), task
         )
-        turn.answer = turn.render("stranger_worrying", {**turn.lines(), **turn.place()})
+        text = turn.render("stranger_worrying", {**turn.lines(None), **turn.place()})
+        turn.say(None, Kind.SUPPORT_LINES, text)
         return
     if matches > 1 or await _answered_sender_lately(turn):
         # A number several experts share is for a person to sort out, not
         # to be told it is unknown; a stranger gets one neutral line a day at most.
         return
-    turn.answer = turn.render("stranger", turn.place())
+    turn.say(None, Kind.ANSWER, turn.render("stranger", turn.place()))
 
 
 async def link(turn: Turn, code: str) -> None:
@@ -66,11 +68,11 @@ async def link(turn: Turn, code: str) -> None:
                 "telegram allow --by EMAIL`."
             ),
         )
-        turn.answer = turn.render("linked", turn.people(expert))
+        turn.say(expert, Kind.LINKED, turn.render("linked", turn.people(expert)))
         return
     turn.reply.intent = "link_refused"
     if result.outcome is not LinkOutcome.TOO_MANY_TRIES:
-        turn.answer = turn.render("link_refused", {})
+        turn.say(None, Kind.ANSWER, turn.render("link_refused", {}))
 
 
 async def _answered_sender_lately(turn: Turn) -> bool:

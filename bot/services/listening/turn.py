@@ -19,6 +19,7 @@ from scheduling.people.staff_alerts import queue_alert
 from scheduling.people.tasks import open_task
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.support_lines import open_now
+from scheduling.sending.gate import Kind, Outbound, check, details_safe, record_refusal
 from scheduling.text.context import signature
 from store.enums import Channel, TaskKind
 from store.models import ContactPoint, Expert, Reply, Staff, Task
@@ -98,6 +99,7 @@ class Turn:
             .options(
                 joinedload(Expert.link_worker).joinedload(Staff.cover),
                 selectinload(Expert.consents),
+                selectinload(Expert.contact_points),
             )
             .execution_options(populate_existing=True)
         )
@@ -125,11 +127,32 @@ class Turn:
         """Where they wrote to us, in their words: a text number, or a chat."""
         return {"place": "number" if self.reply.channel is Channel.SMS else "chat"}
 
-    def lines(self) -> dict[str, Any]:
-        """The support lines open now, the one for immediate danger apart."""
+    def details(self, expert: Expert | None) -> bool:
+        """Whether the channel this reply came by is safe for details (never for strangers)."""
+        return details_safe(expert, self.reply.channel)
+
+    def lines(self, expert: Expert | None) -> dict[str, Any]:
+        """The support lines open now, the one for immediate danger apart; named only on
+        a channel safe for details, otherwise by their neutral labels."""
         lines = open_now(self.rules.support_lines, self.now)
         danger = next((line for line in lines if line.for_immediate_danger), None)
-        return {"lines": [line for line in lines if line is not danger], "danger": danger}
+        return {
+            "lines": [line for line in lines if line is not danger],
+            "danger": danger,
+            "details": self.details(expert),
+        }
+
+    def say(self, expert: Expert | None, kind: Kind, text: str) -> None:
+        """Answer on the channel they just used, if the gate allows; a refusal is recorded
+        for staff and nothing is said."""
+        out = Outbound(kind, self.reply.channel, text, immediate=True)
+        verdict = check(expert, out, self.rules.blocked, self.now)
+        if verdict.allowed:
+            self.answer = text
+            return
+        self.answer = None
+        expert_id = expert.id if expert is not None else None
+        record_refusal(self.session, expert_id, out, verdict, self.now, reply_id=self.reply.id)
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         return self.rules.renderer.render_named(f"replies/{name}.txt", context).body

@@ -7,6 +7,7 @@ from bot.services.listening.turn import Turn
 from scheduling.clock import local_today
 from scheduling.people.reply_escalation import escalation_targets
 from scheduling.rules.cover import responsible_staff
+from scheduling.sending.gate import Kind
 from scheduling.text.words import in_sentence
 from store import audit
 from store.enums import TaskKind
@@ -43,5 +44,6 @@ async def worrying(turn: Turn, expert: Expert) -> None:
             at=now,
             reply_id=reply.id,
         )
-        turn.answer = turn.render("worrying", {**turn.people(expert), **turn.lines()})
+        text = turn.render("worrying", {**turn.people(expert), **turn.lines(expert)})
+        turn.say(expert, Kind.SUPPORT_LINES, text)
     # Already on hold: one reply with the lines is enough; a person is on the way.

@@ -45,6 +45,7 @@ from bot.web.admin.experts.shared import (
     sharing,
 )
 from bot.web.admin.pages import Page
+from scheduling.sending.gate import refusals_for
 from scheduling.text.words import CHANNELS
 from store.enums import Channel, PastoralLevel
 from store.errors import Refused
@@ -268,6 +269,7 @@ async def show(request: Request, web: StaffWeb, expert_id: int) -> Response:
                 order=[CHANNELS[c] for c in expert.channel_order()],
                 is_admin=page.scope.is_admin,
                 paused=is_paused(expert, page.now),
+                refusals=await refusals_for(page.session, expert.id),
             ),
         )
 

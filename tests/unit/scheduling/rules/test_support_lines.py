@@ -234,6 +234,7 @@ def test_a_check_dated_in_the_future_cannot_vouch_for_a_number() -> None:
 ALWAYS_OPEN = """
 [[line]]
 name = "Always Line"
+neutral = "Someone to talk to, free, 24 hours"
 number = "0800 000 000"
 hours = "always"
 hours_text = "any time"
@@ -244,6 +245,7 @@ source = "https://example.org/always"
 EVENINGS = """
 [[line]]
 name = "Evening Line"
+neutral = "Someone to talk to, free, evenings"
 number = "0800 111 111"
 hours = ["every day 18:00-24:00"]
 hours_text = "6pm to midnight"
@@ -448,3 +450,28 @@ def breathing_space_reference(at: datetime) -> bool:
 )
 def test_breathing_space_matches_its_published_hours_at_any_moment(at: datetime) -> None:
     assert BREATHING_SPACE.is_open(at) == breathing_space_reference(at)
+
+
+# --- neutral labels, for channels not safe for details ------------------------------------------
+
+
+def test_every_shipped_line_has_a_neutral_label_that_names_no_service() -> None:
+    from scheduling.rules.discreet_words import BlockedWords
+
+    blocked = BlockedWords.load()
+    for line in LINES:
+        assert line.neutral
+        for other in LINES:
+            assert other.name.lower() not in line.neutral.lower()
+        assert blocked.first_in(line.neutral) is None, line.neutral
+
+
+def test_a_line_without_a_neutral_label_is_refused_saying_what_it_is_for(tmp_path: Path) -> None:
+    with pytest.raises(SupportLinesError, match="missing neutral") as caught:
+        load_support_lines(write(tmp_path, evening_line(neutral="")))
+    assert "without the service's name" in str(caught.value)
+
+
+def test_a_neutral_label_that_names_the_service_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SupportLinesError, match="names the service"):
+        load_support_lines(write(tmp_path, evening_line(neutral='"Evening Line, free"')))

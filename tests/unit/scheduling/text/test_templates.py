@@ -104,6 +104,7 @@ def test_every_answer_is_short_signed_by_the_worker_and_reveals_nothing(name: st
         "place": "chat",
         "lines": [line for line in lines if line is not danger],
         "danger": danger,
+        "details": True,
     }
     body = Renderer().render_named(f"replies/{name}.txt", context).body
     assert len(body) <= (640 if "worrying" in name else 200), f"{name}: {len(body)} characters"
@@ -111,3 +112,28 @@ def test_every_answer_is_short_signed_by_the_worker_and_reveals_nothing(name: st
     helplines = " ".join(line.name.lower() for line in lines)
     found = [w for w in blocked_words() if w in body.lower() and w not in helplines]
     assert found == [], f"replies/{name} shows {found}"
+
+
+@pytest.mark.parametrize("name", ANSWERS)
+def test_an_answer_on_a_channel_not_safe_for_details_names_no_service(name: str) -> None:
+    from datetime import UTC, datetime
+
+    from scheduling.rules.support_lines import load_support_lines, open_now
+
+    # Tuesday 8pm: Rape Crisis Scotland and Breathing Space are open as well.
+    lines = open_now(load_support_lines(), datetime(2026, 3, 3, 20, 0, tzinfo=UTC))
+    danger = next(line for line in lines if line.for_immediate_danger)
+    context = {
+        "name": "Ana",
+        "worker": "Sam",
+        "until": "Monday 16 March",
+        "place": "chat",
+        "lines": [line for line in lines if line is not danger],
+        "danger": danger,
+        "details": False,
+    }
+    body = Renderer().render_named(f"replies/{name}.txt", context).body
+    assert [line.name for line in lines if line.name in body] == []
+    assert [w for w in blocked_words() if w in body.lower()] == []
+    if name == "free_text":
+        assert "Sam" not in body  # the worker is named only where details are safe

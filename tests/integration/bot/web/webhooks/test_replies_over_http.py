@@ -144,7 +144,8 @@ async def test_free_text_goes_to_the_link_worker_with_one_line_back_a_day(live: 
     await _ana_with_a_pre_brief_sent(live)
     first = await live.text(ANA, "Is there parking near the venue?")
     second = await live.text(ANA, "Also can I bring my daughter")
-    assert "read this myself. Sam" in first.text
+    # Ana's texts are discreet: whoever holds her phone does not learn Sam's name.
+    assert "read this myself.<" in first.text and "Sam" not in first.text
     assert "<Message>" not in second.text
     tasks = [t for t in await all_tasks(live.app) if t.kind is TaskKind.READ_REPLY]
     assert len(tasks) == 1  # two texts, one task to read them
@@ -187,7 +188,9 @@ async def test_a_worrying_reply_reaches_the_link_worker_within_a_minute(live: Li
     await _alerts_by_text(live, ana.link_worker_id, SAM_PHONE)
     started = time.monotonic()
     response = await live.text(ANA, "honestly I can't go on like this")
-    assert "Samaritans" in response.text and "116 123" in response.text
+    # Discreet texts: the numbers and their hours, never a service's name.
+    assert "Samaritans" not in response.text and "116 123" in response.text
+    assert "Someone to talk to, free, 24 hours: 116 123" in response.text
     assert "999" in response.text
     alerts = await _texts_to(live, SAM_PHONE)
     assert alerts, "no alert reached the link worker within a minute"

@@ -1,0 +1,53 @@
+"""The discreet word list: words that must never show on a channel not safe for details.
+
+Staff keep the list in templates/discreet_blocked_words.txt. The gate checks every final
+text against it, generated or typed by staff, because a lock-screen preview is read by
+whoever holds the phone. A word matches on its own, not inside another ("rape" is not in
+"grapes"), so a false refusal does not stop ordinary messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from store.errors import Refused
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_BLOCKED_WORDS = TEMPLATES / "discreet_blocked_words.txt"
+
+
+class BlockedWordsError(Refused):
+    """The discreet word list can't be read; the message names the file."""
+
+
+def _pattern(word: str) -> re.Pattern[str]:
+    # Word edges only where the word itself starts or ends with a letter or digit: "£" must
+    # match in "£20".
+    start = r"(?<!\w)" if word[:1].isalnum() else ""
+    end = r"(?!\w)" if word[-1:].isalnum() else ""
+    return re.compile(start + re.escape(word) + end, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class BlockedWords:
+    words: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> BlockedWords:
+        lines = (line.strip() for line in text.splitlines())
+        return cls(tuple(line.lower() for line in lines if line and not line.startswith("#")))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> BlockedWords:
+        source = path or DEFAULT_BLOCKED_WORDS
+        try:
+            return cls.parse(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BlockedWordsError(f"{source}: can't read the discreet word list ({exc})") from exc
+
+    def first_in(self, text: str) -> str | None:
+        """The first listed word the text contains, or None."""
+        folded = text.replace("\u2019", "'")
+        return next((w for w in self.words if _pattern(w).search(folded)), None)
