@@ -2,8 +2,8 @@
 
 Staff keep the list in templates/discreet_blocked_words.txt. The gate checks every final
 text against it, generated or typed by staff, because a lock-screen preview is read by
-whoever holds the phone. A word matches on its own, not inside another ("rape" is not in
-"grapes"), so a false refusal does not stop ordinary messages.
+whoever holds the phone. A word matches where a word starts, with any ending ("survivors"),
+but not inside another ("rape" is not in "grapes"), so ordinary messages are not stopped.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ class BlockedWordsError(Refused):
 
 
 def _pattern(word: str) -> re.Pattern[str]:
-    # Word edges only where the word itself starts or ends with a letter or digit: "£" must
-    # match in "£20".
+    # A word must start where a word starts ("rape" is not in "grapes"), and may run on
+    # ("survivor" is in "survivors"); "£" matches anywhere, as in "£20".
     start = r"(?<!\w)" if word[:1].isalnum() else ""
-    end = r"(?!\w)" if word[-1:].isalnum() else ""
-    return re.compile(start + re.escape(word) + end, re.IGNORECASE)
+    return re.compile(start + re.escape(word), re.IGNORECASE)
 
 
 @dataclass(frozen=True)

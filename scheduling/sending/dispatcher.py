@@ -28,7 +28,7 @@ from scheduling.people.handoff import (
 from scheduling.planning.pastoral_drafts import close_approval_task
 from scheduling.rules.decisions import Decision, Finish, Limits, Send
 from scheduling.rules.frequency import FrequencyCap
-from scheduling.sending.gate import Gate, Kind, Outbound, Verdict, record_refusal
+from scheduling.sending.gate import Gate, Kind, Outbound, held_back
 from scheduling.sending.outbox import (
     claim_due,
     expired_leases,
@@ -41,7 +41,6 @@ from scheduling.sending.outgoing import build_outgoing
 from scheduling.sending.results import Retry, phone_script_fallback, record_result
 from scheduling.text.context import template_context
 from scheduling.text.rendering import Rendered, Renderer
-from scheduling.text.words import in_sentence
 from store.enums import FINAL_STATUSES, AttemptOutcome, Channel, MessageStatus, TaskKind
 from store.models import DeliveryAttempt, Message
 
@@ -208,7 +207,8 @@ class Dispatcher:
             return None
         verdict = self.gate.check(message.expert, _outbound(message, route.channel, rendered), now)
         if not verdict.allowed:
-            await self._refused(session, message, route.channel, verdict, now)
+            refused = held_back(session, message, route.channel, verdict, now)
+            await self._finish(session, message, refused, now)
             return None
         message.channel = route.channel
         message.subject, message.body = rendered.subject, rendered.body
@@ -225,33 +225,6 @@ class Dispatcher:
         await session.flush()
         details = bool(context["details"])
         return message.id, attempt.id, build_outgoing(message, route, rendered, details, now)
-
-    async def _refused(
-        self,
-        session: AsyncSession,
-        message: Message,
-        channel: Channel,
-        verdict: Verdict,
-        now: datetime,
-    ) -> None:
-        """The gate said no to the final words: recorded, and a person decides what next."""
-        out = Outbound(Kind.SCHEDULED, channel, "", purpose=message.purpose)
-        record_refusal(session, message.expert_id, out, verdict, now, message_id=message.id)
-        what = f"The {in_sentence(message.purpose)} for {message.expert.preferred_name}"
-        fix = (
-            " Change those words (your own line on a keeping-in-touch message, or the outcomes"
-            " text) and send it again, or get in touch another way."
-            if verdict.word
-            else ""
-        )
-        finish = Finish(
-            MessageStatus.HANDED_TO_PERSON,
-            f"held back by the safety checks: {verdict.reason}",
-            TaskKind.DELIVERY_PROBLEM,
-            channel=channel,
-            task_details=f"{what} was not sent by {in_sentence(channel)}: {verdict.reason}.{fix}",
-        )
-        await self._finish(session, message, finish, now)
 
     async def _hand_to_caller(
         self, session: AsyncSession, message: Message, decision: Send, now: datetime

@@ -5,7 +5,7 @@ Scheduled messages come here from the dispatcher (``decide`` for the plan and ro
 then ``check`` on the final words), immediate answers to a reply from the listening
 rules, and anything staff type later. A refusal is never silent: it is written to the
 audit trail with its reason in plain words, and the expert's page lists it
-(``refusals_for``). ``tests/unit/scheduling/sending/test_only_the_gate_sends.py`` fails
+(``refusals_for``). ``tests/unit/test_only_the_gate_sends.py`` fails
 the build if anything else calls a channel's ``send``.
 """
 
@@ -27,19 +27,30 @@ from channels.base import (
     Receipt,
     TransientError,
 )
-from scheduling.rules.decisions import Decision, Limits, decide
+from scheduling.rules.decisions import Decision, Finish, Limits, decide
 from scheduling.rules.discreet_words import BlockedWords
 from scheduling.rules.gate import Kind, Outbound, Verdict, check, details_safe
-from scheduling.text.words import in_sentence
+from scheduling.text.words import in_sentence, label
 from store import audit
-from store.enums import Channel
+from store.enums import Channel, MessageStatus, TaskKind
 from store.models import AuditEvent, Expert, Message
 
 log = logging.getLogger(__name__)
 
 REFUSED = "gate.refused"
 
-__all__ = ["Gate", "Kind", "Outbound", "Refusal", "Verdict", "details_safe", "refusals_for"]
+__all__ = [
+    "Gate",
+    "Kind",
+    "Outbound",
+    "Refusal",
+    "Verdict",
+    "check",
+    "details_safe",
+    "held_back",
+    "record_refusal",
+    "refusals_for",
+]
 
 
 class Gate:
@@ -96,6 +107,29 @@ def record_refusal(
         reason=verdict.reason,
         message_id=message_id,
         reply_id=reply_id,
+    )
+
+
+def held_back(
+    session: AsyncSession, message: Message, channel: Channel, verdict: Verdict, now: datetime
+) -> Finish:
+    """A planned message the gate refused on its final words: recorded, and a person
+    decides what next (which word, never the text)."""
+    out = Outbound(Kind.SCHEDULED, channel, "", purpose=message.purpose)
+    record_refusal(session, message.expert_id, out, verdict, now, message_id=message.id)
+    what = f"The message to {message.expert.preferred_name} ({label(message.purpose)})"
+    fix = (
+        " Change those words (your own line on a keeping-in-touch message, or the outcomes"
+        " text) and send it again, or get in touch another way."
+        if verdict.word
+        else ""
+    )
+    return Finish(
+        MessageStatus.HANDED_TO_PERSON,
+        f"held back by the safety checks: {verdict.reason}",
+        TaskKind.DELIVERY_PROBLEM,
+        channel=channel,
+        task_details=f"{what} was not sent by {in_sentence(channel)}: {verdict.reason}.{fix}",
     )
 
 
