@@ -31,6 +31,7 @@ ACTION_WORDS: dict[str, str] = {
     "expert.bank_holidays": "Whether we may contact them on bank holidays was changed",
     "expert.held": "Messages were held after a worrying reply",
     "expert.hold_lifted": "A person looked at a worrying reply and messages started again",
+    "gate.refused": "A message was held back by the safety checks",
     "expert.exported": "A copy of everything held about them was downloaded",
     "expert.erased": "Their record was erased",
     "experts.exported": "The list of experts was downloaded",

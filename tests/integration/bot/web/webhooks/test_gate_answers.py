@@ -9,10 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.bootstrap import App
+from bot.services.experts.telegram_links import create_link
 from bot.web.app import create_web_app
 from scheduling.clock import SimulatedClock
+from store.models import Expert, Staff
 from tests.builders import add_expert
 from tests.live import PUBLIC, Live, live_service
 from tests.staff_client import StaffClient, add_account
@@ -110,3 +113,21 @@ async def test_the_free_text_line_names_the_link_worker_only_where_details_are_s
     await _ana(live.app, consent={"sms": {"allowed": True, "details_safe": True}})
     response = await live.text(ANA, "Is there parking near the venue?")
     assert "read this myself. Sam" in response.text
+
+
+async def test_a_linked_chat_nobody_agreed_to_gets_no_automatic_answer(live: Live) -> None:
+    app = live.app
+    ana = await _ana(app)
+    async with app.sessions.begin() as session:
+        expert = await session.get(Expert, ana)
+        sam = await session.scalar(select(Staff).where(Staff.email == "sam@example.org"))
+        assert expert is not None and sam is not None
+        code = await create_link(
+            session, expert, sam, cipher=app.cipher, now=app.clock.now(), hours=72
+        )
+    await live.chat(42, f"/start {code.code}")
+    assert "this chat is now linked" in live.telegram.last_sent("42").text
+    for words in ("Is there parking near the venue?", "call me"):
+        assert (await live.chat(42, words)).status_code == 200
+    assert len(live.telegram.received_by("42")) == 1  # only the word that the link worked
+    assert "by Telegram was not sent: nobody has confirmed" in await _held_back(app, ana)
