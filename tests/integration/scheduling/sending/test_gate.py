@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
@@ -49,6 +50,7 @@ async def _after_sending(app: App, clock: SimulatedClock, draft: Message) -> Mes
 NOTE = "Lovely to see you at the lived experience survivors group."
 
 
+@pytest.mark.db_contract
 async def test_a_staff_line_with_a_blocked_word_is_refused_on_a_discreet_text(
     app: App, clock: SimulatedClock
 ) -> None:

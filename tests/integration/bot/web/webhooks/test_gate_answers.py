@@ -50,6 +50,7 @@ async def _held_back(app: App, expert_id: int) -> str:
     return page.text.replace("&#39;", "'")
 
 
+@pytest.mark.db_contract
 async def test_a_number_whose_texts_were_never_agreed_gets_no_automatic_answer(
     live: Live,
 ) -> None:
