@@ -19,6 +19,7 @@ from scheduling.people.tasks import open_task
 from scheduling.planning.plan_settings import layers_for
 from scheduling.rules.decisions import came
 from scheduling.rules.plan import CANCELLATION_NOTICE, PlannedMessage, PlanOffsets, plan_invitation
+from scheduling.rules.reach import reach_of
 from store.enums import (
     EngagementStatus,
     ExpertStatus,
@@ -77,6 +78,7 @@ async def replan_engagement(
     report = PlanReport()
     layers = await layers_for(session, engagement, base)
     slots = _latest_by_slot(await _messages_by_key(session, engagement.id))
+    await _load_channels(session, [i.expert_id for i in engagement.invitations])
     for invitation in engagement.invitations:
         wanted: list[PlannedMessage] = []
         if _should_plan(engagement, invitation):
@@ -86,6 +88,7 @@ async def replan_engagement(
                 engagement.time_zone,
                 layers.for_expert(invitation.expert),
                 now=now,
+                reach=reach_of(invitation.expert),
             )
         wanted_purposes = {planned.purpose for planned in wanted}
         for planned in wanted:
@@ -102,6 +105,16 @@ async def replan_engagement(
                 message.move(_drop_status(invitation), reason, now)
                 report.cancelled += 1
     return report
+
+
+async def _load_channels(session: AsyncSession, expert_ids: list[int]) -> None:
+    """Consents and contact details, so the plan is built from what can reach each person."""
+    if expert_ids:
+        await session.scalars(
+            select(Expert)
+            .where(Expert.id.in_(expert_ids))
+            .options(selectinload(Expert.consents), selectinload(Expert.contact_points))
+        )
 
 
 def _latest_by_slot(existing: dict[str, Message]) -> dict[tuple[int, Purpose], tuple[Message, int]]:
