@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from scheduling.clock import local_today
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.questions import asks_for_answer
+from scheduling.rules.reach import reach_of
 from scheduling.rules.wording import clock_time, spoken_datetime, spoken_day
+from store.enums import Purpose
 from store.models import Expert, Message
 
 
@@ -35,6 +37,9 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
         "variant": message.variant or 0,
         "note": message.personal_note or "",
         "ask_answer": asks_for_answer(message),
+        # Someone reached only by post gets no reminder letter (it could not arrive in
+        # time): their pre-brief letter is the reminder too.
+        "carries_reminder": message.purpose is Purpose.PRE_BRIEF and reach_of(expert).post_only,
     }
     engagement = message.engagement
     if engagement is not None:
