@@ -13,6 +13,7 @@ from scheduling.people.tasks import open_task
 from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.decisions import Finish
+from scheduling.rules.reach import call_by
 from scheduling.rules.wording import spoken_datetime
 from scheduling.text.words import in_sentence
 from store.enums import Channel, Purpose, TaskKind, TaskStatus
@@ -43,6 +44,12 @@ async def hand_to_person(
         f"{expert.preferred_name}."
     )
     due = finish.due_at or message.not_after
+    if (
+        finish.due_at is None
+        and kind is TaskKind.PHONE_CALL
+        and (message.purpose.essential or message.purpose is Purpose.PRE_BRIEF)
+    ):
+        due = call_by(message.purpose, message.not_after, now)  # while a call still helps
     if finish.unreachable:
         details = what_they_will_miss(message, due)
     if kind is TaskKind.PHONE_CALL:
