@@ -32,8 +32,10 @@ class Reach:
 
 
 def reach_of(expert: Expert) -> Reach:
-    """Their chosen channels that are confirmed, verified and not opted out."""
-    usable = [c for c in expert.channel_order() if reachable(expert, c)]
+    """Their chosen channels that are confirmed, verified and not opted out. A letter held
+    during an address change still counts: the plan outlives the wait, and the router
+    holds the letter itself when it is due."""
+    usable = [c for c in expert.channel_order() if reachable(expert, c, hold_letters=False)]
     machine = [c for c in usable if c in MACHINE_CHANNELS]
     return Reach(post_only=machine == [Channel.LETTER], phone=phone_usable(expert))
 

@@ -82,12 +82,13 @@ def letters_held(expert: Expert) -> bool:
     )
 
 
-def reachable(expert: Expert, channel: Channel) -> bool:
+def reachable(expert: Expert, channel: Channel, *, hold_letters: bool = True) -> bool:
     """Consent confirmed, contact details verified and not opted out: the person-level
-    half of routing, without timing (what a plan can count on)."""
+    half of routing, without timing (what a plan can count on). ``hold_letters=False``
+    asks about their channels in the long run, past an address change now waiting."""
     consent = next((c for c in expert.consents if c.channel is channel), None)
     point = next((p for p in expert.contact_points if p.channel is channel), None)
-    if channel is Channel.LETTER and letters_held(expert):
+    if hold_letters and channel is Channel.LETTER and letters_held(expert):
         return False
     return _person_why_not(consent, point) is None
 
