@@ -11,6 +11,7 @@ each has a strict-xfail replay of its shortest failing sequence below.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 from datetime import UTC, date, datetime, time, timedelta
@@ -215,12 +216,10 @@ class HarmMachine(RuleBasedStateMachine):
             engagement = await lifecycle.get_engagement(session, engagement_id)
             if engagement.status is EngagementStatus.CANCELLED:
                 return
-            try:
+            with contextlib.suppress(Refused):
                 await lifecycle.cancel(
                     session, engagement, "the venue closed", now=app.clock.now(), actor=ACTOR
                 )
-            except Refused:
-                pass
 
     @precondition(lambda self: bool(self.engagements))
     @rule(which=st.integers(0, 3), by_days=st.integers(-3, 5))
@@ -444,4 +443,41 @@ def test_promises_are_kept_or_escalated() -> None:
     pytest.skip(
         "the promise ledger (issue 12, item 3) is built on another branch: wire "
         "invariants.overdue_promises to it and this check runs after every step"
+    )
+
+
+def _replay(template: Path, invariant: str, steps: list[tuple[str, dict[str, Any]]]) -> None:
+    """The shortest failing sequence found, step by step, checking one invariant."""
+    machine = _machine(template, {invariant})()
+    try:
+        machine.start(start=STARTS[2])
+        for name, arguments in steps:
+            getattr(machine, name)(**arguments)
+            machine.nothing_harmful_reached_anyone()
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="issue 12 harm 1: answers ignore consent and STOP"
+)
+def test_no_answer_after_stop_or_without_consent(sqlite_template: Path) -> None:
+    _replay(
+        sqlite_template,
+        "consent",
+        [
+            ("reply", {"name": "Ana", "channel": Channel.SMS, "body": "STOP"}),
+            ("reply", {"name": "Ana", "channel": Channel.SMS, "body": REPLIES[5]}),
+        ],
+    )
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="issue 12 harm 2: support lines name the service"
+)
+def test_support_lines_in_a_discreet_text_name_no_service(sqlite_template: Path) -> None:
+    _replay(
+        sqlite_template,
+        "discreet",
+        [("reply", {"name": "Ana", "channel": Channel.SMS, "body": REPLIES[6]})],
     )

@@ -18,6 +18,7 @@ from datetime import datetime
 from email.policy import default as email_policy
 from itertools import count
 from pathlib import Path
+
 import httpx
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
