@@ -168,7 +168,7 @@ async def test_an_unkept_promise_past_its_deadline_alerts_the_link_worker_once(
         if p.is_file()
         and "promise" not in p.name
         and "sam@example.org" in p.read_text(errors="ignore")
-    ]  # noqa: E501
+    ]
     body = mail.read_text(errors="ignore")
     assert "we told someone we would follow up" in body and "Ana" not in body
 
