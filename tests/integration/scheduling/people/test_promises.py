@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.services.engagements import lifecycle as engagements
+from bot.services.engagements.attendance import record_attendance
 from bot.services.inbox.tasks import close_task
 from scheduling.clock import SimulatedClock
 from scheduling.planning.planner import load_engagement, replan_engagement
@@ -165,9 +166,7 @@ async def test_an_unkept_promise_past_its_deadline_alerts_the_link_worker_once(
     [mail] = [
         p
         for p in app.settings.resolved_outbox_dir.rglob("*")
-        if p.is_file()
-        and "promise" not in p.name
-        and "sam@example.org" in p.read_text(errors="ignore")
+        if p.is_file() and "sam@example.org" in p.read_text(errors="ignore")
     ]
     body = mail.read_text(errors="ignore")
     assert "we told someone we would follow up" in body and "Ana" not in body
@@ -226,5 +225,54 @@ async def test_a_closed_task_or_a_sent_follow_up_keeps_the_promise_even_if_found
         task.status, task.done_at = TaskStatus.DONE, clock.now()
     clock.set(promise.due_at + timedelta(hours=1))
     assert await app.maintenance().escalate_promises() == 0
+    [promise] = await _promises(app)
+    assert promise.kept_at is not None
+
+
+async def test_a_discreet_you_said_we_did_is_followed_by_what_changed_on_a_safe_channel(
+    app: App, clock: SimulatedClock
+) -> None:
+    ana_id, engagement_id = await _invited(app, **SMS_AND_SAFE_EMAIL)
+    async with app.sessions.begin() as session:
+        engagement = await engagements.get_engagement(session, engagement_id)
+        clock.set(engagement.ends_at + timedelta(days=1))
+        ana = next(i.expert for i in engagement.invitations if i.expert_id == ana_id)
+        await record_attendance(session, engagement, ana, True, now=clock.now(), actor="test")
+        await engagements.record_outcomes(
+            session, engagement, "The helpline now opens on Saturdays.", now=clock.now(), actor="t"
+        )
+    [feedback] = await outbox(app, purpose=Purpose.FEEDBACK)
+    clock.set(max(clock.now(), feedback.next_attempt_at))
+    await app.dispatcher().run_until_idle()
+    feedback = (await outbox(app, id=feedback.id))[0]
+    assert feedback.status is MessageStatus.SENT and feedback.channel is Channel.SMS
+    assert "I'd love to tell you about it the way we agreed." in (feedback.body or "")
+    [details] = await outbox(app, purpose=Purpose.DETAILS)
+    clock.set(details.next_attempt_at + timedelta(hours=2))
+    await app.dispatcher().run_until_idle()
+    details = (await outbox(app, id=details.id))[0]
+    assert details.status is MessageStatus.SENT and details.channel is Channel.EMAIL
+    assert "The helpline now opens on Saturdays." in (details.body or "")
+    outcomes = [p for p in await _promises(app) if p.kind == "outcomes"]
+    assert len(outcomes) == 1 and outcomes[0].kept_at is not None
+
+
+async def test_costs_promised_in_a_cancellation_are_kept_when_the_costs_task_is_closed(
+    app: App, clock: SimulatedClock
+) -> None:
+    _, engagement_id = await _invited(app)
+    async with app.sessions.begin() as session:
+        engagement = await engagements.get_engagement(session, engagement_id)
+        await engagements.cancel(session, engagement, "room lost", now=clock.now(), actor="t")
+    [notice] = await outbox(app, purpose=Purpose.CANCELLATION)
+    for _ in range(2):  # held once if it is outside their safe hours
+        clock.set(max(clock.now(), notice.next_attempt_at))
+        await app.dispatcher().run_until_idle()
+        notice = (await outbox(app, id=notice.id))[0]
+    assert notice.status is MessageStatus.SENT and "will be paid back" in (notice.body or "")
+    [promise] = await _promises(app)
+    assert promise.kind == "costs" and promise.task_id is not None and promise.kept_at is None
+    async with app.sessions.begin() as session:
+        assert await close_task(session, promise.task_id, "paid", clock.now())
     [promise] = await _promises(app)
     assert promise.kept_at is not None
