@@ -21,8 +21,15 @@ from scheduling.people.staff_alerts import queue_alert
 from scheduling.rules.promises import promise_deadline
 from scheduling.rules.wording import spoken_datetime
 from scheduling.text.words import in_sentence
-from store.enums import MessageStatus, Purpose, TaskStatus
-from store.models import Expert, Message, Promise, Staff, Task
+from store.enums import (
+    EngagementStatus,
+    ExpertStatus,
+    InvitationAnswer,
+    MessageStatus,
+    Purpose,
+    TaskStatus,
+)
+from store.models import Engagement, Expert, Invitation, Message, Promise, Staff, Task
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +168,25 @@ async def _who_to_tell(
     return await escalation_targets(session, worker, now, office_tz)
 
 
+async def _no_longer_needed(session: AsyncSession, promise: Promise) -> str | None:
+    """Details of an engagement that was cancelled, or that they said no to or left, are
+    owed to nobody: the promise closes without an alarm (the costs promise never does)."""
+    if promise.kind == "costs" or promise.engagement_id is None:
+        return None
+    engagement = await session.get(Engagement, promise.engagement_id)
+    if engagement is not None and engagement.status is EngagementStatus.CANCELLED:
+        return "No longer needed: the engagement was cancelled"
+    answer = await session.scalar(
+        select(Invitation.answer).where(
+            Invitation.engagement_id == promise.engagement_id,
+            Invitation.expert_id == promise.expert_id,
+        )
+    )
+    if answer is InvitationAnswer.NO or promise.expert.status is ExpertStatus.WITHDRAWN:
+        return "No longer needed: they are not taking part"
+    return None
+
+
 async def escalate_overdue(session: AsyncSession, now: datetime, office_tz: str) -> int:
     """Alert someone about every promise past its deadline and not kept; each once."""
     overdue = await session.scalars(
@@ -188,6 +214,10 @@ async def escalate_overdue(session: AsyncSession, now: datetime, office_tz: str)
             continue
         if follow_up is not None and follow_up.status in _SENT:
             await link_message(promise, follow_up, now)
+            continue
+        moot = await _no_longer_needed(session, promise)
+        if moot is not None:
+            keep(promise, moot, now)
             continue
         targets = await _who_to_tell(session, promise, now, office_tz)
         if not targets:

@@ -276,3 +276,22 @@ async def test_costs_promised_in_a_cancellation_are_kept_when_the_costs_task_is_
         assert await close_task(session, promise.task_id, "paid", clock.now())
     [promise] = await _promises(app)
     assert promise.kept_at is not None
+
+
+async def test_details_owed_for_a_cancelled_engagement_raise_no_alarm(
+    app: App, clock: SimulatedClock
+) -> None:
+    _, engagement_id = await _invited(app, **SMS_AND_SAFE_EMAIL)
+    await _send_pre_brief(app, clock)
+    async with app.sessions.begin() as session:
+        engagement = await engagements.get_engagement(session, engagement_id)
+        await engagements.cancel(session, engagement, "room lost", now=clock.now(), actor="t")
+    [details] = await outbox(app, purpose=Purpose.DETAILS)
+    assert details.status is MessageStatus.CANCELLED
+    [promise] = [p for p in await _promises(app) if p.kind == "details"]
+    clock.set(promise.due_at + timedelta(minutes=1))
+    await app.maintenance().escalate_promises()
+    async with app.sessions() as session:
+        assert list(await session.scalars(select(StaffAlert))) == []
+    [promise] = [p for p in await _promises(app) if p.kind == "details"]
+    assert promise.kept_how == "No longer needed: the engagement was cancelled"
