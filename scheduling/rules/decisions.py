@@ -17,6 +17,7 @@ from channels.base import MessageChannel
 from scheduling.rules.contact_rules import contact_rules
 from scheduling.rules.frequency import FrequencyCap, next_within_cap
 from scheduling.rules.plan import AFTER_MEETING, CANCELLATION_NOTICE
+from scheduling.rules.promises import not_for_details
 from scheduling.rules.router import Route, RoutingDecision, choose_route
 from scheduling.rules.windows import WindowError, next_allowed
 from scheduling.rules.wording import spoken_datetime
@@ -100,6 +101,8 @@ def decide(
         if capped is not None:
             return capped
     exclude = _exhausted(message, limits.max_transient_per_channel, now)
+    if message.purpose is Purpose.DETAILS:
+        exclude |= not_for_details(message.expert)  # the details go only where they are safe
     routing = (
         _fastest_route(message, channels, exclude, now)
         if message.purpose.essential

@@ -8,9 +8,14 @@ from zoneinfo import ZoneInfo
 
 from scheduling.clock import local_today
 from scheduling.rules.cover import responsible_staff
+from scheduling.rules.promises import can_follow_up
 from scheduling.rules.questions import asks_for_answer
 from scheduling.rules.wording import clock_time, spoken_datetime, spoken_day
+from store.enums import Purpose
 from store.models import Expert, Message
+
+# A details message's ``variant``: what the promise it keeps was about.
+ABOUT_OUTCOMES = 1
 
 
 def first_name(full: str) -> str:
@@ -35,6 +40,9 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
         "variant": message.variant or 0,
         "note": message.personal_note or "",
         "ask_answer": asks_for_answer(message),
+        # Only promise a follow-up that something can keep; a details message promises none.
+        "follow_up": message.purpose is not Purpose.DETAILS and can_follow_up(expert),
+        "about_outcomes": message.purpose is Purpose.DETAILS and message.variant == ABOUT_OUTCOMES,
     }
     engagement = message.engagement
     if engagement is not None:

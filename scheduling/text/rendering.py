@@ -2,11 +2,15 @@
 
 Templates are data written by people. A missing variable is an error, never a blank, so a
 message cannot go out saying "Hi ," or "on  at ".
+
+A sentence that promises a follow-up carries its promise beside it in the template
+(``I'll send the full details.{{ promise("details") }}``): it prints nothing, and the
+rendered message lists what it promised, so the ledger records exactly what was said.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,7 @@ class RenderError(Refused):
 class Rendered:
     subject: str | None
     body: str
+    promises: tuple[str, ...] = ()
 
 
 class Renderer:
@@ -45,11 +50,18 @@ class Renderer:
 
     def render_named(self, name: str, context: dict[str, Any]) -> Rendered:
         """Any template under the folder, e.g. ``replies/stop.txt`` or ``alerts/urgent.txt``."""
+        promised: list[str] = []
+
+        def promise(kind: str) -> str:
+            if kind not in promised:
+                promised.append(kind)
+            return ""
+
         try:
-            text = self._env.get_template(name).render(**context)
+            text = self._env.get_template(name).render(**{**context, "promise": promise})
         except TemplateError as exc:
             raise RenderError(f"template {name} could not be used: {exc}") from exc
-        return _split_subject(_tidy(text))
+        return replace(_split_subject(_tidy(text)), promises=tuple(promised))
 
 
 def _tidy(text: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.services.inbox.replies import acknowledge_for_task
 from bot.services.staff.access import Scope
+from scheduling.people.promises import keep_by_task
 from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.windows import WindowError
 from scheduling.text.words import label
@@ -192,6 +193,7 @@ async def close_task(
     task.outcome = outcome.strip()[:MAX_OUTCOME] or "done"
     task.done_at = now
     await acknowledge_for_task(session, task.id, by, now=now)
+    await keep_by_task(session, task, now)  # a promise this task was opened for is kept
     if actor is not None:
         audit.record(
             session, actor=actor, action="task.done", entity="task", entity_id=task.id, at=now

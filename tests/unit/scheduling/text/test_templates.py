@@ -34,6 +34,8 @@ CONTEXT = {
     "variant": 0,
     "note": "",
     "ask_answer": True,
+    "follow_up": True,
+    "about_outcomes": False,
 }
 SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
 ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]
