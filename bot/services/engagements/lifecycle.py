@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.engagements.rules import (
     EngagementError,
     check_engagement,
+    missing_information,
     may_answer,
     may_cancel,
     may_edit,
@@ -164,7 +165,7 @@ async def publish(
     actor: str,
 ) -> PlanReport:
     refuse(may_publish(engagement))
-    missing = engagement.missing_information()
+    missing = missing_information(engagement)
     if missing:
         raise EngagementError(
             "people must be told these before it can be published: " + ", ".join(missing)
