@@ -13,7 +13,6 @@ from scheduling.rules.questions import asks_for_answer
 from scheduling.rules.wording import clock_time, spoken_datetime, spoken_day
 from store.models import Expert, Message
 
-
 # What staff typed about an engagement. Each is None when not given (blank, or "None"):
 # a template shows an optional one only `{% if %}` it is there, and the renderer refuses
 # to print a None, so a required one that is missing stops the message for a person.

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.engagements.rules import (
     EngagementError,
     check_engagement,
-    missing_information,
     may_answer,
     may_cancel,
     may_edit,
@@ -23,6 +22,7 @@ from bot.services.engagements.rules import (
     may_move,
     may_publish,
     may_record_outcomes,
+    missing_information,
     refuse,
     refuse_problems,
 )
