@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from scheduling.people.handoff import open_phone_task_for_cancellation, open_venue_task
 from scheduling.people.promises import keep_by_message, link_message, link_task, record_promises
 from scheduling.people.task_scripts import person_context, render_task_script, staff_for
-from scheduling.people.tasks import open_task
+from scheduling.people.tasks import close_obsolete_tasks, open_task
 from scheduling.planning.plan_settings import layers_for
 from scheduling.rules.decisions import came
 from scheduling.rules.plan import CANCELLATION_NOTICE, PlannedMessage, PlanOffsets, plan_invitation
@@ -233,10 +234,20 @@ async def cancel_engagement(
     engagement.cancelled_at = now
     engagement.cancel_reason = reason
     engagement.updated_at = now
-    for message in (await _messages_by_key(session, engagement.id)).values():
+    earlier = list((await _messages_by_key(session, engagement.id)).values())
+    for message in earlier:
         if message.status is MessageStatus.PENDING:
             message.move(MessageStatus.CANCELLED, "the engagement was cancelled", now)
             report.cancelled += 1
+    # Work about its earlier messages (a pre-brief to phone through, a send that failed)
+    # can no longer help, and would sit beside the calls about the cancellation itself.
+    on = now.astimezone(ZoneInfo(engagement.time_zone)).strftime("%-d %B %Y")
+    await close_obsolete_tasks(
+        session,
+        [m.id for m in earlier if m.purpose is not Purpose.CANCELLATION],
+        f"The engagement was cancelled on {on}, so this is no longer needed.",
+        now,
+    )
     # A draft was never published, so nobody was told of it: there is nothing to undo.
     notify = [
         i

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,7 @@ from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.windows import WindowError
 from scheduling.text.words import label
 from store import audit
-from store.enums import Channel, TaskKind, TaskStatus
+from store.enums import Channel, EngagementStatus, TaskKind, TaskStatus
 from store.models import ContactPoint, Expert, Reply, Staff, Task
 
 MAX_OUTCOME = 300  # the longest outcome kept; a few words for the record, not case notes
@@ -65,7 +66,11 @@ async def open_tasks(
     query = (
         select(Task)
         .where(Task.status == TaskStatus.OPEN)
-        .options(selectinload(Task.assignee), selectinload(Task.expert))
+        .options(
+            selectinload(Task.assignee),
+            selectinload(Task.expert),
+            selectinload(Task.engagement),
+        )
         .order_by(Task.urgent.desc(), Task.due_at.is_(None), Task.due_at, Task.id)
     )
     if where is not None:
@@ -86,6 +91,18 @@ def group_tasks(tasks: list[Task]) -> TaskGroups:
         else:
             groups.others.append(task)
     return groups
+
+
+def about_engagement(task: Task, time_zone: str) -> str:
+    """The engagement a task is about, in plain words ("Ward design session, 3 December
+    2026"), or "" when it is about none: a task for a cancelled engagement must not be
+    mistaken for one about the same person's next meeting."""
+    engagement = task.engagement
+    if engagement is None:
+        return ""
+    day = engagement.starts_at.astimezone(ZoneInfo(time_zone)).strftime("%-d %B %Y")
+    cancelled = " (cancelled)" if engagement.status is EngagementStatus.CANCELLED else ""
+    return f"{engagement.title}, {day}{cancelled}"
 
 
 def describe_kind(kind: TaskKind) -> str:

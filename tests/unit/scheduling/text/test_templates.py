@@ -29,7 +29,7 @@ CONTEXT = {
     "practitioners": "Two people",
     "transport_and_expenses": "Fares paid",
     "how_to_claim": "Receipts",
-    "paperwork": "None",
+    "paperwork": "Nothing to read or sign.",
     "outcomes": "the recovery service now opens on Saturdays.",
     "variant": 0,
     "note": "",
