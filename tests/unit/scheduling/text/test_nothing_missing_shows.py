@@ -36,6 +36,8 @@ GIVEN: dict[str, Any] = {
     "outcomes": "the service now opens on Saturdays.",
     "note": "Hope the new flat is going well.",
     "ask_answer": True,
+    "follow_up": True,
+    "about_outcomes": False,
 }
 # Details a message may go without: templates show them only when they are there.
 OPTIONAL = (
@@ -50,7 +52,9 @@ OPTIONAL = (
     "note",
 )
 # Details a message cannot go without: missing, the message is stopped for a person.
-REQUIRED = tuple(k for k in GIVEN if k not in OPTIONAL and k != "ask_answer")
+REQUIRED = tuple(
+    k for k in GIVEN if k not in OPTIONAL and k not in ("ask_answer", "follow_up", "about_outcomes")
+)
 CHANNELS = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER, Channel.PHONE]
 EVERY = list(product(Purpose, CHANNELS, (True, False), (0, 1, 2)))
 MISSING_SETS = [("all", OPTIONAL), *((name, (name,)) for name in OPTIONAL)]
