@@ -17,6 +17,7 @@ from channels.base import MessageChannel
 from scheduling.rules.contact_rules import contact_rules
 from scheduling.rules.frequency import FrequencyCap, lands_on_the_day, next_within_cap
 from scheduling.rules.plan import AFTER_MEETING, CANCELLATION_NOTICE
+from scheduling.rules.promises import not_for_details
 from scheduling.rules.reach import call_by, phone_usable
 from scheduling.rules.router import Route, choose_route, fastest_route
 from scheduling.rules.windows import WindowError, next_allowed
@@ -106,6 +107,8 @@ def decide(
         if capped is not None:
             return capped
     exclude = _exhausted(message, limits.max_transient_per_channel, now)
+    if message.purpose is Purpose.DETAILS:
+        exclude |= not_for_details(message.expert)  # the details go only where they are safe
     routing = (
         fastest_route(message.expert, channels, message.not_after, exclude, now)
         if message.purpose.essential

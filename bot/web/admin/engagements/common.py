@@ -16,6 +16,7 @@ from bot.services.engagements.cancellations import (
 )
 from bot.services.engagements.lifecycle import get_engagement
 from bot.services.engagements.queries import expected_messages
+from bot.services.engagements.rules import missing_information
 from bot.services.staff.access import NotFound, engagement_in_scope
 from bot.web.admin.engagements.forms import DETAIL_LABELS, MISSING_LABELS, sentence
 from bot.web.admin.pages import Errors, Page
@@ -120,7 +121,7 @@ async def show_engagement(
         values=page.form if errors else dict(engagement.plan_overrides or {}),
         engagement=engagement,
         now=page.now,
-        missing=engagement.missing_information(),
+        missing=missing_information(engagement),
         missing_labels=MISSING_LABELS,
         detail_labels=DETAIL_LABELS,
         visible_ids={i.id for i in visible},
