@@ -3,7 +3,7 @@
 While a new address waits for a second person, letters are held unless the person who
 asked recorded that the old address is still safe to write to.
 
-Revision ID: 0005_reach
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-03
 """
