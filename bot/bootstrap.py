@@ -83,6 +83,7 @@ class App:
                 # ordinary sending.
                 (self.staff_alerts().send_due, min(every, 5.0)),
                 (self.reply_escalation().run, 60.0),
+                (self.maintenance().escalate_promises, 300.0),
             ),
         )
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from scheduling.clock import Clock, local_today
 from scheduling.job_lock import try_job_lock
 from scheduling.people.followups import FollowupReport, open_due_followups
+from scheduling.people.promises import escalate_overdue
 from scheduling.planning.pastoral_planner import PastoralReport, pastoral_candidates, plan_pastoral
 from scheduling.rules.cover import responsible_staff
 from store.changed import rows_changed
@@ -145,6 +146,13 @@ class Maintenance:
         if moved:
             log.info("handed %d open tasks to cover", moved)
         return moved
+
+    async def escalate_promises(self) -> int:
+        """Every few minutes: a promise past its deadline and not kept reaches a person."""
+        async with self.sessions.begin() as session:
+            if not await try_job_lock(session, "escalate_promises"):
+                return 0
+            return await escalate_overdue(session, self.clock.now(), self.office_tz)
 
     async def purge(self) -> int:
         """Delete message texts and replies past the message retention period, keeping the

@@ -72,6 +72,7 @@ class Purpose(StrEnum):
     PASTORAL = "pastoral"  # keeping in touch, at the level the expert chose
     CANCELLATION = "cancellation"
     TIME_CHANGED = "time_changed"
+    DETAILS = "details"  # the full details an earlier discreet message promised
 
     @property
     def essential(self) -> bool:
@@ -168,6 +169,7 @@ class TaskKind(StrEnum):
     CALL_BACK = "call_back"  # they replied CALL
     CONTACT_CHANGED = "contact_changed"  # they replied STOP, START or PAUSE: for the record
     STRANGER = "stranger"  # a message from a number or chat we do not know
+    GO_OVER_DETAILS = "go_over_details"  # a promise to talk the details through in person
 
 
 class TaskStatus(StrEnum):

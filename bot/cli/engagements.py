@@ -20,6 +20,7 @@ from bot.cli.engagements_afterwards import plan_report, show_calls
 from bot.services.engagements import lifecycle as service
 from bot.services.engagements.cancellations import cancellation_calls
 from bot.services.engagements.queries import engagement_outbox, list_engagements
+from bot.services.engagements.rules import missing_information
 from bot.services.experts.profile import find_expert
 from bot.services.staff.accounts import find_staff
 from scheduling.text.words import label
@@ -110,7 +111,7 @@ def create(
                 kind=kind,
             )
             console.print(f"Created engagement {engagement.id} (draft).")
-            missing = engagement.missing_information()
+            missing = missing_information(engagement)
             if publish:
                 await service.publish(session, engagement, built.offsets, now=now, actor=CLI_ACTOR)
                 console.print("Published.")
@@ -162,7 +163,7 @@ def show(engagement_id: int = typer.Argument(..., help="The engagement's id.")) 
             console.print(
                 f"{local(e.starts_at, tz)} to {local(e.ends_at, tz)}; lead: {e.lead.name}"
             )
-            missing = e.missing_information()
+            missing = missing_information(e)
             if missing:
                 console.print("Still needed before publishing: " + ", ".join(missing))
             invited = Table("expert", "answer", "support needs")

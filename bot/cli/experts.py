@@ -20,6 +20,7 @@ from bot.cli.common import (
     open_app,
     run,
 )
+from bot.cli.expert_contact import new_address
 from bot.cli.expert_files import named, progress_bar, read_text, show_problems, write_private
 from bot.cli.telegram import bot_username
 from bot.services.experts.consent import set_channels, set_consent
@@ -48,6 +49,7 @@ app = typer.Typer(
     "Telegram links; pause and resume contact.",
     no_args_is_help=True,
 )
+app.command("new-address")(new_address)
 
 
 @app.command("list")

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import CLI_ACTOR, console, fail, local, open_app, run
-from bot.services.inbox.tasks import close_task, open_tasks
+from bot.services.inbox.tasks import about_engagement, close_task, open_tasks
 from store import audit
 
 app = typer.Typer(
@@ -24,15 +24,17 @@ def tasks(ctx: typer.Context) -> None:
 
     async def action() -> None:
         async with open_app() as built, built.sessions() as session:
-            table = Table("id", "urgent", "what", "for", "due (UK time)", "details")
+            tz = built.settings.default_time_zone
+            table = Table("id", "urgent", "what", "about", "for", "due (UK time)", "details")
             rows = await open_tasks(session)
             for t in rows:
                 table.add_row(
                     str(t.id),
                     "URGENT" if t.urgent else "",
                     t.title,
+                    about_engagement(t, tz),
                     t.assignee.name if t.assignee else "anyone",
-                    local(t.due_at, built.settings.default_time_zone),
+                    local(t.due_at, tz),
                     t.details or "",
                 )
             console.print(table if rows else "No open tasks.")

@@ -13,6 +13,8 @@ from scheduling.people.tasks import open_task
 from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.decisions import Finish
+from scheduling.rules.reach import call_by
+from scheduling.rules.wording import spoken_datetime
 from scheduling.text.words import in_sentence
 from store.enums import Channel, Purpose, TaskKind, TaskStatus
 from store.models import Engagement, Expert, Message
@@ -33,7 +35,7 @@ async def hand_to_person(
         await open_venue_task(session, engagement, now)
         return
     kind = finish.task
-    if message.purpose.essential:
+    if message.purpose.essential and not finish.unreachable:
         kind = TaskKind.PHONE_CALL
         finish = replace(finish, task=kind, urgent=True)
     staff = responsible_staff(expert.link_worker, local_today(now, expert.time_zone))
@@ -41,23 +43,64 @@ async def hand_to_person(
         f"{finish.reason}. Message {message.id} ({in_sentence(message.purpose)}) for "
         f"{expert.preferred_name}."
     )
+    due = finish.due_at or message.not_after
+    if (
+        finish.due_at is None
+        and kind is TaskKind.PHONE_CALL
+        and (message.purpose.essential or message.purpose is Purpose.PRE_BRIEF)
+    ):
+        due = call_by(message.purpose, message.not_after, now)  # while a call still helps
+    if finish.unreachable:
+        details = what_they_will_miss(message, due)
     if kind is TaskKind.PHONE_CALL:
         windows = ", ".join(w.describe() for w in safe_windows(expert, Channel.PHONE))
         details = f"{details}\nSafe times to call: {windows}."
     await open_task(
         session,
         kind=kind,
-        title=TASK_TITLES[kind],
+        title=UNREACHABLE_TITLE if finish.unreachable else TASK_TITLES[kind],
         details=details,
         assignee=staff,
         expert=expert,
         engagement=message.engagement,
         message=message,
         urgent=finish.urgent,
-        due_at=message.not_after,
+        due_at=due,
         now=now,
         dedupe_key=f"msg{message.id}:{kind.value}",
     )
+
+
+UNREACHABLE_TITLE = "Someone cannot be reached in time"
+# What a person misses when a message never reaches them, in words a link worker acts on.
+_MISSES = {
+    Purpose.PRE_BRIEF: "the information before {title}: where to go, who will be there, "
+    "and how travel and costs are paid",
+    Purpose.REMINDER: "the reminder about {title}",
+    Purpose.TIME_CHANGED: "the news that {title} has a new time",
+    Purpose.CANCELLATION: "the news that {title} is cancelled",
+}
+
+
+def what_they_will_miss(message: Message, due: datetime | None) -> str:
+    """The task for a link worker when nothing agreed can reach someone in time: who,
+    what they will miss, by when, and why no message or call can do it."""
+    expert, engagement = message.expert, message.engagement
+    title = engagement.title if engagement is not None else "what we planned with them"
+    missed = _MISSES.get(message.purpose, f"a message ({in_sentence(message.purpose)})")
+    by = spoken_datetime(due, expert.time_zone) if due is not None else "as soon as you can"
+    lines = [
+        f"No message we are allowed to send can reach {expert.preferred_name} in time, and "
+        "they have not agreed to phone calls.",
+        f"Unless someone tells them by {by}, they will miss {missed.format(title=title)}.",
+    ]
+    if engagement is not None:
+        lines.append(f"It starts {spoken_datetime(engagement.starts_at, expert.time_zone)}.")
+    lines.append(
+        "Find a safe way to reach them (in person, or through someone they trust), or check "
+        "their contact details and consent with them."
+    )
+    return "\n".join(lines)
 
 
 TASK_TITLES = {

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from scheduling.people.handoff import open_phone_task_for_cancellation, open_venue_task
-from scheduling.people.tasks import open_task
+from scheduling.people.promises import keep_by_message, link_message, link_task, record_promises
+from scheduling.people.task_scripts import person_context, render_task_script, staff_for
+from scheduling.people.tasks import close_obsolete_tasks, open_task
 from scheduling.planning.plan_settings import layers_for
 from scheduling.rules.decisions import came
 from scheduling.rules.plan import CANCELLATION_NOTICE, PlannedMessage, PlanOffsets, plan_invitation
+from scheduling.rules.promises import FOLLOW_UP_AFTER, can_call, details_channels
+from scheduling.rules.reach import reach_of
+from scheduling.rules.wording import spoken_datetime
+from scheduling.text.context import ABOUT_OUTCOMES, template_context
 from store.enums import (
+    Channel,
     EngagementStatus,
     ExpertStatus,
     InvitationAnswer,
@@ -27,7 +35,7 @@ from store.enums import (
     Purpose,
     TaskKind,
 )
-from store.models import Engagement, Expert, Invitation, Message, Staff
+from store.models import Engagement, Expert, Invitation, Message, Promise, Staff
 
 _PLANNED = (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN, Purpose.DE_BRIEF)
 FEEDBACK_WINDOW = timedelta(days=14)  # "you said, we did" is still worth sending this long
@@ -77,6 +85,7 @@ async def replan_engagement(
     report = PlanReport()
     layers = await layers_for(session, engagement, base)
     slots = _latest_by_slot(await _messages_by_key(session, engagement.id))
+    await _load_channels(session, [i.expert_id for i in engagement.invitations])
     for invitation in engagement.invitations:
         wanted: list[PlannedMessage] = []
         if _should_plan(engagement, invitation):
@@ -86,6 +95,7 @@ async def replan_engagement(
                 engagement.time_zone,
                 layers.for_expert(invitation.expert),
                 now=now,
+                reach=reach_of(invitation.expert),
             )
         wanted_purposes = {planned.purpose for planned in wanted}
         for planned in wanted:
@@ -102,6 +112,16 @@ async def replan_engagement(
                 message.move(_drop_status(invitation), reason, now)
                 report.cancelled += 1
     return report
+
+
+async def _load_channels(session: AsyncSession, expert_ids: list[int]) -> None:
+    """Consents and contact details, so the plan is built from what can reach each person."""
+    if expert_ids:
+        await session.scalars(
+            select(Expert)
+            .where(Expert.id.in_(expert_ids))
+            .options(selectinload(Expert.consents), selectinload(Expert.contact_points))
+        )
 
 
 def _latest_by_slot(existing: dict[str, Message]) -> dict[tuple[int, Purpose], tuple[Message, int]]:
@@ -227,10 +247,20 @@ async def cancel_engagement(
     engagement.cancelled_at = now
     engagement.cancel_reason = reason
     engagement.updated_at = now
-    for message in (await _messages_by_key(session, engagement.id)).values():
+    earlier = list((await _messages_by_key(session, engagement.id)).values())
+    for message in earlier:
         if message.status is MessageStatus.PENDING:
             message.move(MessageStatus.CANCELLED, "the engagement was cancelled", now)
             report.cancelled += 1
+    # Work about its earlier messages (a pre-brief to phone through, a send that failed)
+    # can no longer help, and would sit beside the calls about the cancellation itself.
+    on = now.astimezone(ZoneInfo(engagement.time_zone)).strftime("%-d %B %Y")
+    await close_obsolete_tasks(
+        session,
+        [m.id for m in earlier if m.purpose is not Purpose.CANCELLATION],
+        f"The engagement was cancelled on {on}, so this is no longer needed.",
+        now,
+    )
     # A draft was never published, so nobody was told of it: there is nothing to undo.
     notify = [
         i
@@ -284,3 +314,55 @@ async def plan_feedback(session: AsyncSession, engagement: Engagement, now: date
         session.add(_new_message(key, planned, engagement.id, invitation.expert_id, now))
         report.added += 1
     return report
+
+
+async def keep_word(session: AsyncSession, message: Message, now: datetime) -> None:
+    """A message went out: it may keep an earlier promise, and what it promised enters
+    the ledger with its follow-up planned at once (a message or a task, never neither)."""
+    await keep_by_message(session, message, now)
+    for promise in await record_promises(session, message, now):
+        if promise.kind in ("details", "outcomes") and message.engagement is not None:
+            await _plan_follow_up(session, promise, message, message.engagement, now)
+
+
+async def _plan_follow_up(
+    session: AsyncSession, promise: Promise, message: Message, engagement: Engagement, now: datetime
+) -> None:
+    """The details on the first agreed channel that may show them, due soon after; or,
+    when none can, a task for the link worker to go over them, due by the promise's
+    deadline (before the reminder). Either is planned once per engagement and person."""
+    expert, outcomes = message.expert, promise.kind == "outcomes"
+    if details_channels(expert):
+        key = message_key(engagement.id, expert.id, Purpose.DETAILS) + (":outcomes" * outcomes)
+        follow_up = await session.scalar(select(Message).where(Message.idempotency_key == key))
+        if follow_up is None:
+            due = now + FOLLOW_UP_AFTER
+            planned = PlannedMessage(Purpose.DETAILS, due, max(promise.due_at, due))
+            follow_up = _new_message(key, planned, engagement.id, expert.id, now)
+            follow_up.variant = ABOUT_OUTCOMES if outcomes else 0
+            session.add(follow_up)
+            await session.flush()
+        await link_message(promise, follow_up, now)
+        return
+    context = template_context(message, True, now)
+    number = next((p.value for p in expert.contact_points if p.channel is Channel.PHONE), "")
+    script = render_task_script(
+        "go_over_details",
+        **{**context, **person_context(expert, now)},
+        deadline=spoken_datetime(promise.due_at, expert.time_zone),
+        number=number if can_call(expert) else "",
+    )
+    task = await open_task(
+        session,
+        kind=TaskKind.GO_OVER_DETAILS,
+        title="Tell them what changed" if outcomes else "Go over the details with them",
+        details=script,
+        assignee=staff_for(expert, now),
+        expert=expert,
+        engagement=engagement,
+        message=message,
+        due_at=promise.due_at,
+        dedupe_key=f"eng{engagement.id}:exp{expert.id}:go_over_{promise.kind}",
+        now=now,
+    )
+    await link_task(promise, task, now)

@@ -9,15 +9,17 @@ wrong time or a duplicate cannot be taken back.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from channels.base import MessageChannel
 from scheduling.rules.contact_rules import contact_rules
-from scheduling.rules.frequency import FrequencyCap, next_within_cap
+from scheduling.rules.frequency import FrequencyCap, lands_on_the_day, next_within_cap
 from scheduling.rules.plan import AFTER_MEETING, CANCELLATION_NOTICE
-from scheduling.rules.router import Route, RoutingDecision, choose_route
+from scheduling.rules.promises import not_for_details
+from scheduling.rules.reach import call_by, phone_usable
+from scheduling.rules.router import Route, choose_route, fastest_route
 from scheduling.rules.windows import WindowError, next_allowed
 from scheduling.rules.wording import spoken_datetime
 from store.enums import (
@@ -50,6 +52,11 @@ class Finish:
     defer_until: datetime | None = None
     task_details: str | None = None
     late_cancellation: bool = False
+    # When the person's task is due (so it still helps); the message's deadline if unset.
+    due_at: datetime | None = None
+    # Nothing can reach them in time and calls are not agreed: the link worker must find
+    # another way, and the task says what they will miss.
+    unreachable: bool = False
 
 
 Decision = Send | Finish
@@ -100,71 +107,53 @@ def decide(
         if capped is not None:
             return capped
     exclude = _exhausted(message, limits.max_transient_per_channel, now)
+    if message.purpose is Purpose.DETAILS:
+        exclude |= not_for_details(message.expert)  # the details go only where they are safe
     routing = (
-        _fastest_route(message, channels, exclude, now)
+        fastest_route(message.expert, channels, message.not_after, exclude, now)
         if message.purpose.essential
         else choose_route(
             message.expert, channels, now=now, deadline=message.not_after, exclude=exclude
         )
     )
     if routing.route is None:
-        return Finish(
-            MessageStatus.HANDED_TO_PERSON,
-            f"no safe channel left ({routing.explain()})",
-            TaskKind.PHONE_CALL if message.purpose.essential else TaskKind.DELIVERY_PROBLEM,
-            urgent=message.purpose.essential,
-        )
+        why = f"no safe channel left ({routing.explain()})"
+        if _must_reach(message):
+            return _person_tells_them(message, why, now)
+        return Finish(MessageStatus.HANDED_TO_PERSON, why, TaskKind.DELIVERY_PROBLEM)
     sender = channels.get(routing.route.channel)
     arrival = sender.earliest_arrival if sender is not None else (lambda moment: moment)
     return _window_rule(message, routing.route, routing.explain(), now, arrival)
 
 
-# A call depends on a person being free; a text in someone's safe hours is quicker.
-_CALL_TAKES = timedelta(hours=4)
+def _must_reach(message: Message) -> bool:
+    """News that changes plans, and the information someone needs before they come."""
+    return message.purpose.essential or message.purpose is Purpose.PRE_BRIEF
 
 
-def _fastest_route(
-    message: Message,
-    channels: Mapping[Channel, MessageChannel],
-    exclude: set[Channel],
-    now: datetime,
-) -> RoutingDecision:
-    """News that changes someone's plans goes on whichever usable channel reaches them
-    first (their safe hours and the post included); preference breaks ties."""
-    expert, tried = message.expert, set(exclude)
-    preferred = choose_route(expert, channels, now=now, deadline=message.not_after, exclude=tried)
-    best, best_arrival = preferred, _arrival(message, preferred.route, channels, now)
-    current = preferred
-    while current.route is not None:
-        tried.add(current.route.channel)
-        current = choose_route(expert, channels, now=now, deadline=message.not_after, exclude=tried)
-        arrival = _arrival(message, current.route, channels, now)
-        if arrival is not None and (best_arrival is None or arrival < best_arrival):
-            best, best_arrival = current, arrival
-    if best.route is not None and best is not preferred:
-        reason = f"{best.route.reason}; the fastest way to reach them"
-        best = RoutingDecision(replace(best.route, reason=reason), preferred.skipped)
-    return best
-
-
-def _arrival(
-    message: Message,
-    route: Route | None,
-    channels: Mapping[Channel, MessageChannel],
-    now: datetime,
-) -> datetime | None:
-    if route is None:
-        return None
-    if route.channel is Channel.PHONE:
-        return now + _CALL_TAKES
-    sender = channels.get(route.channel)
-    try:
-        allowed = next_allowed(now, contact_rules(message.expert, route.channel, now))
-    except WindowError:
-        return None
-    if sender is None or allowed is None:
-        return None
-    return sender.earliest_arrival(allowed)
+def _person_tells_them(message: Message, why: str, now: datetime) -> Finish:
+    """Nothing written can reach them in time: a call due while it still helps (urgent
+    for news), or, with no consent to phone, an urgent task for the link worker."""
+    essential = message.purpose.essential
+    due = call_by(message.purpose, message.not_after, now)
+    if phone_usable(message.expert):
+        return Finish(
+            MessageStatus.HANDED_TO_PERSON,
+            f"{why}; a person must tell them" if essential else f"{why}; a person phones them",
+            TaskKind.PHONE_CALL,
+            urgent=essential,
+            due_at=due,
+            late_cancellation=message.purpose is Purpose.CANCELLATION,
+        )
+    return Finish(
+        MessageStatus.HANDED_TO_PERSON,
+        f"{why}; no agreed way to phone them, so their link worker must find one",
+        TaskKind.DELIVERY_PROBLEM,
+        urgent=True,
+        due_at=due,
+        unreachable=True,
+        late_cancellation=message.purpose is Purpose.CANCELLATION,
+    )
 
 
 def _person_rules(message: Message, now: datetime) -> Finish | None:
@@ -253,8 +242,15 @@ def _cap_rule(
     allowed = next_within_cap(recent, now, message.expert.time_zone, cap)
     if allowed <= now:
         return None
+    engagement = message.engagement
+    if (
+        message.purpose is Purpose.REMINDER
+        and engagement is not None
+        and lands_on_the_day(allowed, now, engagement.starts_at, message.expert.time_zone)
+    ):
+        return None  # a reminder the day before is the point of it; the cap yields once
     if message.not_after is not None and allowed > message.not_after:
-        return _too_late(message, "they have had as many messages as agreed for now")
+        return _too_late(message, now, "they have had as many messages as agreed for now")
     when = spoken_datetime(allowed, message.expert.time_zone)
     return Finish(
         MessageStatus.PENDING,
@@ -284,11 +280,13 @@ def _time_rules(message: Message, max_overdue: timedelta, now: datetime) -> Fini
             TaskKind.DELIVERY_PROBLEM,
         )
     if message.not_after is not None and now > message.not_after:
-        return _too_late(message)
+        return _too_late(message, now)
     return None
 
 
-def _too_late(message: Message, why: str = "could not be sent in time") -> Finish:
+def _too_late(message: Message, now: datetime, why: str = "could not be sent in time") -> Finish:
+    if _must_reach(message) and (message.not_after is None or now < message.not_after):
+        return _person_tells_them(message, why, now)
     if message.purpose.essential:
         return Finish(
             MessageStatus.HANDED_TO_PERSON,
@@ -355,7 +353,7 @@ def _window_rule(
     if allowed_at <= now:
         return Send(route, reason, late)
     if message.not_after is not None and allowed_at > message.not_after:
-        return _too_late(message)
+        return _too_late(message, now)
     when = spoken_datetime(allowed_at, message.expert.time_zone)
     return Finish(
         MessageStatus.PENDING,

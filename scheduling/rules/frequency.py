@@ -3,7 +3,9 @@
 Being asked again and again is a known harm, so pre-briefs, reminders, feedback and
 pastoral messages together stay under a daily and a weekly limit (``Purpose.capped``).
 Cancellations and changes of time are exempt: not hearing of them does more harm; so are
-check-ins and de-briefs, the support owed after a piece of work.
+check-ins and de-briefs, the support owed after a piece of work. A reminder due the day
+before is never pushed onto the day itself by the cap: that is how "see you tomorrow"
+became a same-morning message.
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ def next_within_cap(
             continue
         return moment
     return moment
+
+
+def lands_on_the_day(held_until: datetime, now: datetime, event: datetime, tz: str) -> bool:
+    """Holding a message until ``held_until`` would move it from before the event's day
+    onto that day (or later): a "see you tomorrow" that arrives the same morning."""
+    zone = ZoneInfo(tz)
+    day = event.astimezone(zone).date()
+    return now.astimezone(zone).date() < day <= held_until.astimezone(zone).date()
 
 
 def _local_midnight(moment: datetime, zone: ZoneInfo, days_ahead: int) -> datetime:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from scheduling.rules.reach import Reach
 from scheduling.rules.windows import WindowError, load_zone
 from store.enums import Purpose
 from store.errors import Refused
@@ -115,6 +116,14 @@ def _local_at(moment: datetime, days: int, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
+# Someone every kind of message can reach in time (the plan as it always was).
+EVERY_CHANNEL = Reach()
+# Check-in and de-brief: never in the same minute, nor the same day.
+APART = timedelta(days=1)
+# Long enough for a letter posted on a working day to arrive, over a weekend or holiday.
+POST_TAKES = timedelta(days=7)
+
+
 def plan_invitation(
     starts_at: datetime,
     ends_at: datetime,
@@ -122,11 +131,19 @@ def plan_invitation(
     offsets: PlanOffsets,
     *,
     now: datetime,
+    reach: Reach = EVERY_CHANNEL,
 ) -> list[PlannedMessage]:
     """The messages one invited expert should get for one engagement.
 
     Invited late? The pre-brief goes as soon as allowed, and a reminder that would land
     within half a day of it is dropped rather than sent twice in a row.
+
+    ``reach``: what their channels can do. When a letter is the only written way to reach
+    them, a reminder letter posted the day before cannot arrive, so the pre-brief letter
+    carries the reminder; the check-in is a call when calls are agreed, otherwise it gets
+    time to come by post and the de-brief follows a week later.
+    The check-in and de-brief are always at least a day apart: the check-in's deadline
+    is a day before the de-brief is due, so a held check-in never meets it.
     """
     check_engagement_times(starts_at, ends_at, tz)
     offsets.validate()
@@ -136,15 +153,22 @@ def plan_invitation(
         pre_brief = max(_local_at(starts_at, -offsets.pre_brief_days, offsets.send_at, zone), now)
         plan.append(PlannedMessage(Purpose.PRE_BRIEF, pre_brief, starts_at))
         reminder = _local_at(starts_at, -offsets.reminder_days, offsets.send_at, zone)
-        if reminder >= now and reminder - pre_brief >= timedelta(hours=12):
+        if not reach.post_only and reminder >= now and reminder - pre_brief >= timedelta(hours=12):
             plan.append(PlannedMessage(Purpose.REMINDER, reminder, starts_at))
     if offsets.check_in_days == 0:
         check_in = ends_at + timedelta(hours=2)
     else:
         check_in = _local_at(ends_at, offsets.check_in_days, offsets.send_at, zone)
-    if check_in >= now:
-        plan.append(PlannedMessage(Purpose.CHECK_IN, check_in, check_in + timedelta(days=3)))
     de_brief = _local_at(ends_at, offsets.de_brief_days, offsets.send_at, zone)
+    by_post = reach.post_only and not reach.phone
+    earliest_de_brief = check_in + (POST_TAKES + APART if by_post else APART)
+    while de_brief < earliest_de_brief:  # whole days, so it stays at the same local time
+        de_brief = _local_at(de_brief, 1, de_brief.astimezone(zone).time(), zone)
+    if check_in >= now:
+        check_in_by = min(check_in + timedelta(days=3), de_brief - APART)
+        if by_post:
+            check_in_by = de_brief - APART
+        plan.append(PlannedMessage(Purpose.CHECK_IN, check_in, check_in_by))
     if de_brief >= now:
         # Still worth having a week on, so a letter can carry it too.
         plan.append(PlannedMessage(Purpose.DE_BRIEF, de_brief, de_brief + timedelta(days=10)))

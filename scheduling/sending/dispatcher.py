@@ -26,6 +26,7 @@ from scheduling.people.handoff import (
     open_venue_task,
 )
 from scheduling.planning.pastoral_drafts import close_approval_task
+from scheduling.planning.planner import keep_word
 from scheduling.rules.decisions import Decision, Finish, Limits, Send
 from scheduling.rules.frequency import FrequencyCap
 from scheduling.sending.gate import Gate, Kind, Outbound, held_back
@@ -41,7 +42,14 @@ from scheduling.sending.outgoing import build_outgoing
 from scheduling.sending.results import Retry, phone_script_fallback, record_result
 from scheduling.text.context import template_context
 from scheduling.text.rendering import Rendered, Renderer
-from store.enums import FINAL_STATUSES, AttemptOutcome, Channel, MessageStatus, TaskKind
+from store.enums import (
+    FINAL_STATUSES,
+    AttemptOutcome,
+    Channel,
+    MessageStatus,
+    Purpose,
+    TaskKind,
+)
 from store.models import DeliveryAttempt, Message
 
 log = logging.getLogger(__name__)
@@ -212,6 +220,7 @@ class Dispatcher:
             return None
         message.channel = route.channel
         message.subject, message.body = rendered.subject, rendered.body
+        message.promised = ",".join(rendered.promises) or None
         message.attempts += 1
         attempt = DeliveryAttempt(
             message_id=message.id,
@@ -273,6 +282,11 @@ class Dispatcher:
             await self._finish(session, message, recorded.finish, now)
         elif recorded.outcome is not None:
             self._emit(message, recorded.outcome, message.channel, recorded.detail, now)
+        if message.status is MessageStatus.SENT and (
+            message.promised or message.purpose is Purpose.DETAILS
+        ):
+            await load_message(session, message.id)  # the ledger needs the whole picture
+            await keep_word(session, message, now)
 
     async def _finish(
         self, session: AsyncSession, message: Message, finish: Finish, now: datetime
@@ -325,6 +339,8 @@ class Dispatcher:
             attempt.provider_id = message.provider_id = found.provider_id
             message.sent_at = now
             message.move(MessageStatus.SENT, "found at the provider after a worker stopped", now)
+            await load_message(session, message.id)
+            await keep_word(session, message, now)
             return
         if channel is not None and getattr(channel, "lookup_is_conclusive", False):
             # Certain nothing went out: the try must not count against the frequency cap.

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from channels.base import Button, CalendarEvent, OutgoingMessage
 from scheduling.rules.contact_rules import contact_rules
+from scheduling.rules.given import given
 from scheduling.rules.questions import answer_buttons
 from scheduling.rules.router import Route
 from scheduling.rules.windows import window_end
@@ -41,7 +42,9 @@ def calendar_for(message: Message, details: bool, now: datetime) -> CalendarEven
         summary=engagement.title if details else f"Meeting with {worker}",
         starts_at=engagement.starts_at,
         ends_at=engagement.ends_at,
-        location=(engagement.venue_name or engagement.online_link) if details else None,
+        location=(given(engagement.venue_name) or given(engagement.online_link))
+        if details
+        else None,
         organizer_name=message.expert.link_worker.name if details else worker,
         organizer_email=message.expert.link_worker.email if details else "",
     )

@@ -8,9 +8,35 @@ from zoneinfo import ZoneInfo
 
 from scheduling.clock import local_today
 from scheduling.rules.cover import responsible_staff
+from scheduling.rules.given import given
+from scheduling.rules.promises import can_follow_up
 from scheduling.rules.questions import asks_for_answer
+from scheduling.rules.reach import reach_of
 from scheduling.rules.wording import clock_time, spoken_datetime, spoken_day
+from store.enums import Purpose
 from store.models import Expert, Message
+
+# A details message's ``variant``: what the promise it keeps was about.
+ABOUT_OUTCOMES = 1
+
+# What staff typed about an engagement. Each is None when not given (blank, or "None"):
+# a template shows an optional one only `{% if %}` it is there, and the renderer refuses
+# to print a None, so a required one that is missing stops the message for a person.
+ENGAGEMENT_DETAILS = (
+    "purpose",
+    "objectives",
+    "expected_outcomes",
+    "venue_name",
+    "venue_address",
+    "venue_accessibility",
+    "online_link",
+    "meeting_point",
+    "practitioners",
+    "transport_and_expenses",
+    "how_to_claim",
+    "paperwork",
+    "outcomes",
+)
 
 
 def first_name(full: str) -> str:
@@ -33,8 +59,14 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
         "worker": signature(expert, now),
         "details": (not expert.discreet) or details_safe,
         "variant": message.variant or 0,
-        "note": message.personal_note or "",
+        "note": given(message.personal_note),
         "ask_answer": asks_for_answer(message),
+        # Someone reached only by post gets no reminder letter (it could not arrive in
+        # time): their pre-brief letter is the reminder too.
+        "carries_reminder": message.purpose is Purpose.PRE_BRIEF and reach_of(expert).post_only,
+        # Only promise a follow-up that something can keep; a details message promises none.
+        "follow_up": message.purpose is not Purpose.DETAILS and can_follow_up(expert),
+        "about_outcomes": message.purpose is Purpose.DETAILS and message.variant == ABOUT_OUTCOMES,
     }
     engagement = message.engagement
     if engagement is not None:
@@ -46,18 +78,6 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
             day=spoken_day(engagement.starts_at, tz),
             ends=clock_time(time(local_end.hour, local_end.minute)),
             day_of_meeting=f"{engagement.starts_at.astimezone(ZoneInfo(tz)):%A}",
-            purpose=engagement.purpose or "",
-            objectives=engagement.objectives or "",
-            expected_outcomes=engagement.expected_outcomes or "",
-            venue_name=engagement.venue_name or "",
-            venue_address=engagement.venue_address or "",
-            venue_accessibility=engagement.venue_accessibility or "",
-            online_link=engagement.online_link or "",
-            meeting_point=engagement.meeting_point or "",
-            practitioners=engagement.practitioners or "",
-            transport_and_expenses=engagement.transport_and_expenses or "",
-            how_to_claim=engagement.how_to_claim or "",
-            paperwork=engagement.paperwork or "",
-            outcomes=engagement.outcomes or "",
+            **{name: given(getattr(engagement, name)) for name in ENGAGEMENT_DETAILS},
         )
     return context

@@ -54,6 +54,7 @@ PURPOSES: dict[Purpose, str] = {
     Purpose.PASTORAL: "Keeping in touch",
     Purpose.CANCELLATION: "Cancellation",
     Purpose.TIME_CHANGED: "Change of time",
+    Purpose.DETAILS: "The full details",
 }
 # The same purposes said in full, for someone who does not know our words (an expert
 # reading their own record, a cover worker reading a reply).
@@ -66,6 +67,7 @@ PURPOSE_DESCRIPTIONS: dict[Purpose, str] = {
     Purpose.PASTORAL: "Keeping in touch",
     Purpose.CANCELLATION: "Cancellation",
     Purpose.TIME_CHANGED: "Change of time",
+    Purpose.DETAILS: "The full details we said we would send",
 }
 # One engagement's planned messages, as its page lists them: the cancellation is the notice.
 PLAN_PURPOSES: dict[Purpose, str] = {**PURPOSES, Purpose.CANCELLATION: "Cancellation notice"}
@@ -121,6 +123,7 @@ TASK_KINDS: dict[TaskKind, str] = {
     TaskKind.READ_REPLY: "A reply to read",
     TaskKind.CONTACT_CHANGED: "For the record: they changed how we contact them",
     TaskKind.STRANGER: "A message from someone we do not know",
+    TaskKind.GO_OVER_DETAILS: "Go over the details with them",
 }
 TASK_STATUSES: dict[TaskStatus, str] = {
     TaskStatus.OPEN: "Open",

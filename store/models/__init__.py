@@ -17,6 +17,7 @@ from store.models.people import (
     Expert,
     Staff,
 )
+from store.models.promises import Promise
 from store.models.work import AuditEvent, Meta, OrgSetting, Reply, Task
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Meta",
     "OrgSetting",
     "PlanSetting",
+    "Promise",
     "Reply",
     "Staff",
     "StaffAlert",

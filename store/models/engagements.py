@@ -67,13 +67,6 @@ class Engagement(Base):
         back_populates="engagement", cascade="all, delete-orphan", order_by="Invitation.id"
     )
 
-    def missing_information(self) -> list[str]:
-        """Advance-information fields still empty; publishing waits until there are none."""
-        missing = [f for f in ADVANCE_INFORMATION_FIELDS if not (getattr(self, f) or "").strip()]
-        if not (self.venue_address or self.online_link):
-            missing.append("venue_address or online_link")
-        return missing
-
 
 class Invitation(Base):
     __tablename__ = "invitation"

@@ -67,6 +67,9 @@ class Message(Base):
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     personal_note: Mapped[str | None] = mapped_column(EncryptedText)
+    # What the words sent promise to follow up ("details"), as the template declared it;
+    # the ledger records it when the message is sent.
+    promised: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

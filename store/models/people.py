@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import ForeignKey, String, UniqueConstraint, and_, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.enums import ChangeStatus, Channel, ExpertStatus, PastoralLevel, Role
@@ -89,6 +89,15 @@ class Expert(Base):
     windows: Mapped[list[ContactWindow]] = relationship(
         back_populates="expert", cascade="all, delete-orphan", order_by="ContactWindow.id"
     )
+    # Changes still waiting for a second person: the router holds letters during an
+    # address change. Loaded with the expert, so the pure rules can read it.
+    waiting_changes: Mapped[list[ContactChange]] = relationship(
+        primaryjoin=lambda: and_(
+            Expert.id == ContactChange.expert_id, ContactChange.status == ChangeStatus.PENDING
+        ),
+        viewonly=True,
+        lazy="selectin",
+    )
 
     def channel_order(self) -> list[Channel]:
         """Preferred channel first, then the fallbacks the expert chose, without repeats."""
@@ -169,6 +178,8 @@ class ContactChange(Base):
     requested_at: Mapped[datetime]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     decided_at: Mapped[datetime | None]
+    # For a postal address: the person who asked says letters may still go to the old one.
+    old_address_safe: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     expert: Mapped[Expert] = relationship()
     requested_by: Mapped[Staff] = relationship(foreign_keys=[requested_by_id])

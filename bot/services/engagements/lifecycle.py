@@ -22,6 +22,7 @@ from bot.services.engagements.rules import (
     may_move,
     may_publish,
     may_record_outcomes,
+    missing_information,
     refuse,
     refuse_problems,
 )
@@ -164,7 +165,7 @@ async def publish(
     actor: str,
 ) -> PlanReport:
     refuse(may_publish(engagement))
-    missing = engagement.missing_information()
+    missing = missing_information(engagement)
     if missing:
         raise EngagementError(
             "people must be told these before it can be published: " + ", ".join(missing)

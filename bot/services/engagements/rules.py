@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from scheduling.rules.given import is_given
 from scheduling.rules.plan import PlanError, check_engagement_times
 from scheduling.text.words import in_sentence
 from store.enums import EngagementStatus
@@ -136,6 +137,18 @@ DETAIL_FIELDS = (*ADVANCE_INFORMATION_FIELDS, "venue_address", "online_link")
 TITLE_MAX = 200
 _SHORT_FIELDS = {"venue_name": 200, "online_link": 500}  # the columns' own lengths
 DETAIL_MAX = 2000  # a long free-text detail is kinder split up, and fits every message
+
+
+def missing_information(engagement: Engagement) -> list[str]:
+    """Advance-information fields not yet given; publishing waits until there are none.
+
+    Blank, only spaces, or the word "None" count as missing: an expert reading "Travel
+    and expenses: None" learns nothing, or worse, that nothing is paid.
+    """
+    missing = [f for f in ADVANCE_INFORMATION_FIELDS if not is_given(getattr(engagement, f))]
+    if not (is_given(engagement.venue_address) or is_given(engagement.online_link)):
+        missing.append("venue_address or online_link")
+    return missing
 
 
 def check_online_link(link: str | None) -> str | None:

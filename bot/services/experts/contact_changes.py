@@ -167,9 +167,13 @@ async def request_change(
     text: str,
     now: datetime,
     actor: str,
+    old_address_safe: bool = False,
 ) -> Requested:
     """Ask for a new phone number or postal address; nothing changes until someone else
-    confirms it. One request per expert and kind waits at a time."""
+    confirms it. One request per expert and kind waits at a time.
+
+    While a new postal address waits, letters are held (the old address may be the home
+    they left), unless the requester records ``old_address_safe``."""
     kind = change_kind(channel)
     value = _normalised(kind, text)
     await session.refresh(expert, ["contact_points"])
@@ -196,6 +200,7 @@ async def request_change(
         status=ChangeStatus.PENDING,
         requested_by_id=requester.id,
         requested_at=now,
+        old_address_safe=old_address_safe and kind is Channel.LETTER,
     )
     session.add(change)
     await session.flush()
@@ -212,6 +217,7 @@ async def request_change(
         change=change.id,
         channel=kind.value,
         shared=bool(shared),
+        old_address_safe=change.old_address_safe,
     )
     return Requested(change, shared)
 

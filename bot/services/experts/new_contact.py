@@ -29,6 +29,7 @@ class Changed:
     channel: Channel
     waits: bool  # a second person must confirm it first
     shared: bool  # another expert has this number or address too
+    old_address_safe: bool = False  # letters keep going to the old address meanwhile
 
 
 async def change_contact_details(
@@ -40,9 +41,11 @@ async def change_contact_details(
     *,
     now: datetime,
     actor: str,
+    old_address_safe: bool = False,
 ) -> list[Changed]:
     """Take each detail given (empty ones are left alone); raises Refused with one
-    sentence per field when nothing was given or any detail is refused."""
+    sentence per field when nothing was given or any detail is refused.
+    ``old_address_safe``: letters may keep going to the old address while a new one waits."""
     if not any(asked.get(c) for c in ASKED):
         raise Refused("Enter a new phone number, postal address or email address", field="phone")
     done: list[Changed] = []
@@ -61,8 +64,16 @@ async def change_contact_details(
                 made = await changes.request_change(
                     session, cipher, expert, requester,
                     channel=channel, text=text, now=now, actor=actor,
+                    old_address_safe=old_address_safe,
                 )  # fmt: skip
-                done.append(Changed(channel, waits=True, shared=bool(made.shared_with)))
+                done.append(
+                    Changed(
+                        channel,
+                        waits=True,
+                        shared=bool(made.shared_with),
+                        old_address_safe=made.change.old_address_safe,
+                    )
+                )
         except Refused as exc:
             errors.update(exc.by_field("phone"))
     if errors:

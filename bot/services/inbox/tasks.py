@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +16,12 @@ from sqlalchemy.orm import selectinload
 
 from bot.services.inbox.replies import acknowledge_for_task
 from bot.services.staff.access import Scope
+from scheduling.people.promises import keep_by_task
 from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.windows import WindowError
 from scheduling.text.words import label
 from store import audit
-from store.enums import Channel, TaskKind, TaskStatus
+from store.enums import Channel, EngagementStatus, TaskKind, TaskStatus
 from store.models import ContactPoint, Expert, Reply, Staff, Task
 
 MAX_OUTCOME = 300  # the longest outcome kept; a few words for the record, not case notes
@@ -64,7 +66,11 @@ async def open_tasks(
     query = (
         select(Task)
         .where(Task.status == TaskStatus.OPEN)
-        .options(selectinload(Task.assignee), selectinload(Task.expert))
+        .options(
+            selectinload(Task.assignee),
+            selectinload(Task.expert),
+            selectinload(Task.engagement),
+        )
         .order_by(Task.urgent.desc(), Task.due_at.is_(None), Task.due_at, Task.id)
     )
     if where is not None:
@@ -85,6 +91,18 @@ def group_tasks(tasks: list[Task]) -> TaskGroups:
         else:
             groups.others.append(task)
     return groups
+
+
+def about_engagement(task: Task, time_zone: str) -> str:
+    """The engagement a task is about, in plain words ("Ward design session, 3 December
+    2026"), or "" when it is about none: a task for a cancelled engagement must not be
+    mistaken for one about the same person's next meeting."""
+    engagement = task.engagement
+    if engagement is None:
+        return ""
+    day = engagement.starts_at.astimezone(ZoneInfo(time_zone)).strftime("%-d %B %Y")
+    cancelled = " (cancelled)" if engagement.status is EngagementStatus.CANCELLED else ""
+    return f"{engagement.title}, {day}{cancelled}"
 
 
 def describe_kind(kind: TaskKind) -> str:
@@ -192,6 +210,7 @@ async def close_task(
     task.outcome = outcome.strip()[:MAX_OUTCOME] or "done"
     task.done_at = now
     await acknowledge_for_task(session, task.id, by, now=now)
+    await keep_by_task(session, task, now)  # a promise this task was opened for is kept
     if actor is not None:
         audit.record(
             session, actor=actor, action="task.done", entity="task", entity_id=task.id, at=now

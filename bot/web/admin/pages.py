@@ -36,6 +36,7 @@ from bot.bootstrap import App
 from bot.services.staff.access import NotFound, Scope, scope_for
 from bot.web.admin.security import CSRF_FIELD, WebSession
 from scheduling.clock import local_today
+from scheduling.rules.given import is_given
 from scheduling.text.words import PURPOSE_DESCRIPTIONS, in_sentence, label
 from store import audit
 from store.enums import Role
@@ -107,6 +108,19 @@ def _error_list(errors: Mapping[str, str] | None) -> list[dict[str, str]]:
     return [{"text": text, "href": f"#{name}"} for name, text in (errors or {}).items()]
 
 
+def _shown(value: Any) -> Any:
+    """Jinja's finalize for the staff pages: a value that is not there prints as nothing,
+    never as "None" (a form box stays empty; a page says "Not given" where it matters)."""
+    return "" if value is None else value
+
+
+def _or_not_given(value: Any, words: str = "Not given") -> Any:
+    """A detail shown on a page, or plain words saying nobody gave it."""
+    if value is None or (isinstance(value, str) and not is_given(value)):
+        return words
+    return value
+
+
 def _local(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M", *, zone: ZoneInfo) -> str:
     """A stored UTC time as people in the organisation read it."""
     if value is None:
@@ -141,6 +155,7 @@ def build_templates(time_zone: str) -> Jinja2Templates:
         undefined=jinja2.ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     env.globals.update(
         error_message=_error_message,
@@ -151,7 +166,9 @@ def build_templates(time_zone: str) -> Jinja2Templates:
         purpose_description=PURPOSE_DESCRIPTIONS.get,
     )
     zone = ZoneInfo(time_zone)
-    env.filters.update(local=partial(_local, zone=zone), day=partial(_day, zone=zone))
+    env.filters.update(
+        local=partial(_local, zone=zone), day=partial(_day, zone=zone), or_not_given=_or_not_given
+    )
     # Every GOV.UK macro (govukButton, govukInput, ...) is a global, so a page template
     # need not import the ones it uses (Jinja imports are not inherited from a layout).
     components = resources.files("govuk_frontend_jinja") / "templates" / "components"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from functools import partial
 from itertools import groupby
 
 from fastapi import APIRouter, Request
@@ -25,6 +26,7 @@ from bot.services.delivery.letters import (
 from bot.services.inbox.tasks import (
     MAX_OUTCOME,
     PHONE_KINDS,
+    about_engagement,
     close_task,
     describe_kind,
     group_tasks,
@@ -62,6 +64,7 @@ def routes(web: Web) -> APIRouter:
                 groups=group_tasks(tasks),
                 mine=mine,
                 describe_kind=describe_kind,
+                about=partial(about_engagement, time_zone=web.time_zone),
                 letters_waiting=waiting,
                 batches_unposted=sum(1 for b in batches if not b.posted_at),
             )

@@ -15,10 +15,12 @@ from bot.services.engagements.cancellations import (
     phone_numbers,
 )
 from bot.services.engagements.lifecycle import get_engagement
-from bot.services.engagements.queries import planned_messages
+from bot.services.engagements.queries import expected_messages
+from bot.services.engagements.rules import missing_information
 from bot.services.staff.access import NotFound, engagement_in_scope
 from bot.web.admin.engagements.forms import DETAIL_LABELS, MISSING_LABELS, sentence
 from bot.web.admin.pages import Errors, Page
+from scheduling.rules.frequency import FrequencyCap
 from scheduling.text.words import PLAN_PURPOSES, label
 from store.enums import EngagementStatus
 from store.models import Engagement, Invitation
@@ -81,7 +83,15 @@ async def show_engagement(
     db, scope = page.session, page.scope
     page.viewed("engagement", engagement.id)
     visible = [i for i in engagement.invitations if scope.sees_worker(i.expert.link_worker_id)]
-    plan = await planned_messages(db, engagement.id, [i.expert_id for i in visible])
+    built = page.web.built
+    plan = await expected_messages(
+        db,
+        engagement,
+        [i.expert_id for i in visible],
+        built.channels,
+        FrequencyCap(built.settings.cap_per_day, built.settings.cap_per_week),
+        page.now,
+    )
     calls = None
     numbers: dict[int, str] = {}
     if engagement.status is EngagementStatus.CANCELLED:
@@ -111,7 +121,7 @@ async def show_engagement(
         values=page.form if errors else dict(engagement.plan_overrides or {}),
         engagement=engagement,
         now=page.now,
-        missing=engagement.missing_information(),
+        missing=missing_information(engagement),
         missing_labels=MISSING_LABELS,
         detail_labels=DETAIL_LABELS,
         visible_ids={i.id for i in visible},

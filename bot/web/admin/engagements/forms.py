@@ -16,6 +16,7 @@ from bot.services.engagements.attendance import attendance_field
 from bot.services.engagements.rules import DETAIL_FIELDS, check_engagement, local_moment
 from bot.web.admin.pages import Errors, Page
 from bot.web.admin.pages import sentence as capitalised
+from scheduling.rules.given import given
 from scheduling.rules.plan import PlanError
 from store.errors import Refused
 from store.models import Engagement
@@ -62,8 +63,8 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     ),
     "paperwork": (
         "Paperwork",
-        "Anything to read or sign beforehand, and when it will arrive. Write 'None' if "
-        "there is nothing.",
+        "Anything to read or sign beforehand, and when it will arrive. If there is nothing, "
+        "say so, for example: Nothing to read or sign.",
     ),
 }
 ONLINE_LINK = ("Online link (optional)", "The full web address to join, starting with https://")
@@ -232,7 +233,8 @@ def when_values(engagement: Engagement, time_zone: str) -> dict[str, str]:
 
 
 def engagement_values(engagement: Engagement, time_zone: str) -> dict[str, str]:
-    values = {name: getattr(engagement, name) or "" for name in DETAIL_FIELDS}
+    # A detail never given shows as an empty box, never as "None" (old records may hold it).
+    values = {name: given(getattr(engagement, name)) or "" for name in DETAIL_FIELDS}
     values.update(
         title=engagement.title, kind=engagement.kind, **when_values(engagement, time_zone)
     )

@@ -9,7 +9,13 @@ from fastapi.responses import HTMLResponse, Response
 from bot.services.engagements import lifecycle as service
 from bot.services.engagements import plans as plan_service
 from bot.services.engagements.queries import answer_counts, known_kinds, list_engagements
-from bot.services.engagements.rules import may_change_plan, may_edit, may_move, may_publish
+from bot.services.engagements.rules import (
+    may_change_plan,
+    may_edit,
+    may_move,
+    may_publish,
+    missing_information,
+)
 from bot.web.admin.areas import StaffWeb
 from bot.web.admin.engagements.common import (
     WORDS,
@@ -114,7 +120,7 @@ async def create(request: Request, web: StaffWeb) -> Response:
                 engagement=None,
                 **form_labels(),
             )
-        missing = engagement.missing_information()
+        missing = missing_information(engagement)
         return page.redirect(
             f"/engagements/{engagement.id}",
             flash="Saved as a draft"
@@ -136,7 +142,7 @@ async def show(request: Request, engagement_id: int, web: StaffWeb) -> Response:
 async def publish(request: Request, engagement_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
         engagement = await load_engagement(page, engagement_id)
-        missing = engagement.missing_information()
+        missing = missing_information(engagement)
         if may_publish(engagement) is None and missing:
             problems = [
                 {

@@ -47,7 +47,12 @@ async def contact_page(request: Request, web: StaffWeb, expert_id: int) -> Respo
 
 def _said(done: Changed) -> list[str]:
     """What the banner says about one detail taken."""
-    if done.waits:
+    if done.waits and done.channel is Channel.LETTER and not done.old_address_safe:
+        lines = [
+            "The new postal address waits for a colleague to confirm it; until then no "
+            "letters are sent, and anything due by post goes another agreed way."
+        ]
+    elif done.waits:
         what = changes.KIND_WORDS[done.channel]
         lines = [
             f"The new {what} waits for a colleague to confirm it; until then "
@@ -81,6 +86,7 @@ async def contact_post(request: Request, web: StaffWeb, expert_id: int) -> Respo
                 asked,
                 now=page.now,
                 actor=page.actor,
+                old_address_safe=page.field("old_address_safe") == "yes",
             )
         except Refused as exc:
             return await _contact_page(page, expert, exc.by_field("phone"))

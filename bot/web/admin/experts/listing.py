@@ -45,6 +45,7 @@ from bot.web.admin.experts.shared import (
     sharing,
 )
 from bot.web.admin.pages import Page
+from scheduling.people.promises import promise_lines
 from scheduling.sending.gate import refusals_for
 from scheduling.text.words import CHANNELS
 from store.enums import Channel, PastoralLevel
@@ -249,6 +250,7 @@ async def show(request: Request, web: StaffWeb, expert_id: int) -> Response:
         confirmer = await safe_contact_confirmer(page.session, expert)
         points = {p.channel: p for p in expert.contact_points}
         consents = {c.channel: c for c in expert.consents}
+        promises = await promise_lines(page.session, expert, page.now)
         return page.render(
             "experts/show.html",
             **common(
@@ -270,6 +272,7 @@ async def show(request: Request, web: StaffWeb, expert_id: int) -> Response:
                 is_admin=page.scope.is_admin,
                 paused=is_paused(expert, page.now),
                 refusals=await refusals_for(page.session, expert.id),
+                promises=promises,
             ),
         )
 

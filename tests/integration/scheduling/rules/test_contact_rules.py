@@ -182,7 +182,16 @@ async def test_a_pre_brief_that_cannot_go_in_time_becomes_a_call_not_silence(
     app: App, clock: SimulatedClock
 ) -> None:
     async with app.sessions.begin() as session:
-        expert = await add_expert(app, session, windows=[{"days": "sat", "hours": "10:00-11:00"}])
+        # Calls are agreed: a pre-brief nothing written can bring in time becomes a call.
+        # (Without that consent it is an urgent task for the link worker instead: see
+        # tests/integration/scheduling/sending/test_reach.py.)
+        expert = await add_expert(
+            app,
+            session,
+            windows=[{"days": "sat", "hours": "10:00-11:00"}],
+            fallback_channels="phone",
+            consent={"sms": {"allowed": True}, "phone": {"allowed": True}},
+        )
         # Starts on a Friday: the only safe hour before it is last Saturday's, now past.
         await add_engagement(
             app,

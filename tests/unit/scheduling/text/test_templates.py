@@ -29,11 +29,13 @@ CONTEXT = {
     "practitioners": "Two people",
     "transport_and_expenses": "Fares paid",
     "how_to_claim": "Receipts",
-    "paperwork": "None",
+    "paperwork": "Nothing to read or sign.",
     "outcomes": "the recovery service now opens on Saturdays.",
     "variant": 0,
     "note": "",
     "ask_answer": True,
+    "follow_up": True,
+    "about_outcomes": False,
 }
 SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
 ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]

@@ -148,7 +148,8 @@ async def test_a_draft_is_refused_until_complete_then_published_invited_and_plan
         assert "Planned messages" in show and "Reminder" in show and "Pre-brief" in show
         assert "30 Mar 2026, 10:00" in show  # the reminder, in London time
         assert "24 Mar 2026, 10:00" in show  # the pre-brief, still GMT
-        assert "Planned" in show and "Chosen when it goes" in show
+        # The channel each will really go on, not "chosen when it goes".
+        assert "Planned" in show and "Text message" in show
 
         listing = await sam.get("/engagements")
         assert "Panel on first calls" in listing.text and "Published" in listing.text

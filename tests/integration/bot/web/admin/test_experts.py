@@ -413,7 +413,7 @@ async def test_the_profile_shows_each_section_and_records_who_looked(app: App) -
         assert heading in words
     assert "07123 456789" in words
     assert "Agreed: discreet messages only. Confirmed on 5 January 2026 by Sam Taylor" in words
-    assert "None set: we only contact them between 9am and 8pm" in words
+    assert "Not set: we only contact them between 9am and 8pm" in words
     assert "Download everything we hold (subject access)" in words
     assert f'href="/experts/{world.ana}/export"' in page.text
     assert "Erase this expert" not in words  # administrators only
