@@ -15,19 +15,23 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from bot.bootstrap import App
 from store.enums import Channel, Purpose
+from store.models.promises import Promise
 from tests.integration.harm.world import Sent
 
 BLOCKED_FILE = Path(__file__).resolve().parents[3] / "templates" / "discreet_blocked_words.txt"
 _NONE = re.compile(r"\bNone\b")
 
-# An invariant whose harm is known and being fixed on another branch: still checked, but a
-# breach is recorded instead of failing the property run. Each has its own strict-xfail
-# reproduction in test_harm_invariants.py. Flip to False after merging the fix.
+# An invariant whose harm is known and not yet fixed: still checked, but a breach is only
+# recorded instead of failing the property run. None is today; the harms found before the
+# fixes keep their shortest failing sequence as a replay in test_harm_invariants.py.
 KNOWN_BROKEN: dict[str, bool] = {
-    "consent": True,  # issue 12 harm 1: answers ignore consent and STOP
-    "discreet": True,  # issue 12 harm 2: support lines name the service in a discreet SMS
-    "address": True,  # issue 12 harm 8: letters go while a new address awaits a second person
+    "consent": False,  # issue 12 harm 1, fixed by the outbound gate
+    "discreet": False,  # issue 12 harm 2, fixed by neutral support-line labels
+    "address": False,  # issue 12 harm 8, fixed: letters wait for the second person
     "hold": False,
     "pause": False,
     "window": False,
@@ -143,12 +147,15 @@ def duplicates(sent: list[Sent]) -> list[Breach]:
     return out
 
 
-async def overdue_promises(app: object, now: datetime) -> list[str] | None:
-    """Promises past their deadline that were neither kept nor escalated, or None while the
-    promise ledger (issue 12, item 3, built on another branch) does not exist yet.
-
-    Wire it here after merging: return one sentence for each obligation whose deadline is
-    before ``now`` with neither a fulfilling message or closed task nor an alert to staff.
-    """
-    del app, now
-    return None
+async def overdue_promises(app: App, now: datetime) -> list[str]:
+    """Promises past their deadline that were neither kept nor escalated to a person."""
+    async with app.sessions() as session:
+        rows = await session.scalars(
+            select(Promise).where(
+                Promise.kept_at.is_(None), Promise.escalated_at.is_(None), Promise.due_at < now
+            )
+        )
+        return [
+            f"promise {p.id} ({p.kind}) for expert {p.expert_id} was due {p.due_at:%d %b %H:%M}"
+            for p in rows
+        ]

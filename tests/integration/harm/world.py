@@ -122,6 +122,9 @@ class World:
 
     async def dispatch(self) -> list[Sent]:
         await self.app.dispatcher().run_until_idle()
+        # The worker's promise job, which runs every few minutes in the service.
+        await self.app.maintenance().escalate_promises()
+        await self.app.dispatcher().run_until_idle()
         return await self.collect()
 
     async def collect(self, answer_to: str | None = None) -> list[Sent]:
