@@ -15,6 +15,7 @@ from bot.cli.common import console, fail, open_app, run
 from bot.cli.demo_story import DAYS, DemoResult, run_story, story_start
 from bot.settings import Settings
 from scheduling.clock import SimulatedClock
+from scheduling.people.promises import PROMISE_WORDS
 from scheduling.sending.dispatcher import DispatchEvent
 from scheduling.text.words import label
 from store.enums import Channel, MessageStatus, Purpose
@@ -120,6 +121,15 @@ def _summary(result: DemoResult, out: Path, seconds: float) -> None:
         who = result.names.get(task.expert_id or 0, "")
         tasks.add_row(task.title, "yes" if task.urgent else "", who)
     console.print(tasks)
+    promises = Table("promise", "to", "kept", title="Promises made in messages")
+    for promise in result.promises:
+        promises.add_row(
+            PROMISE_WORDS.get(promise.kind, "We said we would follow up"),
+            result.names.get(promise.expert_id, ""),
+            promise.kept_how
+            or ("not yet" if promise.escalated_at is None else "not yet: escalated"),
+        )
+    console.print(promises)
     files = sorted(p for p in (out / "outbox").rglob("*") if p.is_file())
     letters = sorted((out / "letters").rglob("*.pdf"))
     console.print(

@@ -33,8 +33,11 @@ def sample_experts(confirmed: date) -> list[dict[str, Any]]:
             "ref": "EX-01",
             "preferred_name": "Ana",
             "preferred_channel": "sms",
+            "fallback_channels": "email",
             "phone": "07123 456781",
-            "consent": {"sms": {"allowed": True}},
+            # Texts are not safe for details (someone else may see her phone); email is.
+            "email": "ana@example.net",
+            "consent": {"sms": {"allowed": True}, "email": {"allowed": True, "details_safe": True}},
         },
         {
             **base,

@@ -30,6 +30,7 @@ from scheduling.clock import SimulatedClock
 from scheduling.sending.dispatcher import DispatchEvent
 from store.enums import Channel, InvitationAnswer, MessageStatus, Role
 from store.models import Expert, Message, Reply, Staff, Task
+from store.models.promises import Promise
 
 # A Monday at 8am; in the UK the clocks go forward on the 29th, within the story.
 START_DAY, START_TIME = date(2026, 3, 16), time(8, 0)
@@ -121,7 +122,9 @@ class Story:
                 (
                     datetime(2026, 3, 27, 10, 20, tzinfo=self.zone),
                     'Ana answers her check-in by text: "2, not a great day". Sam is away, so '
-                    "Jo gets an urgent task and an alert; Ana gets the support lines open now",
+                    "Jo gets an urgent task and an alert; Ana gets the support lines open now, "
+                    "as numbers and hours only: her texts are not safe for details, so no "
+                    "service is named",
                     self._ana_replies,
                 ),
                 (
@@ -214,7 +217,10 @@ class Story:
 
     async def _ana_replies(self) -> None:
         answer = await self._hear("07123 456781", "2, not a great day")
-        self.say(self.clock.now(), f"   answered: {(answer or '').splitlines()[0]} ...")
+        # Her texts are not safe for details: the lines are numbers and hours, no names.
+        for line in (answer or "").splitlines():
+            if line.strip():
+                self.say(self.clock.now(), f"   answered: {line.strip()}")
 
     async def _jo_acknowledges(self) -> None:
         async with self.app.sessions.begin() as session:
@@ -271,6 +277,7 @@ class DemoResult:
     tasks: list[Task]
     names: dict[int, str]
     not_sent: dict[str, int]
+    promises: list[Promise]
 
 
 async def run_story(
@@ -329,7 +336,8 @@ async def _collect(app: App, events: list[DispatchEvent]) -> DemoResult:
         )
         not_sent = {reason or "no reason recorded": n for reason, n in reasons}
         names = {e.id: e.preferred_name for e in await session.scalars(select(Expert))}
-    return DemoResult(events, statuses, tasks, names, not_sent)
+        promises = list(await session.scalars(select(Promise).order_by(Promise.id)))
+    return DemoResult(events, statuses, tasks, names, not_sent, promises)
 
 
 __all__ = ["DAYS", "DemoResult", "run_story", "story_start"]

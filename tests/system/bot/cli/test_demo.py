@@ -39,6 +39,13 @@ def test_the_demo_shows_sent_held_suppressed_and_the_24_hour_rule(
     letters = list((out / "letters" / "pending").glob("*.pdf"))
     assert letters and "Dev" in PdfReader(letters[0]).pages[0].extract_text()
     assert "Traceback" not in text
+    # Ana's pre-brief text promised the details; they went by email, and the promise shows kept.
+    assert "The full details" in text and "Sent by email" in text
+    assert list((out / "outbox" / "email").glob("*exp1_details*.eml"))
+    # Her worrying reply got the support lines as numbers, with no service named by text.
+    answer = [line for line in text.splitlines() if "answered:" in line]
+    assert any("116 123" in line for line in answer)
+    assert not any("Samaritans" in line or "Helpline" in line for line in answer)
 
 
 def test_the_demo_never_deletes_a_folder_it_did_not_make(tmp_path: Path) -> None:
