@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.web.readiness import Readiness
 from bot.web.webhooks.bodies import read_body
 from bot.web.webhooks.telegram_app import take_failure
+from scheduling.rules.characters import typeable
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ async def _read_json(request: Request) -> dict[str, Any] | Response:
         return Response(status_code=400)
     if not isinstance(data, dict) or not _is_id(data.get("update_id")) or data["update_id"] < 0:
         return Response(status_code=400)
-    if not _well_formed(data) or not _utf8(data):
+    if not _well_formed(data) or not _utf8(data) or not _all_typed(data):
         return Response(status_code=400)
     return data
 
@@ -146,4 +147,23 @@ def _utf8(data: dict[str, Any]) -> bool:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except (UnicodeEncodeError, ValueError, RecursionError):
         return False
+    return True
+
+
+def _all_typed(data: dict[str, Any]) -> bool:
+    try:
+        return _typed(data)
+    except RecursionError:  # nesting deep enough to matter is not an update
+        return False
+
+
+def _typed(value: Any) -> bool:
+    """No NUL or other control character in any string (PostgreSQL refuses NUL in text);
+    line breaks and tabs are what a chat message can hold."""
+    if isinstance(value, str):
+        return typeable(value, multi_line=True)
+    if isinstance(value, dict):
+        return all(_typed(key) and _typed(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_typed(item) for item in value)
     return True

@@ -7,6 +7,7 @@ retry garbage, and nothing from a refused request is read further or stored.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 
 from fastapi import Request, Response
@@ -14,8 +15,11 @@ from twilio.request_validator import RequestValidator
 
 from bot.settings import Settings
 from bot.web.webhooks.bodies import read_body
+from scheduling.rules.characters import typeable
 
 MAX_BODY_BYTES = 16_384  # a real webhook is well under 2 kB
+SID = re.compile(r"[A-Za-z]{2}[A-Za-z0-9]{10,62}")  # a Twilio message id: SM…, MM…
+MULTI_LINE = frozenset({"Body"})  # a text may hold line breaks; no other field does
 
 
 async def verified_form(
@@ -32,6 +36,10 @@ async def verified_form(
     url = (settings.public_url or "").rstrip("/") + path
     if not validator.validate(url, _MultiDict(params), signature):
         return Response(status_code=403)
+    if not all(
+        typeable(key) and typeable(value, multi_line=key in MULTI_LINE) for key, value in params
+    ):
+        return Response(status_code=400)  # a NUL would fail in the database: Twilio retries
     return dict(params)
 
 

@@ -8,20 +8,18 @@ person hears from us once.
 from __future__ import annotations
 
 import logging
-import re
 
 from fastapi import APIRouter, Request, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.bootstrap import App
 from bot.services.listening import Inbound, hear
-from bot.web.webhooks.twilio_signature import verified_form
+from bot.web.webhooks.twilio_signature import SID, verified_form
 from store.enums import Channel
 
 log = logging.getLogger(__name__)
 
 PATH = "/webhooks/twilio/sms"
-_SID = re.compile(r"[A-Za-z]{2}[A-Za-z0-9]{10,62}")
 _KEYWORDS = frozenset({"STOP", "START", "HELP"})
 MAX_TEXT = 1600  # Twilio's own limit for one message
 
@@ -57,7 +55,7 @@ def _parse(fields: dict[str, str], built: App) -> Inbound | None:
     sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
     sender = (fields.get("From") or "").strip()
     body = fields.get("Body")
-    if not _SID.fullmatch(sid) or not sender or len(sender) > 40 or body is None:
+    if not SID.fullmatch(sid) or not sender or len(sender) > 40 or body is None:
         return None
     if len(body) > MAX_TEXT:
         return None

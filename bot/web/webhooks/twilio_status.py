@@ -13,7 +13,7 @@ import logging
 from fastapi import APIRouter, Request, Response
 
 from bot.bootstrap import App
-from bot.web.webhooks.twilio_signature import verified_form
+from bot.web.webhooks.twilio_signature import SID, verified_form
 from scheduling.sending.delivery_reports import (
     KNOWN_STATUSES,
     DeliveryReport,
@@ -50,7 +50,7 @@ def twilio_status_router(built: App) -> APIRouter:
 def _parse(fields: dict[str, str]) -> DeliveryReport | None:
     sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
     status = (fields.get("MessageStatus") or fields.get("SmsStatus") or "").strip().lower()
-    if not sid or len(sid) > 120 or status not in KNOWN_STATUSES:
+    if not SID.fullmatch(sid) or status not in KNOWN_STATUSES:
         return None
     code = (fields.get("ErrorCode") or "").strip() or None
     return DeliveryReport(provider_id=sid, status=status, error_code=code[:10] if code else None)
