@@ -74,7 +74,8 @@ class Expert(Base):
     safe_contact_confirmed_at: Mapped[datetime | None]
     safe_contact_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     status: Mapped[ExpertStatus] = enum_column(ExpertStatus, default=ExpertStatus.ACTIVE)
-    payment_preference: Mapped[str | None] = mapped_column(String(40))
+    # Personal (it can tell someone has no bank account), so encrypted like a name.
+    payment_preference: Mapped[str | None] = mapped_column(EncryptedText)
     link_worker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from bot.services.contact_details import _unguard, guard_formula, phone_for_people
 from bot.services.experts.details import FALLBACK_ZONE, ExpertInput
 from bot.services.experts.profile import create_expert, is_paused, load_experts
+from scheduling.rules.characters import typeable
 from store import audit
 from store.crypto import Cipher
 from store.enums import Channel, ExpertStatus
@@ -46,6 +47,11 @@ _PLAIN = tuple(c for c in COLUMNS if c not in {*_SHAPED, "discreet"})
 _LISTS = ("fallback_channels", "access_needs")
 _OWN = {"phone": "phone number", "email": "email address", "telegram_chat_id": "Telegram chat id"}
 _PRIVATE = (*_OWN, "postal_address")  # never repeated back in an error message
+_MULTI_LINE = frozenset({"postal_address"})  # the one cell that may hold line breaks
+_UNTYPEABLE = (
+    "this cell holds a character that cannot be typed (a control character such as NUL, "
+    "or a line break or tab in a one-line cell): remove it"
+)
 _BOOLS = {"yes": True, "y": True, "true": True, "1": True}
 _BOOLS |= {"no": False, "n": False, "false": False, "0": False}
 
@@ -145,10 +151,13 @@ def _parse_row(
         data["discreet"] = discreet
     data["consent"] = _consent(line, cells, errors)
     data["windows"] = _windows(line, cells, errors)
+    spoiled = {k for k, v in raw.items() if not typeable(v, multi_line=k in _MULTI_LINE)}
+    errors += [RowError(line, column, _UNTYPEABLE) for column in COLUMNS if column in spoiled]
     try:
         expert = ExpertInput.model_validate(data)
     except ValidationError as exc:
-        errors += [_from_pydantic(line, error, cells) for error in exc.errors()]
+        found = [_from_pydantic(line, error, cells) for error in exc.errors()]
+        errors += [e for e in found if e.column not in spoiled]  # one problem a cell
         return None, errors
     return (None if errors else expert), errors
 

@@ -54,6 +54,8 @@ def _split_list(value: object) -> object:
 
 
 Optional = Annotated[str | None, BeforeValidator(_blank_to_none)]
+# Free text, so bounded the same on every database (the column itself is encrypted text).
+MAX_PAYMENT_PREFERENCE = 200
 # The organisation's own reference: the column holds 40 characters.
 Ref = Annotated[Annotated[str, Field(max_length=40)] | None, BeforeValidator(_blank_to_none)]
 
@@ -96,7 +98,10 @@ class ExpertInput(BaseModel):
     access_needs: Annotated[list[AccessNeed], BeforeValidator(_split_list)] = []
     discreet: bool = True
     pastoral_level: PastoralLevel = PastoralLevel.OFF
-    payment_preference: Optional = None
+    payment_preference: Annotated[
+        Annotated[str, Field(max_length=MAX_PAYMENT_PREFERENCE)] | None,
+        BeforeValidator(_blank_to_none),
+    ] = None
 
     @field_validator("preferred_channel", mode="before")
     @classmethod

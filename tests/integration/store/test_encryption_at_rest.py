@@ -29,6 +29,7 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
             phone="07123 456789",
             email="morag.zebedee@example.net",
             postal_address="1 Quillan Wynd; Perth PH1 1ZZ",
+            payment_preference="cash via the Yarrow credit union",
             fallback_channels="email;letter",
             consent={"sms": {"allowed": True}, "email": {"allowed": True}},
         )
@@ -64,6 +65,7 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
         b"447123456789",
         b"morag.zebedee",
         b"Quillan",
+        b"Yarrow",  # how they are paid (M-4: was stored in plain text)
         b"Xylophonist",
         b"Quokka",
         b"Wombat",

@@ -373,3 +373,47 @@ async def test_a_name_that_looks_like_a_formula_stays_text_in_a_spreadsheet(app:
     assert rows == [ParsedRow(2, rows[0].expert)]
     assert rows[0].expert.preferred_name == '=HYPERLINK("x")'
     assert rows[0].expert.consent_confirmed_on == date(2026, 1, 5)
+
+
+# Odd characters and lengths (M-4, M-5): by line and column, the same on both databases
+
+
+@pytest.mark.parametrize(
+    ("cells", "column"),
+    [
+        ({"preferred_name": "Ana\x00Morrison"}, "preferred_name"),
+        ({"payment_preference": "bank\x00transfer"}, "payment_preference"),
+        ({"ref": "A\x1b1"}, "ref"),
+        ({"preferred_name": "Ana\nMorrison"}, "preferred_name"),  # one line only
+        ({"postal_address": "1 High St\x07; Perth PH1 1ZZ"}, "postal_address"),
+    ],
+)
+def test_a_control_character_is_refused_by_line_and_column(
+    cells: dict[str, str], column: str
+) -> None:
+    error = only_error(csv_of(GOOD, {**SECOND, **cells}))
+    assert (error.row, error.column) == (3, column)
+    assert "cannot be typed" in error.message
+
+
+def test_an_address_may_run_over_several_lines() -> None:
+    rows, errors = parse_csv(csv_of({**GOOD, "postal_address": "1 High St\nPerth PH1 1ZZ"}))
+    assert errors == [] and len(rows) == 1
+
+
+def test_a_payment_preference_over_the_limit_is_reported_by_line_and_column() -> None:
+    error = only_error(csv_of(GOOD, {**SECOND, "payment_preference": "x" * 201}))
+    assert (error.row, error.column) == (3, "payment_preference")
+    assert "200 characters" in error.message
+
+
+@pytest.mark.db_contract
+async def test_a_long_payment_preference_imports_on_both_databases(app: App) -> None:
+    """PostgreSQL refused more than 40 characters, for the whole file, with no line."""
+    async with app.sessions.begin() as session:
+        await add_staff(session)
+    paid = "by bank transfer, never by cheque: no post to the house, please"
+    assert await import_text(app, csv_of({**GOOD, "payment_preference": paid})) == []
+    async with app.sessions() as session:
+        [expert] = await load_experts(session)
+    assert expert.payment_preference == paid
