@@ -5,10 +5,12 @@ Each module holds one area and returns its routes; `pages.Web` is what they shar
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -35,6 +37,7 @@ from bot.web.admin.pages import FormExpired, SignInRequired, Web, sentence, sign
 from bot.web.admin.security import SecurityHeaders, SessionCookies, SessionSigner
 from store.errors import Refused
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _AREAS = (
     signin,
@@ -105,6 +108,25 @@ def install_staff_pages(web_app: FastAPI, built: App) -> Web:
     async def _not_found(request: Request, exc: NotFound) -> Response:
         return _page_not_found(web, request)
 
+    @web_app.exception_handler(RequestValidationError)
+    async def _not_understood(request: Request, exc: RequestValidationError) -> Response:
+        # An id that is not a number is no record; anything else was not understood.
+        if request.url.path.startswith("/webhooks/"):
+            return await request_validation_exception_handler(request, exc)
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            return _page_not_found(web, request)
+        return _not_done(web, request, "Something in the page's address was not understood.")
+
+    @web_app.exception_handler(OverflowError)
+    async def _too_large(request: Request, exc: OverflowError) -> Response:
+        # The last net under a number or date too large for Python's or the database's
+        # integers: the forms and addresses are checked first, so this is worth a log line.
+        route = getattr(request.scope.get("route"), "path", "?")
+        log.warning("a number or date too large to handle reached %s", route)
+        if request.url.path.startswith("/webhooks/"):
+            return Response(status_code=400)
+        return _not_done(web, request, "A number or date in the form is too large.")
+
     @web_app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404 and not request.url.path.startswith("/webhooks/"):
@@ -121,4 +143,14 @@ def _page_not_found(web: Web, request: Request) -> Response:
         status=404,
         title="Page not found",
         lines=["If you typed the web address, check it is correct."],
+    )
+
+
+def _not_done(web: Web, request: Request, why: str) -> Response:
+    return web.render(
+        request,
+        "error.html",
+        status=400,
+        title="That could not be done",
+        lines=[why, "Nothing was saved. Go back and try again."],
     )

@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.services.staff.access import NotFound
 from bot.services.staff.accounts import list_staff, set_cover
+from bot.web.admin.edges import MAX_ID
 from bot.web.admin.pages import Errors, Page, Web
 from store.errors import Refused
 from store.models import Staff
 
-MAX_ID = 2**63 - 1
 _PARTS = ("day", "month", "year")
 _NAMES = {"away_from": "first day away", "away_until": "last day away"}
 
@@ -144,7 +144,7 @@ async def _chosen_cover(page: Page, target: Staff, errors: Errors) -> Staff | No
         return None
     staff = (
         await page.session.get(Staff, int(chosen))
-        if chosen.isdigit() and len(chosen) < 19
+        if chosen.isdigit() and int(chosen) <= MAX_ID
         else None
     )
     if staff is None or not staff.active:
@@ -171,7 +171,7 @@ def _date_field(page: Page, name: str, errors: Errors) -> date | None:
         if not 2000 <= year <= 2100:
             raise ValueError(year)
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # 20 digits overflow rather than fail
         errors[name] = f"The {label} must be a real date, for example 2 3 2026"
         return None
 

@@ -34,6 +34,7 @@ from starlette.datastructures import FormData
 
 from bot.bootstrap import App
 from bot.services.staff.access import NotFound, Scope, scope_for
+from bot.web.admin.edges import check_address, check_fields
 from bot.web.admin.security import CSRF_FIELD, WebSession
 from scheduling.clock import local_today
 from scheduling.rules.given import is_given
@@ -339,6 +340,7 @@ class Web:
         ``admin=True`` pages are "not found" for anyone else, like a record out of scope.
         """
         session_data: WebSession = request.state.session
+        check_address(request)
         form = await self._checked_form(request, session_data)
         now = self.built.clock.now()
         try:
@@ -360,6 +362,7 @@ class Web:
         form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=1)
         if not session.csrf_ok(form.get(CSRF_FIELD)):
             raise FormExpired()
+        check_fields(form.multi_items())
         return form
 
     async def _viewer(self, db: AsyncSession, session: WebSession, request: Request) -> Staff:

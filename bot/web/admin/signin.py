@@ -11,6 +11,7 @@ from bot.services.staff.sign_in import (
     set_password,
     sign_in,
 )
+from bot.web.admin.edges import check_fields
 from bot.web.admin.pages import MAX_FORM_FIELDS, FormExpired, Web, safe_next
 from bot.web.admin.security import CSRF_FIELD, SignInThrottle, WebSession
 from store.errors import Refused
@@ -48,6 +49,7 @@ def routes(web: Web) -> APIRouter:
         form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
         if not session.csrf_ok(form.get(CSRF_FIELD)):
             raise FormExpired()
+        check_fields(form.multi_items())  # a NUL in the email would fail in PostgreSQL
         email = str(form.get("email") or "").strip()[:254]
         password = str(form.get("password") or "")
         errors: dict[str, str] = {}

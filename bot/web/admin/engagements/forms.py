@@ -112,7 +112,7 @@ def read_when(page: Page) -> tuple[datetime | None, datetime | None, Errors]:
     else:
         try:
             day = date(int(parts[2]), int(parts[1]), int(parts[0]))
-        except ValueError:
+        except (ValueError, OverflowError):  # 20 digits overflow rather than fail
             errors[DATE_FIELD] = "Enter a real date, for example 17 3 2026"
     times = {}
     for name, what in (("start_time", "start"), ("end_time", "end")):

@@ -312,7 +312,7 @@ def form_date(day: str, month: str, year: str) -> date | None:
     d, m, y = (int(p) for p in parts)
     try:
         return date(y if y > 99 else 2000 + y, m, d)
-    except ValueError:
+    except (ValueError, OverflowError):  # 20 digits overflow rather than fail
         return None
 
 
