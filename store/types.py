@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,3 +75,25 @@ class EncryptedText(TypeDecorator[str]):
     def coerce_compared_value(self, op: Any, value: Any) -> Any:
         # Encryption is randomised, so equality on ciphertext can never match: say so loudly.
         raise TypeError("encrypted columns cannot be compared in SQL; use the blind index")
+
+
+class EncryptedList(TypeDecorator[list[str]]):
+    """A short list of personal labels (access needs), encrypted as one JSON value: the
+    labels say something about a person's health, so they are kept like their name."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return _cipher(dialect).encrypt(json.dumps(list(value)))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> list[str] | None:
+        if value is None:
+            return None
+        loaded: list[str] = json.loads(_cipher(dialect).decrypt(value))
+        return loaded
+
+    def coerce_compared_value(self, op: Any, value: Any) -> Any:
+        raise TypeError("encrypted columns cannot be compared in SQL; filter after loading")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from store.engine import normalise_url
 from store.models import Base
-from store.types import EncryptedText, UTCDateTime
+from store.types import EncryptedList, EncryptedText, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,7 +21,7 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
     """Write our column types as plain SQL types, so migrations never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
-    if type_ == "type" and isinstance(obj, EncryptedText):
+    if type_ == "type" and isinstance(obj, EncryptedText | EncryptedList):
         return "sa.Text()"
     return False
 

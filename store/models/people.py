@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.enums import ChangeStatus, Channel, ExpertStatus, PastoralLevel, Role
 from store.models.base import Base, enum_column
-from store.types import EncryptedText
+from store.types import EncryptedList, EncryptedText
 
 
 class Staff(Base):
@@ -55,7 +55,8 @@ class Expert(Base):
     # No default: whoever creates one names the zone (the organisation's, from the settings).
     time_zone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(16), default="en")
-    access_needs: Mapped[list[str]] = mapped_column(default=list)
+    # Large print, easy read: they say something about health, so encrypted (M-4).
+    access_needs: Mapped[list[str]] = mapped_column(EncryptedList, default=list)
     preferred_channel: Mapped[Channel] = enum_column(Channel)
     fallback_channels: Mapped[list[str]] = mapped_column(default=list)
     discreet: Mapped[bool] = mapped_column(default=True)

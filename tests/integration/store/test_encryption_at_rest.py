@@ -30,6 +30,7 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
             email="morag.zebedee@example.net",
             postal_address="1 Quillan Wynd; Perth PH1 1ZZ",
             payment_preference="cash via the Yarrow credit union",
+            access_needs="easy_read",
             fallback_channels="email;letter",
             consent={"sms": {"allowed": True}, "email": {"allowed": True}},
         )
@@ -66,6 +67,7 @@ async def test_the_sqlite_file_holds_no_names_phone_numbers_emails_or_addresses(
         b"morag.zebedee",
         b"Quillan",
         b"Yarrow",  # how they are paid (M-4: was stored in plain text)
+        b"easy_read",  # an access need says something about health
         b"Xylophonist",
         b"Quokka",
         b"Wombat",

@@ -1,7 +1,9 @@
-"""Migration 0008: how someone is paid is encrypted, existing rows included (M-4)."""
+"""Migration 0008: how someone is paid and their access needs are encrypted, existing
+rows included (M-4)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -27,25 +29,33 @@ async def _to(app: App, revision: str, *, down: bool = False) -> None:
         await conn.run_sync(lambda sync: move(migrate._config(sync), revision))
 
 
-async def _stored(app: App) -> list[str]:
+async def _stored(app: App, column: str = "payment_preference") -> list[str]:
     async with app.engine.connect() as conn:
-        found = await conn.execute(text("SELECT payment_preference FROM expert ORDER BY id"))
+        found = await conn.execute(text(f"SELECT CAST({column} AS TEXT) FROM expert ORDER BY id"))
         return [row[0] for row in found]
 
 
 async def test_existing_plain_values_are_encrypted_once_and_still_read(app: App) -> None:
     async with app.sessions.begin() as session:
-        ana = await add_expert(app, session, payment_preference=PAID)
-        await add_expert(app, session, preferred_name="Bea", phone="07123 456780")
+        ana = await add_expert(app, session, payment_preference=PAID, access_needs="large_print")
+        bea = await add_expert(app, session, preferred_name="Bea", phone="07123 456780")
     await _to(app, _BEFORE, down=True)
     assert await _stored(app) == [PAID, None]  # as an older version kept it
+    needs = [json.loads(v) for v in await _stored(app, "access_needs")]
+    assert needs == [["large_print"], []]
     await _to(app, "head")
     sealed = await _stored(app)
     assert sealed[0].startswith("v1:") and "Yarrow" not in sealed[0] and sealed[1] is None
+    sealed_needs = await _stored(app, "access_needs")
+    assert all(v.startswith("v1:") and "large" not in v for v in sealed_needs)
     await migrate.upgrade(app.engine)  # again: nothing encrypted twice
     assert await _stored(app) == sealed
     async with app.sessions() as session:
-        assert (await session.get(Expert, ana.id)).payment_preference == PAID  # type: ignore[union-attr]
+        kept = await session.get(Expert, ana.id)
+        other = await session.get(Expert, bea.id)
+    assert kept is not None and other is not None
+    assert (kept.payment_preference, kept.access_needs) == (PAID, ["large_print"])
+    assert (other.payment_preference, other.access_needs) == (None, [])
 
 
 async def test_without_the_key_the_migration_refuses_to_leave_plain_text(
