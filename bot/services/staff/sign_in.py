@@ -21,10 +21,15 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.staff.accounts import find_staff
-from bot.services.staff.sessions import client_must_wait, end_all_sessions, record_client_failure
+from bot.services.staff.sessions import (
+    client_must_wait,
+    end_all_sessions,
+    record_client_failure,
+    start_session,
+)
 from store import audit
 from store.errors import Refused
 from store.models import Staff
@@ -51,7 +56,8 @@ def production_hasher() -> PasswordHasher:
 
 
 class Passwords:
-    """Hashing and checking passwords with one hasher, in a thread.
+    """Hashing and checking passwords with one hasher, in its own small pool of threads;
+    beyond ``MOST_WAITING`` queued checks a sign-in is turned away at once (`HashingBusy`).
 
     The dummy hash is verified against when nobody has that email, so a wrong address
     takes as long as a wrong password and sign-in cannot be used to find out who works
@@ -118,9 +124,12 @@ class PasswordError(Refused):
 
 class SignInOutcome(StrEnum):
     SIGNED_IN = "signed_in"
-    # Unknown email, wrong password, a locked account or one with no password yet: all
-    # answer alike, after the same work, so sign-in cannot tell anyone who works here.
+    # Unknown email or wrong password, a locked account, one with no password yet: each
+    # costs the same work and the page answers all three alike, so sign-in cannot tell
+    # an outsider who works here. Only the service and the command line tell them apart.
     WRONG = "wrong"
+    LOCKED = "locked"
+    NO_PASSWORD = "no_password"
     CLIENT_WAITS = "client_waits"  # too many wrong sign-ins from this client address
 
 
@@ -129,6 +138,15 @@ class SignIn:
     outcome: SignInOutcome
     staff: Staff | None = None
     locked_until: datetime | None = None
+    token: str | None = None  # the new session's id, for the cookie only
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What the first, read-only look at the account found."""
+
+    staff_id: int | None
+    stored: str | None  # the hash to check against; None: check the dummy and fail
 
 
 def check_password_rules(password: str, *, email: str = "") -> None:
@@ -169,7 +187,7 @@ async def set_password(
 
 
 async def sign_in(
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     email: str,
     password: str,
     *,
@@ -178,32 +196,62 @@ async def sign_in(
     client: str,
 ) -> SignIn:
     """Only failures count, against the account and against the client address; a locked
-    account still pays for a full check, so its answer and its timing give nothing away."""
-    if await client_must_wait(session, client, now=now):
-        return SignIn(SignInOutcome.CLIENT_WAITS)
-    staff = await find_staff(session, email.strip().lower()) if "@" in email else None
-    locked = staff is not None and staff.locked_until is not None and staff.locked_until > now
-    if staff is None or not staff.active or staff.password_hash is None or locked:
+    account still pays for a full check, so its answer and its timing give nothing away.
+
+    The password is checked with no database connection held: a flood of sign-ins waits
+    for the hashing pool, never for a connection /healthz or the sender needs. A
+    successful sign-in starts a server-side session in the same transaction as it is
+    recorded.
+    """
+    async with sessions() as db:
+        if await client_must_wait(db, client, now=now):
+            return SignIn(SignInOutcome.CLIENT_WAITS)
+        claim = await _claim(db, email, now)
+    too_long = len(password) > MAX_LENGTH
+    if claim.stored is None or too_long:
         await passwords.verify_nobody(password[:MAX_LENGTH])
-        await record_client_failure(session, client, now=now)
-        if staff is not None and staff.active and not locked:
-            return _failed(session, staff, now)
-        return SignIn(SignInOutcome.WRONG)
-    if len(password) > MAX_LENGTH or not await passwords.verify(staff.password_hash, password):
-        await record_client_failure(session, client, now=now)
-        return _failed(session, staff, now)
-    if passwords.needs_rehash(staff.password_hash):
-        staff.password_hash = await passwords.hash(password)
-    staff.failed_logins, staff.locked_until, staff.last_login_at = 0, None, now
-    audit.record(
-        session,
-        actor=staff.email,
-        action="staff.signed_in",
-        entity="staff",
-        entity_id=staff.id,
-        at=now,
+        right = False
+    else:
+        right = await passwords.verify(claim.stored, password)
+    fresh = (
+        await passwords.hash(password)
+        if right and claim.stored is not None and passwords.needs_rehash(claim.stored)
+        else None
     )
-    return SignIn(SignInOutcome.SIGNED_IN, staff)
+    async with sessions.begin() as db:
+        staff = await db.get(Staff, claim.staff_id) if claim.staff_id is not None else None
+        usable = staff is not None and staff.active and staff.password_hash == claim.stored
+        if not right or staff is None or not usable:
+            await record_client_failure(db, client, now=now)
+            if staff is None or not staff.active:
+                return SignIn(SignInOutcome.WRONG)
+            if staff.locked_until is not None and staff.locked_until > now:
+                return SignIn(SignInOutcome.LOCKED, locked_until=staff.locked_until)
+            if staff.password_hash is None:
+                return SignIn(SignInOutcome.NO_PASSWORD)
+            return _failed(db, staff, now)
+        if fresh is not None:
+            staff.password_hash = fresh
+        staff.failed_logins, staff.locked_until, staff.last_login_at = 0, None, now
+        audit.record(
+            db,
+            actor=staff.email,
+            action="staff.signed_in",
+            entity="staff",
+            entity_id=staff.id,
+            at=now,
+        )
+        token = await start_session(db, staff, client=client, now=now)
+        return SignIn(SignInOutcome.SIGNED_IN, staff, token=token)
+
+
+async def _claim(db: AsyncSession, email: str, now: datetime) -> _Claim:
+    staff = await find_staff(db, email.strip().lower()) if "@" in email else None
+    if staff is None:
+        return _Claim(None, None)
+    locked = staff.locked_until is not None and staff.locked_until > now
+    usable = staff.active and staff.password_hash is not None and not locked
+    return _Claim(staff.id, staff.password_hash if usable else None)
 
 
 def _failed(session: AsyncSession, staff: Staff, now: datetime) -> SignIn:
@@ -227,7 +275,7 @@ def _failed(session: AsyncSession, staff: Staff, now: datetime) -> SignIn:
             entity_id=staff.id,
             at=now,
         )
-        return SignIn(SignInOutcome.WRONG, locked_until=staff.locked_until)
+        return SignIn(SignInOutcome.LOCKED, locked_until=staff.locked_until)
     return SignIn(SignInOutcome.WRONG)
 
 

@@ -73,25 +73,21 @@ def routes(web: Web) -> APIRouter:
         if errors:
             return form_page(request, errors=errors, email=email)
         built = web.built
-        address = client_address(request)
         try:
-            async with built.sessions.begin() as db:
-                now = built.clock.now()
-                result = await sign_in(
-                    db,
-                    email,
-                    password[: MAX_LENGTH + 1],
-                    passwords=built.passwords,
-                    now=now,
-                    client=address,
-                )
-                if result.outcome is SignInOutcome.SIGNED_IN and result.staff is not None:
-                    token = await start_session(db, result.staff, client=address, now=now)
-                    session.start(token)
-                    target = safe_next(str(form.get("next") or ""))
-                    return RedirectResponse(target, status_code=303)
+            result = await sign_in(
+                built.sessions,
+                email,
+                password[: MAX_LENGTH + 1],
+                passwords=built.passwords,
+                now=built.clock.now(),
+                client=client_address(request),
+            )
         except HashingBusy as exc:
             return form_page(request, errors={"email": exc.plain}, email=email, status=503)
+        if result.outcome is SignInOutcome.SIGNED_IN and result.token is not None:
+            session.start(result.token)
+            target = safe_next(str(form.get("next") or ""))
+            return RedirectResponse(target, status_code=303)
         if result.outcome is SignInOutcome.CLIENT_WAITS:
             return form_page(request, errors={"email": _WAIT}, email=email, status=429)
         return form_page(request, errors={"email": _WRONG}, email=email, status=400)
