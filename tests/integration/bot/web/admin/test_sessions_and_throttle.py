@@ -260,6 +260,7 @@ async def test_no_name_or_address_travels_in_any_cookie(app: App) -> None:
         for path, form in (
             (f"/admin/staff/{sam_id}/role", {"role": "admin"}),
             (f"/admin/staff/{sam_id}/unlock", {}),
+            (f"/cover/{sam_id}", {"clear": "yes"}),
             (f"/admin/staff/{sam_id}/alerts", {"alert_channel": "email"}),
             (
                 f"/admin/staff/{sam_id}/password",
