@@ -25,6 +25,7 @@ from store.models import SignInFailure, Staff, StaffSession
 # mistyping, few enough that guessing across many accounts is slow.
 CLIENT_FAILURES = 20
 CLIENT_WINDOW = timedelta(minutes=15)
+_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,13 @@ def coarse_address(host: str) -> str:
 
 
 async def start_session(session: AsyncSession, staff: Staff, *, client: str, now: datetime) -> str:
-    """A new session for them; returns the id to put in the cookie (never stored)."""
+    """A new session for them; returns the id to put in the cookie (never stored). Their
+    sessions unused for a week are deleted here: nothing an administrator needs to see."""
+    await session.execute(
+        delete(StaffSession).where(
+            StaffSession.staff_id == staff.id, StaffSession.last_used_at < now - _KEPT
+        )
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         StaffSession(
@@ -69,7 +76,7 @@ async def live_staff(
     session: AsyncSession, token: str | None, *, limits: Limits, now: datetime
 ) -> Staff | None:
     """Who this session id belongs to, if it is still live; marks it used now. A session
-    past its idle or absolute limit is ended here, so it never comes back."""
+    past its idle or absolute limit never works again, even if used at once after."""
     if not token or len(token) > 200:
         return None
     row = await session.scalar(
