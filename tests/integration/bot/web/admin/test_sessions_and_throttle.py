@@ -232,9 +232,9 @@ async def test_idle_and_absolute_limits_are_enforced_on_the_server(app: App) -> 
         app.clock.advance(timedelta(minutes=20))  # type: ignore[attr-defined]
         assert (await sam.get("/experts")).status_code == 303  # 12 hours after signing in
     app.clock.advance(timedelta(days=8))  # type: ignore[attr-defined]
-    async with signed_in(app, SAM):
-        async with app.sessions() as session:  # week-old sessions are cleared away
-            assert await session.scalar(select(func.count(StaffSession.id))) == 1
+    async with signed_in(app, SAM), app.sessions() as session:
+        # Week-old sessions are cleared away when they sign in again.
+        assert await session.scalar(select(func.count(StaffSession.id))) == 1
 
 
 async def test_an_administrator_sees_and_ends_someones_session(app: App) -> None:
