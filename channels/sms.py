@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 MAX_VALIDITY_SECONDS = 36_000  # Twilio's ceiling: a queued text is dropped after 10 hours
 REQUEST_TIMEOUT_SECONDS = 20.0
-LOOKUP_WAIT_SECONDS = 3.0
+LOOKUP_WAIT_SECONDS = 5.0
 CREDENTIALS_HINT = "Twilio refused our credentials: check TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN"
 
 # Codes that mean "this number will not get texts from us"; never the person's fault to fix.
@@ -66,6 +66,9 @@ SERVER_ERROR_CODE = 20500  # "Internal server error": Twilio may have queued the
 # HTTP answers to a POST that Twilio (or its edge) may have acted on before failing. 503
 # and 429 are refusals before any work, so they stay transient.
 MAYBE_PROCESSED_STATUSES = frozenset({500, 502, 504})
+# Twilio's edge gave up waiting while Twilio may still be working on the POST: even after
+# the wait, finding nothing in its list proves nothing.
+GATEWAY_TIMEOUT = 504
 
 # --- GSM-7 --------------------------------------------------------------------------------
 
@@ -150,9 +153,9 @@ class SmsConfig:
 class SendOutcomeUnknown(OutcomeUnknown):
     """Twilio may have taken the message: it has no idempotency key to make a retry safe.
 
-    ``answered`` is True when Twilio finished with the request and said it failed (a 5xx):
-    then a look at its message list that finds nothing is conclusive. After a timeout or a
-    dropped connection the request may still be in Twilio's hands, so it is not.
+    ``answered`` is True when Twilio finished with the request and said it failed (500,
+    502): then its message list finding nothing, after a short wait, is conclusive. After
+    a 504, a timeout or a dropped connection the request may still be in Twilio's hands.
     """
 
     def __init__(self, detail: str, *, code: str | None = None, answered: bool = False) -> None:
@@ -208,7 +211,7 @@ class LinklineTwilioHttpClient(AsyncTwilioHttpClient):
             raise SendOutcomeUnknown(
                 f"Twilio answered HTTP {status}; the message may have been sent",
                 code="outcome-unknown",
-                answered=True,
+                answered=status != GATEWAY_TIMEOUT,
             )
         if status == 429 or status >= 500:
             raise TransientError(
@@ -379,7 +382,7 @@ def _map_twilio_error(status: int | None, code: int | None) -> ChannelError:
             f"Twilio failed while handling the message (error {code or status}); "
             "it may have been sent",
             code="outcome-unknown",
-            answered=True,
+            answered=status != GATEWAY_TIMEOUT,
         )
     if code in BUSY_CODES or status == 429 or (status is not None and status >= 500):
         return TransientError(f"Twilio is busy (error {code or status})", code=label)
