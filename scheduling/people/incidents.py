@@ -111,9 +111,13 @@ def _describe(
     count = len(gathered)
     first, last = gathered[0].updated_at, gathered[-1].updated_at
     task.title = TITLE.format(count=count, channel=in_sentence(channel))
+    when = (
+        f"at {spoken_datetime(first, tz)}"
+        if spoken_datetime(first, tz) == spoken_datetime(last, tz)
+        else f"between {spoken_datetime(first, tz)} and {spoken_datetime(last, tz)}"
+    )
     lines = [
-        f"{count} messages {_by(channel)} between {spoken_datetime(first, tz)} and "
-        f"{spoken_datetime(last, tz)} may or may not have reached people. The provider "
+        f"{count} messages {_by(channel)} {when} may or may not have reached people. The provider "
         "failed while handling them and could not say whether it kept them, so none has "
         "been sent again.",
         "What to check:",
