@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from scheduling.job_lock import hold_lock
 from scheduling.people.tasks import open_task
 from scheduling.rules.wording import spoken_datetime
 from scheduling.text.words import in_sentence
@@ -40,6 +41,9 @@ async def gather_uncertain(session: AsyncSession, message: Message, now: datetim
     channel = message.channel
     if channel is None:
         return False
+    # Messages of one batch settle in parallel transactions: one at a time here, so each
+    # sees the others' uncertain messages and the incident task once they are committed.
+    await hold_lock(session, f"uncertain-incident:{channel.value}")
     incident = await _open_incident(session, channel, now)
     since = incident.created_at - INCIDENT_WINDOW if incident else now - INCIDENT_WINDOW
     gathered = await _uncertain_since(session, channel, since)

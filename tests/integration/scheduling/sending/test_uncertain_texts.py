@@ -25,8 +25,10 @@ from scheduling.sending.outbox import claim_due, load_message
 from store.enums import Channel, MessageStatus, Purpose, Role, TaskKind, TaskStatus
 from store.models import Message, Staff, Task
 from tests.builders import add_engagement, add_expert, add_staff, all_tasks
-from tests.conftest import make_settings
+from tests.conftest import _truncate, make_settings
 from tests.fakes.twilio import FakeTwilio
+
+pytestmark = pytest.mark.db_contract
 
 
 @dataclass
@@ -37,10 +39,11 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path, sqlite_url: str, clock: SimulatedClock) -> AsyncIterator[World]:
+async def world(tmp_path: Path, database_url: str, clock: SimulatedClock) -> AsyncIterator[World]:
     fake = await FakeTwilio(now=clock.now).start()
-    config = make_settings(tmp_path, sqlite_url)
-    app = await build_app(config, clock=clock, upgrade=True)
+    config = make_settings(tmp_path, database_url)
+    app = await build_app(config, clock=clock)
+    await _truncate(app)
     sms = SmsChannel(
         SmsConfig(
             account_sid=fake.account_sid,
