@@ -78,6 +78,8 @@ class FakeTwilio:
     callback_responses: list[int] = field(default_factory=list)
     requests_seen: int = 0
     list_requests: int = 0
+    # Texts stay in Twilio's queue (status "queued", no DateSent) instead of going at once.
+    queue_texts: bool = False
     # When the fake thinks it is: tests on a simulated clock pass theirs, so DateSent and
     # date_created agree with the attempts Linkline recorded.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -209,7 +211,7 @@ class FakeTwilio:
         query = request.query
         try:
             size = int(query.get("PageSize", "50"))
-            kept = [m for m in reversed(self.ledger) if _listed(m, query)]
+            kept = [m for m in reversed(self.ledger) if _listed(m, query, self.queue_texts)]
         except ValueError:
             return _error(400, 20001, "Invalid filter")
         page = [self._json(m, listed=True) for m in kept[:size]]
@@ -240,13 +242,13 @@ class FakeTwilio:
             "to": sms.to,
             "from": sms.from_,
             "body": sms.body,
-            "status": "sent" if listed else "queued",
+            "status": "sent" if listed and not self.queue_texts else "queued",
             "direction": "outbound-api",
             "num_segments": "1",
             "num_media": "0",
             "date_created": now,
             "date_updated": now,
-            "date_sent": now if listed else None,
+            "date_sent": now if listed and not self.queue_texts else None,
             "error_code": None,
             "error_message": None,
             "price": None,
@@ -270,11 +272,14 @@ class FakeTwilio:
                     self.callback_responses.append(response.status)
 
 
-def _listed(sms: FakeSms, query: Mapping[str, str]) -> bool:
-    """Whether a text passes the list's filters (To, From, DateSent, DateSent>, DateSent<)."""
+def _listed(sms: FakeSms, query: Mapping[str, str], queued: bool) -> bool:
+    """Whether a text passes the list's filters (To, From, DateSent, DateSent>, DateSent<);
+    a queued text has no DateSent, so any DateSent filter leaves it out."""
     if "To" in query and query["To"] != sms.to:
         return False
     if "From" in query and query["From"] != sms.from_:
+        return False
+    if queued and any(key.startswith("DateSent") for key in query):
         return False
     for key, keep in (
         ("DateSent", lambda a, b: a == b),

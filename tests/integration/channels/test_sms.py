@@ -235,6 +235,17 @@ async def test_the_lookup_matches_body_number_and_time_only(
     assert found is not None and found.provider_id == fake.ledger[-1].sid
 
 
+async def test_a_text_still_in_twilio_s_queue_is_found_without_a_date_sent(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    """Queued texts have no DateSent, so the DateSent filter misses them: the most recent
+    texts to the number are read too."""
+    fake.queue_texts = True
+    fake.fail_after_storing_next(500, 20500)
+    receipt = await sms.send(_message(clock))
+    assert receipt.provider_id == fake.ledger[0].sid and len(fake.ledger) == 1
+
+
 async def test_an_unreadable_bad_gateway_page_is_uncertain_until_looked_up(
     sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
 ) -> None:
