@@ -37,10 +37,12 @@ from store.engine import (
     create_engine,
     is_sqlite,
     normalise_url,
+    prepare_sqlite_file,
     session_factory,
     verify_key,
 )
 from store.errors import CannotStart
+from store.private_files import private_folder
 
 
 class StartupError(CannotStart):
@@ -147,8 +149,10 @@ async def build_app(
     url = normalise_url(settings.resolved_database_url)
     notices: list[str] = []
     sqlite = is_sqlite(url)
-    if sqlite:
-        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Files before anything reads them: the folder, the key and the database are private
+    # to this account, or start-up says which command makes them so. The folder is made
+    # whatever the database, since dry-run messages and letters are written there too.
+    private_folder(settings.data_dir, create=True)
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     loaded = load_or_create_key(secret, settings.key_file, may_create=sqlite)
     if loaded.created_file is not None:
@@ -156,6 +160,8 @@ async def build_app(
             f"No LINKLINE_SECRET_KEY was set, so a new key was written to {loaded.created_file} "
             "(readable only by you). Back it up: without it the personal data cannot be read."
         )
+    if sqlite:
+        notices.extend(prepare_sqlite_file(url))
     cipher = Cipher.from_secret(loaded.secret)
     engine = create_engine(url, cipher)
     try:

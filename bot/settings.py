@@ -194,6 +194,23 @@ class Settings(BaseSettings):
             )
         return text.rstrip("/")
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        """Twilio signs the exact address it calls, so a wrong one turns every webhook away
+        without a word; and plain http would send staff cookies in clear."""
+        if value is None:
+            return None
+        text = value.strip()
+        problem = public_url_problem(text)
+        if problem:
+            raise ValueError(
+                f"LINKLINE_PUBLIC_URL must start with https:// and be the address Twilio and "
+                f"Telegram reach this service at, such as https://linkline.example.org "
+                f"(http:// only for localhost or 127.0.0.1): {problem}"
+            )
+        return text.rstrip("/")
+
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -301,6 +318,28 @@ class ChannelMode:
     def line(self) -> str:
         state = "live" if self.live else "dry-run"
         return f"{self.channel.value:<9} {state:<8} {self.detail}"
+
+
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def public_url_problem(text: str) -> str | None:
+    """What is wrong with a public address, in words, or None when it will do.
+
+    The value is never echoed: a pasted address can carry a password.
+    """
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return "the value set is not a web address"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "the value set has no https:// in front, or no host name"
+    if parts.scheme == "http" and parts.hostname.lower() not in _LOCAL_HOSTS:
+        return "the value set uses plain http:// for a host other people reach"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "the value set has a user name, a password, a ? or a # in it"
+    return None
 
 
 _BASE_URLS = {

@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from store.errors import Refused
+from store.errors import CannotStart, Refused
+from store.private_files import OWNER_ONLY_FOLDER, refuse_if_shared
 
 _VERSION = "v1"
 _NONCE_BYTES = 12
@@ -134,7 +135,15 @@ def load_or_create_key(configured: str | None, key_file: Path, *, may_create: bo
         _decode_secret(configured)
         return LoadedKey(configured.strip(), None)
     if key_file.exists():
-        secret = key_file.read_text(encoding="ascii").strip()
+        # Refused, never tightened: a key others could read may already have been copied.
+        refuse_if_shared(key_file, "key file")
+        try:
+            secret = key_file.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SecretKeyError(
+                f"the key file {key_file} cannot be read ({_why(exc)}): run Linkline as the "
+                "account that owns it, or set LINKLINE_SECRET_KEY"
+            ) from exc
         _decode_secret(secret)
         return LoadedKey(secret, None)
     if not may_create:
@@ -142,9 +151,21 @@ def load_or_create_key(configured: str | None, key_file: Path, *, may_create: bo
             "LINKLINE_SECRET_KEY is not set: a shared database needs the same key on every "
             "machine; make one with `linkline keys generate` and set it in the environment"
         )
-    key_file.parent.mkdir(parents=True, exist_ok=True)
     secret = generate_secret_key()
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secret + "\n")
+    try:
+        key_file.parent.mkdir(mode=OWNER_ONLY_FOLDER, parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secret + "\n")
+    except OSError as exc:
+        raise CannotStart(
+            f"cannot write a new key file at {key_file} ({_why(exc)}): set LINKLINE_DATA_DIR "
+            "to a folder this account can write to, or set LINKLINE_SECRET_KEY"
+        ) from exc
     return LoadedKey(secret, key_file)
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return "it is not a key Linkline wrote"

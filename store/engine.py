@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from store.crypto import Cipher, SecretKeyError
 from store.errors import CannotStart
 from store.models import Meta
+from store.private_files import create_private_file, tighten
 from store.types import attach_cipher
 
 _DRIVERS = {
@@ -49,6 +51,32 @@ def normalise_url(url: str) -> str:
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file a SQLite URL names, or None for an in-memory database."""
+    database = make_url(normalise_url(url)).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def prepare_sqlite_file(url: str) -> list[str]:
+    """Create the database file 0600 before SQLite does (it would make it 0644), and make an
+    existing one and its -wal/-shm files owner-only; it holds staff password hashes.
+
+    Returns the notes to show when a file had to be tightened.
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return []
+    create_private_file(path, "database file")
+    notes = []
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        note = tighten(part, "database file")
+        if note:
+            notes.append(note)
+    return notes
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

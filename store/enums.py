@@ -170,6 +170,7 @@ class TaskKind(StrEnum):
     CONTACT_CHANGED = "contact_changed"  # they replied STOP, START or PAUSE: for the record
     STRANGER = "stranger"  # a message from a number or chat we do not know
     GO_OVER_DETAILS = "go_over_details"  # a promise to talk the details through in person
+    SHARED_CONTACT = "shared_contact"  # experts in different caseloads share a number or email
 
 
 class TaskStatus(StrEnum):

@@ -114,7 +114,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_sqlite_file(template: Path, target: Path) -> Path:
     """A private copy of the migrated template: same key, same schema, no rows."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(template, target)
+    shutil.copy(template, target)  # with its 0600 mode, as Linkline made it
     return target
 
 

@@ -37,9 +37,18 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        fail(f"setting {where} is not valid: {first['msg']}", 2)
+        fail(settings_error_line(exc), 2)
+
+
+def settings_error_line(exc: ValidationError) -> str:
+    """One line for the first bad setting; our own checks already name it and say what to
+    set, so pydantic's "Value error," prefix is dropped rather than repeated."""
+    first = exc.errors()[0]
+    message = str(first["msg"])
+    if first["type"] == "value_error":
+        return message.removeprefix("Value error, ")
+    where = ".".join(str(p) for p in first["loc"]) or "settings"
+    return f"setting {where} is not valid: {message}"
 
 
 def run(action: Callable[[], Awaitable[T]]) -> T:

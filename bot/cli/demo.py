@@ -40,7 +40,8 @@ def _fresh_folder(folder: Path) -> None:
         if not (folder / MARKER).exists():
             fail(f"{folder} is not empty and was not made by the demo: choose another --out", 2)
         shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # new, empty or the demo's own: private like any data folder
     (folder / MARKER).write_text("made by `linkline demo`; safe to delete\n", encoding="utf-8")
 
 

@@ -124,6 +124,7 @@ TASK_KINDS: dict[TaskKind, str] = {
     TaskKind.CONTACT_CHANGED: "For the record: they changed how we contact them",
     TaskKind.STRANGER: "A message from someone we do not know",
     TaskKind.GO_OVER_DETAILS: "Go over the details with them",
+    TaskKind.SHARED_CONTACT: "Check a contact detail two experts share",
 }
 TASK_STATUSES: dict[TaskStatus, str] = {
     TaskStatus.OPEN: "Open",

@@ -1,12 +1,12 @@
-"""New contact details: two people for a phone number or postal address, and a flag
-when two experts share one.
+"""New contact details: two people for a phone number, email or postal address, and a
+flag when two experts share one.
 
-Changing someone's number is how a person who means them harm can take over their
-messages, and a letter to a new address can land in the wrong home. So a new phone
-number (used for texts and calls) or postal address waits as a ``ContactChange`` until a
-*different* member of staff confirms it; until then the old value stays in use. Email is
-changed at once (with the shared-contact check), and Telegram only ever changes through
-the expert's own one-time link (``telegram_links``).
+Changing someone's number or email is how a person who means them harm can take over
+their messages, and a letter to a new address can land in the wrong home. So a new phone
+number (used for texts and calls), email address or postal address waits as a
+``ContactChange`` until a *different* member of staff confirms it; until then the old
+value stays in use. Telegram only ever changes through the expert's own one-time link
+(``telegram_links``).
 
 Two experts with the same number or email (the same keyed hash) is allowed, since people
 share phones, but it is flagged wherever staff look, because a reply from it could be
@@ -43,7 +43,11 @@ PHONE_CHANNELS = (Channel.SMS, Channel.PHONE)  # one number, used by both
 # Where the same value means the same person can be reached (and can reply) as another.
 SHARED_CHANNELS = (Channel.SMS, Channel.PHONE, Channel.EMAIL)
 # A change request's channel: SMS stands for the phone number (texts and calls).
-KIND_WORDS = {Channel.SMS: "phone number", Channel.LETTER: "postal address"}
+KIND_WORDS = {
+    Channel.SMS: "phone number",
+    Channel.EMAIL: "email address",
+    Channel.LETTER: "postal address",
+}
 _FIELD = {Channel.SMS: "phone", Channel.LETTER: "postal_address", Channel.EMAIL: "email"}
 
 
@@ -65,10 +69,10 @@ def change_kind(channel: Channel) -> Channel:
     """The channel a change request is stored under: SMS for any phone number."""
     if channel in PHONE_CHANNELS:
         return Channel.SMS
-    if channel is Channel.LETTER:
-        return Channel.LETTER
+    if channel in (Channel.LETTER, Channel.EMAIL):
+        return channel
     raise ContactChangeError(
-        "Only a phone number or a postal address needs a second person to confirm it"
+        "Only a phone number, email address or postal address can be changed here"
     )
 
 
@@ -94,10 +98,16 @@ def shown(channel: Channel, value: str | None) -> str:
 
 
 async def others_with(
-    session: AsyncSession, cipher: Cipher, value: str, *, besides: int
+    session: AsyncSession,
+    cipher: Cipher,
+    value: str,
+    *,
+    besides: int,
+    within: ColumnElement[bool] | None = None,
 ) -> list[int]:
-    """Other experts whose phone number or email is this (normalised) value."""
-    rows = await session.scalars(
+    """Other experts whose phone number or email is this (normalised) value; ``within``
+    (a WHERE clause on Expert) keeps to the experts someone may see."""
+    query = (
         select(ContactPoint.expert_id)
         .where(
             ContactPoint.lookup_hash == cipher.blind_index(value),
@@ -107,13 +117,19 @@ async def others_with(
         .distinct()
         .order_by(ContactPoint.expert_id)
     )
-    return list(rows)
+    if within is not None:
+        query = query.join(Expert, Expert.id == ContactPoint.expert_id).where(within)
+    return list(await session.scalars(query))
 
 
 async def shared_contacts(
-    session: AsyncSession, expert_ids: Iterable[int] | None = None
+    session: AsyncSession,
+    expert_ids: Iterable[int] | None = None,
+    *,
+    within: ColumnElement[bool] | None = None,
 ) -> dict[int, set[int]]:
-    """For each expert (or the ones named), the other experts with the same number or email."""
+    """For each expert (or the ones named), the other experts with the same number or email;
+    ``within`` (a WHERE clause on Expert) keeps to the others someone may see."""
     mine, theirs = aliased(ContactPoint), aliased(ContactPoint)
     query = (
         select(mine.expert_id, theirs.expert_id)
@@ -130,6 +146,8 @@ async def shared_contacts(
     )
     if expert_ids is not None:
         query = query.where(mine.expert_id.in_(list(expert_ids)))
+    if within is not None:
+        query = query.join(Expert, Expert.id == theirs.expert_id).where(within)
     found: dict[int, set[int]] = defaultdict(set)
     for expert_id, other_id in await session.execute(query):
         found[expert_id].add(other_id)
@@ -139,9 +157,7 @@ async def shared_contacts(
 def _normalised(kind: Channel, text: str) -> str:
     field = _FIELD[kind]
     if not text.strip():
-        raise ContactChangeError(
-            f"Enter the new {KIND_WORDS.get(kind, 'email address')}", field=field
-        )
+        raise ContactChangeError(f"Enter the new {KIND_WORDS[kind]}", field=field)
     try:
         if kind is Channel.SMS:
             return normalise_phone(text)
@@ -169,8 +185,8 @@ async def request_change(
     actor: str,
     old_address_safe: bool = False,
 ) -> Requested:
-    """Ask for a new phone number or postal address; nothing changes until someone else
-    confirms it. One request per expert and kind waits at a time.
+    """Ask for a new phone number, email or postal address; nothing changes until someone
+    else confirms it. One request per expert and kind waits at a time.
 
     While a new postal address waits, letters are held (the old address may be the home
     they left), unless the requester records ``old_address_safe``."""
@@ -205,7 +221,9 @@ async def request_change(
     session.add(change)
     await session.flush()
     shared = (
-        await others_with(session, cipher, value, besides=expert.id) if kind is Channel.SMS else []
+        await others_with(session, cipher, value, besides=expert.id)
+        if kind in SHARED_CHANNELS
+        else []
     )
     audit.record(
         session,
@@ -220,34 +238,6 @@ async def request_change(
         old_address_safe=change.old_address_safe,
     )
     return Requested(change, shared)
-
-
-async def change_email(
-    session: AsyncSession, cipher: Cipher, expert: Expert, text: str, *, now: datetime, actor: str
-) -> list[int]:
-    """Set their email address at once; returns the other experts who have it too.
-
-    A new address clears an old opt-out (that was about the old address). Consent to use
-    email is separate and stays as it was recorded.
-    """
-    value = _normalised(Channel.EMAIL, text)
-    await session.refresh(expert, ["contact_points"])
-    if current_value(expert, Channel.EMAIL) == value:
-        raise ContactChangeError("This is already their email address", field="email")
-    _put(expert, Channel.EMAIL, value, cipher.blind_index(value), now)
-    expert.updated_at = now
-    await session.flush()
-    shared = await others_with(session, cipher, value, besides=expert.id)
-    audit.record(
-        session,
-        actor=actor,
-        action="expert.email_changed",
-        entity="expert",
-        entity_id=expert.id,
-        at=now,
-        shared=bool(shared),
-    )
-    return shared
 
 
 def _put(expert: Expert, channel: Channel, value: str, lookup: str | None, now: datetime) -> None:
@@ -340,7 +330,7 @@ async def confirm_change(
     if change.requested_by_id == confirmer.id:
         raise ContactChangeError(
             "You asked for this change, so a colleague needs to confirm it. This keeps "
-            "a new number or address safe from a mistake or a trick"
+            "a new number, email or address safe from a mistake or a trick"
         )
     await _decide(session, change, ChangeStatus.CONFIRMED, confirmer, now)
     expert = await session.get(Expert, change.expert_id)
@@ -348,6 +338,10 @@ async def confirm_change(
     await session.refresh(expert, ["contact_points"])
     if change.channel is Channel.LETTER:
         _put(expert, Channel.LETTER, change.value, None, now)
+    elif change.channel is Channel.EMAIL:
+        # A new address clears an old opt-out (that was about the old address). Consent
+        # to use email is separate and stays as it was recorded.
+        _put(expert, Channel.EMAIL, change.value, cipher.blind_index(change.value), now)
     else:
         for channel in PHONE_CHANNELS:
             _put(expert, channel, change.value, cipher.blind_index(change.value), now)

@@ -1,5 +1,11 @@
-"""Who may see which records: an administrator sees everything; a link worker sees their own
-experts, and those of a colleague they cover while that colleague is away.
+"""Who may see which records, and who may change them: an administrator sees and changes
+everything; a link worker sees their own experts, and those of a colleague they cover while
+that colleague is away.
+
+Seeing is not changing. A link worker sees an engagement one of their experts is invited
+to, but only its lead (or the lead's cover while they are away) or an administrator may
+change it, since a change sends messages to every expert invited, in any caseload. And a
+link worker acts only on experts in their own caseload (or one they cover).
 
 Every page asks here, and a record someone may not see is "not found", never "forbidden":
 a refusal would confirm that a person of that id is known to the service.
@@ -34,6 +40,15 @@ class Scope:
 
     def sees_worker(self, worker_id: int | None) -> bool:
         return self.worker_ids is None or worker_id in self.worker_ids
+
+    def may_change_engagement(self, engagement: Engagement) -> bool:
+        """Its lead (or their cover while they are away) or an administrator: the people
+        answerable for every expert it invites."""
+        return self.sees_worker(engagement.lead_id)
+
+    def may_change_expert(self, expert: Expert) -> bool:
+        """Their own link worker (or the cover while they are away) or an administrator."""
+        return self.sees_worker(expert.link_worker_id)
 
     def experts(self) -> ColumnElement[bool]:
         """A WHERE clause on Expert for the experts in scope."""
@@ -89,6 +104,17 @@ async def engagement_in_scope(
         select(Engagement).where(Engagement.id == engagement_id, scope.engagements())
     )
     if engagement is None:
+        raise NotFound(f"engagement {engagement_id}")
+    return engagement
+
+
+async def engagement_to_change(
+    session: AsyncSession, scope: Scope, engagement_id: int
+) -> Engagement:
+    """The engagement, if this person may change it; "not found" otherwise, even when they
+    may see it, so a write reveals no more than a read."""
+    engagement = await engagement_in_scope(session, scope, engagement_id)
+    if not scope.may_change_engagement(engagement):
         raise NotFound(f"engagement {engagement_id}")
     return engagement
 

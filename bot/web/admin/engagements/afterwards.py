@@ -12,7 +12,12 @@ from bot.services.engagements import lifecycle as service
 from bot.services.engagements.attendance import attendance_field, record_attendance_sheet
 from bot.services.engagements.rules import may_record_attendance, may_record_outcomes
 from bot.web.admin.areas import StaffWeb
-from bot.web.admin.engagements.common import WORDS, load_engagement, refused
+from bot.web.admin.engagements.common import (
+    WORDS,
+    load_engagement,
+    load_engagement_to_change,
+    refused,
+)
 from bot.web.admin.engagements.forms import (
     attendance_values,
     read_attendance,
@@ -46,7 +51,7 @@ async def attendance_page(request: Request, engagement_id: int, web: StaffWeb) -
 @router.post("/engagements/{engagement_id}/attendance")
 async def attendance(request: Request, engagement_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
-        engagement = await load_engagement(page, engagement_id)
+        engagement = await load_engagement_to_change(page, engagement_id)
         if (refusal := may_record_attendance(engagement, page.now)) is not None:
             return await refused(page, engagement, refusal)
         came, settled, errors = read_attendance(page, engagement)
@@ -98,7 +103,7 @@ async def outcomes_page(request: Request, engagement_id: int, web: StaffWeb) -> 
 @router.post("/engagements/{engagement_id}/outcomes")
 async def outcomes(request: Request, engagement_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
-        engagement = await load_engagement(page, engagement_id)
+        engagement = await load_engagement_to_change(page, engagement_id)
         if (refusal := may_record_outcomes(engagement, page.now)) is not None:
             return await refused(page, engagement, refusal)
         try:

@@ -12,7 +12,12 @@ from bot.services.engagements import lifecycle as service
 from bot.services.engagements.cancellations import record_told
 from bot.services.engagements.rules import may_cancel, may_record_told
 from bot.web.admin.areas import StaffWeb
-from bot.web.admin.engagements.common import invitation_of, load_engagement, refused
+from bot.web.admin.engagements.common import (
+    load_engagement,
+    load_engagement_to_change,
+    own_invitation,
+    refused,
+)
 from bot.web.admin.engagements.forms import REASON_MAX, refused_fields
 from bot.web.admin.experts.shared import flash_name
 from bot.web.admin.pages import Errors
@@ -45,7 +50,7 @@ async def cancel_page(request: Request, engagement_id: int, web: StaffWeb) -> Re
 @router.post("/engagements/{engagement_id}/cancel")
 async def cancel(request: Request, engagement_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
-        engagement = await load_engagement(page, engagement_id)
+        engagement = await load_engagement_to_change(page, engagement_id)
         if (refusal := may_cancel(engagement, page.now)) is not None:
             return await refused(page, engagement, refusal)
         reason = page.field("reason")
@@ -78,7 +83,8 @@ async def cancel(request: Request, engagement_id: int, web: StaffWeb) -> Respons
 async def told(request: Request, engagement_id: int, invitation_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
         engagement = await load_engagement(page, engagement_id)
-        invitation = invitation_of(engagement, invitation_id)
+        # Told by phone is about the expert: only their own worker (or cover) records it.
+        invitation = own_invitation(page, engagement, invitation_id)
         if (refusal := may_record_told(engagement)) is not None:
             return await refused(page, engagement, refusal)
         try:

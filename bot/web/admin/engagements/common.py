@@ -17,7 +17,7 @@ from bot.services.engagements.cancellations import (
 from bot.services.engagements.lifecycle import get_engagement
 from bot.services.engagements.queries import expected_messages
 from bot.services.engagements.rules import missing_information
-from bot.services.staff.access import NotFound, engagement_in_scope
+from bot.services.staff.access import NotFound, engagement_in_scope, engagement_to_change
 from bot.web.admin.engagements.forms import DETAIL_LABELS, MISSING_LABELS, sentence
 from bot.web.admin.pages import Errors, Page
 from scheduling.rules.frequency import FrequencyCap
@@ -39,6 +39,13 @@ async def load_engagement(page: Page, engagement_id: int) -> Engagement:
     return await get_engagement(page.session, engagement_id)
 
 
+async def load_engagement_to_change(page: Page, engagement_id: int) -> Engagement:
+    """The engagement with everyone invited, or 404 unless this person may change it (its
+    lead, their cover, an administrator): seeing it is not enough."""
+    await engagement_to_change(page.session, page.scope, engagement_id)
+    return await get_engagement(page.session, engagement_id)
+
+
 def invitation_of(engagement: Engagement, invitation_id: int) -> Invitation:
     for invitation in engagement.invitations:
         if invitation.id == invitation_id:
@@ -47,9 +54,10 @@ def invitation_of(engagement: Engagement, invitation_id: int) -> Invitation:
 
 
 def own_invitation(page: Page, engagement: Engagement, invitation_id: int) -> Invitation:
-    """An invitation whose expert this person may see: answers can hold health details."""
+    """An invitation whose expert is in this person's caseload (or one they cover): answers
+    can hold health details, and only the expert's own worker acts for them."""
     invitation = invitation_of(engagement, invitation_id)
-    if not page.scope.sees_worker(invitation.expert.link_worker_id):
+    if not page.scope.may_change_expert(invitation.expert):
         raise NotFound(f"invitation {invitation_id}")
     return invitation
 
@@ -125,6 +133,7 @@ async def show_engagement(
         missing_labels=MISSING_LABELS,
         detail_labels=DETAIL_LABELS,
         visible_ids={i.id for i in visible},
+        may_change=scope.may_change_engagement(engagement),
         plan=plan,
         calls=calls,
         numbers=numbers,

@@ -9,7 +9,13 @@ from bot.services.engagements import lifecycle as service
 from bot.services.engagements.queries import invitable_experts
 from bot.services.engagements.rules import may_invite
 from bot.web.admin.areas import StaffWeb
-from bot.web.admin.engagements.common import load_engagement, own_invitation, planned, refused
+from bot.web.admin.engagements.common import (
+    load_engagement,
+    load_engagement_to_change,
+    own_invitation,
+    planned,
+    refused,
+)
 from bot.web.admin.engagements.forms import SUPPORT_NEEDS_MAX, refused_fields
 from bot.web.admin.pages import Errors
 from store.enums import EngagementStatus, InvitationAnswer
@@ -42,7 +48,7 @@ async def invite_page(request: Request, engagement_id: int, web: StaffWeb) -> Re
 @router.post("/engagements/{engagement_id}/invite")
 async def invite(request: Request, engagement_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
-        engagement = await load_engagement(page, engagement_id)
+        engagement = await load_engagement_to_change(page, engagement_id)
         if (refusal := may_invite(engagement)) is not None:
             return await refused(page, engagement, refusal)
         experts = await invitable_experts(page.session, engagement, page.scope.experts())

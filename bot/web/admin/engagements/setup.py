@@ -20,6 +20,7 @@ from bot.web.admin.areas import StaffWeb
 from bot.web.admin.engagements.common import (
     WORDS,
     load_engagement,
+    load_engagement_to_change,
     planned,
     refused,
     show_engagement,
@@ -141,7 +142,7 @@ async def show(request: Request, engagement_id: int, web: StaffWeb) -> Response:
 @router.post("/engagements/{engagement_id}/publish")
 async def publish(request: Request, engagement_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
-        engagement = await load_engagement(page, engagement_id)
+        engagement = await load_engagement_to_change(page, engagement_id)
         missing = missing_information(engagement)
         if may_publish(engagement) is None and missing:
             problems = [
@@ -192,7 +193,7 @@ async def edit(request: Request, engagement_id: int, web: StaffWeb) -> Response:
 @router.post("/engagements/{engagement_id}/edit")
 async def update(request: Request, engagement_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
-        engagement = await load_engagement(page, engagement_id)
+        engagement = await load_engagement_to_change(page, engagement_id)
         if (refusal := may_edit(engagement)) is not None:
             return await refused(page, engagement, refusal)
         kinds = await known_kinds(page.session)
@@ -240,7 +241,7 @@ async def move_page(request: Request, engagement_id: int, web: StaffWeb) -> Resp
 @router.post("/engagements/{engagement_id}/move")
 async def move(request: Request, engagement_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
-        engagement = await load_engagement(page, engagement_id)
+        engagement = await load_engagement_to_change(page, engagement_id)
         if (refusal := _not_movable_here(engagement)) is not None:
             return await refused(page, engagement, refusal)
         starts_at, ends_at, errors = read_when(page)
@@ -272,7 +273,7 @@ async def move(request: Request, engagement_id: int, web: StaffWeb) -> Response:
 @router.post("/engagements/{engagement_id}/plan")
 async def plan(request: Request, engagement_id: int, web: StaffWeb) -> Response:
     async with web.page(request) as page:
-        engagement = await load_engagement(page, engagement_id)
+        engagement = await load_engagement_to_change(page, engagement_id)
         if (refusal := may_change_plan(engagement)) is not None:
             return await refused(page, engagement, refusal)
         changes, errors = read_plan_changes(page, engagement.plan_overrides or {})

@@ -1,5 +1,5 @@
-"""New contact details for an expert: a phone number or postal address waits for a
-colleague to confirm it; an email address is used at once."""
+"""New contact details for an expert: a phone number, email or postal address waits for
+a colleague to confirm it."""
 
 from __future__ import annotations
 
@@ -52,14 +52,12 @@ def _said(done: Changed) -> list[str]:
             "The new postal address waits for a colleague to confirm it; until then no "
             "letters are sent, and anything due by post goes another agreed way."
         ]
-    elif done.waits:
+    else:
         what = changes.KIND_WORDS[done.channel]
         lines = [
             f"The new {what} waits for a colleague to confirm it; until then "
             "we keep using the one we had."
         ]
-    else:
-        lines = ["The new email address is in use now."]
     if done.shared:
         lines.append(
             "Please check: another expert has this "
@@ -84,6 +82,7 @@ async def contact_post(request: Request, web: StaffWeb, expert_id: int) -> Respo
                 expert,
                 page.viewer,
                 asked,
+                scope=page.scope,
                 now=page.now,
                 actor=page.actor,
                 old_address_safe=page.field("old_address_safe") == "yes",

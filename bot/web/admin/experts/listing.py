@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.services.experts import contact_changes as changes
+from bot.services.experts.new_contact import visible_sharing
 from bot.services.experts.profile import (
     confirm_safe_contact,
     create_expert,
@@ -77,7 +78,9 @@ class ExpertRow:
 async def experts_list(request: Request, web: StaffWeb) -> Response:
     async with web.page(request) as page:
         experts = await list_experts(page.session, page.scope.experts())
-        shared = await changes.shared_contacts(page.session, [e.id for e in experts])
+        shared = await changes.shared_contacts(
+            page.session, [e.id for e in experts], within=page.scope.experts()
+        )
         waiting = await changes.changes_to_confirm(page.session, page.scope.experts(), page.viewer)
         page.viewed("expert", None, listed=len(experts))
         rows = [
@@ -161,7 +164,10 @@ async def new_post(request: Request, web: StaffWeb) -> Response:
             )
         except Refused as exc:
             return await _new_form(page, {**exc.by_field("preferred_name"), **unknown})
-        shared = await changes.shared_contacts(page.session, [expert.id])
+        others = (await changes.shared_contacts(page.session, [expert.id])).get(expert.id, set())
+        shared = await visible_sharing(
+            page.session, page.scope, expert, others, what="phone number or email", now=page.now
+        )
         note = (
             " Their phone number or email is also on another expert's record: please "
             "check it is right."

@@ -91,8 +91,9 @@ class SharedWith:
 
 
 async def sharing(page: Page, expert_ids: list[int]) -> dict[int, SharedWith]:
-    """Shared contact flags; other experts are named only when the viewer may see them."""
-    found = await changes.shared_contacts(page.session, expert_ids)
+    """Shared contact flags, only with experts the viewer may see: across caseloads it would
+    tell them a stranger uses the service (an administrator checks those)."""
+    found = await changes.shared_contacts(page.session, expert_ids, within=page.scope.experts())
     others = {i for ids in found.values() for i in ids}
     known = {e.id: e for e in await list_experts(page.session, Expert.id.in_(others))}
     result = {}
@@ -107,8 +108,14 @@ async def change_rows(page: Page, rows: list[ContactChange], expert: Expert) -> 
     cipher = page.web.built.cipher
     out = []
     for change in rows:
-        shared = change.channel is Channel.SMS and bool(
-            await changes.others_with(page.session, cipher, change.value, besides=expert.id)
+        shared = change.channel in changes.SHARED_CHANNELS and bool(
+            await changes.others_with(
+                page.session,
+                cipher,
+                change.value,
+                besides=expert.id,
+                within=page.scope.experts(),
+            )
         )
         out.append(
             ChangeRow(

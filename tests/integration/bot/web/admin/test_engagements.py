@@ -566,3 +566,32 @@ async def test_the_list_separates_upcoming_from_past_with_answer_counts(app: App
         assert await session.scalar(select(func.count(Invitation.id))) == 2
         assert await session.scalar(select(func.count(Message.id)))
         assert await session.scalar(select(func.count(Task.id))) == 0
+
+
+async def test_a_link_worker_sees_a_colleagues_engagement_but_is_offered_no_changes(
+    app: App,
+) -> None:
+    """H-1: Lee sees Sam's engagement because Cal is invited, and may record Cal's answer,
+    but is offered nothing that would change it, and a change sent anyway is not found."""
+    people = await _people(app)
+    engagement = await _engagement(
+        app, starts_in=timedelta(hours=10), experts=[people["ana"], people["cal"]]
+    )
+    async with signed_in(app, LEE) as lee:
+        page = await lee.get(f"/engagements/{engagement.id}")
+        assert page.status_code == 200
+        assert "Only its lead, Sam Taylor" in page.text
+        assert f"/engagements/{engagement.id}/cancel" not in page.text
+        assert f'action="/engagements/{engagement.id}/plan"' not in page.text
+        cancelled = await lee.post(f"/engagements/{engagement.id}/cancel", {"reason": "x"})
+        assert cancelled.status_code == 404
+    assert (await _load(app, engagement.id)).status is EngagementStatus.PUBLISHED
+    async with signed_in(app, SAM) as sam:
+        await sam.post(f"/engagements/{engagement.id}/cancel", {"reason": "The venue flooded"})
+        page = (await sam.get(f"/engagements/{engagement.id}")).text
+        calls = page.split("Who still has to be phoned")[1].split("</table>")[0]
+        cal = next(i for i in engagement.invitations if i.expert_id == people["cal"].id)
+        assert "Cal (EX-3)" in calls and f"/told/{cal.id}" not in calls
+        assert (await sam.post(f"/engagements/{engagement.id}/told/{cal.id}")).status_code == 404
+    async with signed_in(app, LEE) as lee:
+        assert (await lee.post(f"/engagements/{engagement.id}/told/{cal.id}")).status_code == 303

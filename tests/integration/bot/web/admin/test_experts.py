@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from store.enums import ChangeStatus, Channel, ExpertStatus, PastoralLevel, Role
+from store.enums import ChangeStatus, Channel, ExpertStatus, PastoralLevel, Role, TaskKind
 from store.models import (
     AuditEvent,
     ChannelConsent,
@@ -23,6 +23,7 @@ from store.models import (
     ContactWindow,
     Expert,
     Staff,
+    Task,
     TelegramLink,
 )
 from tests.builders import add_expert
@@ -456,9 +457,9 @@ async def test_the_safe_contact_prompt_comes_back_after_three_months_until_confi
         assert event is not None and event.actor == SAM
 
 
-async def test_a_shared_number_is_flagged_on_both_experts_naming_only_whom_you_may_see(
-    app: App,
-) -> None:
+async def test_a_shared_number_is_flagged_only_between_experts_you_may_see(app: App) -> None:
+    """Across caseloads the flag would tell a link worker a stranger uses the service
+    (L-3): only an administrator, who sees both, is told."""
     world = await _world(app)
     async with app.sessions.begin() as session:
         await add_expert(
@@ -468,12 +469,12 @@ async def test_a_shared_number_is_flagged_on_both_experts_naming_only_whom_you_m
             preferred_name="Dee",
             link_worker=JO,
             consent_confirmed_by=JO,
-        )  # the same phone number as Ana
+        )  # the same phone number as Ana, in Jo's caseload
     async with signed_in(app, SAM) as sam:
-        listed = _text(await sam.get("/experts"))
-        assert "Shared contact" in listed
+        listed = (await sam.get("/experts")).text
         ana_page = _text(await sam.get(f"/experts/{world.ana}"))
-    assert "Another expert has the same phone number or email: another expert." in ana_page
+    assert not re.search(r"govuk-tag--orange\">\s*Shared contact", listed)
+    assert "Another expert has the same" not in ana_page
     assert "EX-3" not in ana_page and "Dee" not in ana_page
     async with signed_in(app, ALI) as ali:
         ana_admin = await ali.get(f"/experts/{world.ana}")
@@ -481,10 +482,20 @@ async def test_a_shared_number_is_flagged_on_both_experts_naming_only_whom_you_m
             dee_id = await session.scalar(select(Expert.id).where(Expert.ref == "EX-3"))
         dee_admin = await ali.get(f"/experts/{dee_id}")
         bo_admin = _text(await ali.get(f"/experts/{world.bo}"))
+        assert re.search(r"govuk-tag--orange\">\s*Shared contact", (await ali.get("/experts")).text)
     assert f'href="/experts/{dee_id}">EX-3</a>' in ana_admin.text
     assert "Another expert has the same phone number or email:" in _text(dee_admin)
     assert f'href="/experts/{world.ana}">EX-1</a>.' in dee_admin.text
     assert "Another expert has the same" not in bo_admin
+
+    async with app.sessions.begin() as session:
+        await add_expert(app, session, ref="EX-4", preferred_name="Eve")  # Sam's, same number
+    async with signed_in(app, SAM) as sam:
+        assert re.search(r"govuk-tag--orange\">\s*Shared contact", (await sam.get("/experts")).text)
+        ana_page = (await sam.get(f"/experts/{world.ana}")).text
+    assert "Another expert has the same phone number or email:" in ana_page
+    assert ">EX-4</a>." in ana_page
+    assert "EX-3" not in ana_page
 
 
 # The change forms
@@ -912,33 +923,88 @@ async def test_a_second_request_waits_for_the_first(app: App) -> None:
     assert await _count(app, ContactChange) == 1
 
 
-async def test_email_changes_at_once_and_a_shared_one_is_flagged(app: App) -> None:
-    world = await _world(app)
-    async with signed_in(app, JO) as jo:
-        await jo.post(f"/experts/{world.bo}/contact", {"email": "home@example.net"})
-    async with signed_in(app, SAM) as sam:
-        done = await sam.post(f"/experts/{world.ana}/contact", {"email": "Home@Example.net"})
-        assert done.status_code == 303
-        words = _text(await sam.get(done.headers["location"]))
-    assert "The new email address is in use now" in words
-    assert "Please check: another expert has this email address too" in words
-    assert "Another expert has the same phone number or email: another expert." in words
-    point = await _point(app, world.ana, Channel.EMAIL)
-    assert point is not None and point.value == "home@example.net"
-    assert await _count(app, ContactChange) == 0
-
-
-async def test_a_new_number_another_expert_has_is_flagged_for_whoever_confirms_it(
+async def test_a_new_email_waits_for_a_second_person_and_the_old_one_stays_in_use(
     app: App,
 ) -> None:
+    """L-4: one careless or stolen account cannot redirect someone's email."""
+    world = await _world(app)
+    async with app.sessions.begin() as session:
+        await add_expert(app, session, ref="EX-5", email="old@example.net", phone="07123 456705")
+    async with app.sessions() as session:
+        eve = await session.scalar(select(Expert.id).where(Expert.ref == "EX-5"))
+    assert eve is not None
+    async with signed_in(app, SAM) as sam:
+        done = await sam.post(f"/experts/{eve}/contact", {"email": "Home@Example.net"})
+        assert done.status_code == 303
+        words = _text(await sam.get(done.headers["location"]))
+        assert "The new email address waits for a colleague to confirm it" in words
+        contact = _text(await sam.get(f"/experts/{eve}/contact"))
+        assert "old@example.net" in contact and "home@example.net" in contact
+        async with app.sessions() as session:
+            change = await session.scalar(select(ContactChange))
+        assert change is not None and change.channel is Channel.EMAIL
+        mine = await sam.post(f"/experts/changes/{change.id}/confirm")
+        assert mine.status_code == 400
+        assert "a colleague needs to confirm it" in _text(mine)
+    point = await _point(app, eve, Channel.EMAIL)
+    assert point is not None and point.value == "old@example.net"
+
+    async with signed_in(app, ALI) as ali:
+        waiting = _text(await ali.get("/experts/changes"))
+        assert "Email address" in waiting and "home@example.net" in waiting
+        confirmed = await ali.post(f"/experts/changes/{change.id}/confirm")
+        assert confirmed.status_code == 303
+        assert "new email address is used from now on" in _text(
+            await ali.get(confirmed.headers["location"])
+        )
+    point = await _point(app, eve, Channel.EMAIL)
+    assert point is not None and point.value == "home@example.net"
+    assert world.ana != eve
+
+
+async def test_a_detail_shared_across_caseloads_is_an_administrators_task_not_a_hint(
+    app: App,
+) -> None:
+    """L-3: the link worker hears nothing about another caseload; an administrator checks."""
     world = await _world(app)
     async with signed_in(app, SAM) as sam:
         asked = await sam.post(f"/experts/{world.ana}/contact", {"phone": "07123 456701"})
-        assert "another expert has this phone number too" in _text(
-            await sam.get(asked.headers["location"])
-        )
+        assert asked.status_code == 303
+        words = _text(await sam.get(asked.headers["location"]))
+        assert "waits for a colleague" in words and "another expert" not in words
+        assert "Another expert has this" not in _text(await sam.get(f"/experts/{world.ana}"))
+        unknown = await sam.post(f"/experts/{world.ana}/contact", {"email": "nobody@example.net"})
+        assert "another expert" not in _text(await sam.get(unknown.headers["location"]))
+    async with app.sessions() as session:
+        shared = select(Task).where(Task.kind == TaskKind.SHARED_CONTACT)
+        tasks = list(await session.scalars(shared))
+    assert len(tasks) == 1
+    task = tasks[0]
+    assert task.assignee_id is None and task.expert_id is None
+    assert "07123" not in task.title and "EX-" not in task.title and "Ana" not in task.title
+    assert task.details is not None and "EX-1" in task.details and "EX-2" in task.details
+    async with signed_in(app, SAM) as sam:
+        assert (await sam.get(f"/tasks/{task.id}")).status_code == 404
+        assert "experts in different caseloads" not in _text(await sam.get("/tasks"))
     async with signed_in(app, ALI) as ali:
-        assert "Another expert has this number" in _text(await ali.get("/experts/changes"))
+        assert "experts in different caseloads share" in _text(await ali.get("/tasks"))
+        assert "Another expert has this phone number" in _text(await ali.get("/experts/changes"))
+
+
+async def test_a_detail_shared_within_your_caseload_is_flagged_to_you(app: App) -> None:
+    world = await _world(app)
+    async with app.sessions.begin() as session:
+        await add_expert(app, session, ref="EX-6", email="shared@example.net", phone="07123 456706")
+    async with signed_in(app, SAM) as sam:
+        asked = await sam.post(f"/experts/{world.ana}/contact", {"phone": "07123 456706"})
+        words = _text(await sam.get(asked.headers["location"]))
+        assert "Please check: another expert has this phone number too" in words
+        asked = await sam.post(f"/experts/{world.ana}/contact", {"email": "shared@example.net"})
+        words = _text(await sam.get(asked.headers["location"]))
+    assert "Please check: another expert has this email address too" in words
+    async with app.sessions() as session:
+        found = await session.scalar(select(Task).where(Task.kind == TaskKind.SHARED_CONTACT))
+    assert found is None
 
 
 async def test_audit_events_from_the_contact_pages_hold_no_contact_details(app: App) -> None:
