@@ -248,6 +248,19 @@ async def test_an_administrator_sees_and_ends_someones_session(app: App) -> None
         async with app.sessions() as session:
             row = await session.scalar(select(StaffSession).where(StaffSession.staff_id == sam_id))
         assert row is not None
+        # Seeing is not changing: a link worker cannot end anyone's session, not even
+        # their own from this page, and it looks the same as a session that is not there.
+        alex_id = await _staff_id(app, ALEX)
+        async with app.sessions() as session:
+            alexs = await session.scalar(
+                select(StaffSession).where(StaffSession.staff_id == alex_id)
+            )
+        assert alexs is not None
+        assert (
+            await sam.post(f"/admin/staff/{alex_id}/sessions/{alexs.id}/end")
+        ).status_code == 404
+        assert (await sam.post(f"/admin/staff/{sam_id}/sessions/{row.id}/end")).status_code == 404
+        assert (await alex.get("/experts")).status_code == 200
         ended = await alex.post(f"/admin/staff/{sam_id}/sessions/{row.id}/end")
         assert ended.status_code == 303
         after = await alex.get(ended.headers["location"])
