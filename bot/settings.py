@@ -7,6 +7,7 @@ message went out when it was only written to a file.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,12 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(
         12, ge=1, le=24, validation_alias=_env("LINKLINE_SESSION_MAX_HOURS")
     )
+    # Reverse proxies whose X-Forwarded-For is believed, comma-separated addresses or
+    # networks (10.0.0.5, 10.1.0.0/16). None by default: the client's own address counts,
+    # so nobody can pick the address the sign-in throttle sees.
+    trusted_proxies: str = Field(
+        "", validation_alias=_env("LINKLINE_TRUSTED_PROXIES"), max_length=2000
+    )
     smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(587, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
     smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
@@ -139,6 +146,24 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"LINKLINE_TRUSTED_PROXIES: {item!r} is not an address or network; "
+                    "list them separated by commas, like 10.0.0.5,10.1.0.0/16"
+                ) from None
+        return ",".join(items)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item for item in self.trusted_proxies.split(",") if item]
 
     @field_validator("twilio_api_base_url", "telegram_api_base_url")
     @classmethod

@@ -132,6 +132,21 @@ class OutcomeUnknown(ChannelError):
     """
 
 
+class LookupUnanswered(ChannelError):
+    """The provider could not say whether it has a message: nothing may be sent again."""
+
+
+@dataclass(frozen=True)
+class Sought:
+    """A message handed to a provider, described the way the provider can be asked about
+    it when the provider knows nothing of our key: to whom, what it said, and when."""
+
+    idempotency_key: str
+    to: str
+    body: str
+    since: datetime  # when the attempt started; the provider's copy cannot be older
+
+
 @runtime_checkable
 class MessageChannel(Protocol):
     kind: Channel
@@ -152,3 +167,13 @@ class MessageChannel(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Searchable(Protocol):
+    """A channel whose provider can be asked by recipient, text and time (Twilio)."""
+
+    async def search(self, sought: Sought) -> Receipt | None:
+        """The provider's copy, or None when it conclusively has none; raises
+        :class:`LookupUnanswered` when it cannot say."""
+        ...

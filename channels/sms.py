@@ -35,14 +35,17 @@ from channels.base import (
     OutgoingMessage,
     PermanentError,
     Receipt,
+    Sought,
     TransientError,
 )
+from channels.sms_lookup import after_failed_send, search_twilio
 from store.enums import Channel
 
 log = logging.getLogger(__name__)
 
 MAX_VALIDITY_SECONDS = 36_000  # Twilio's ceiling: a queued text is dropped after 10 hours
 REQUEST_TIMEOUT_SECONDS = 20.0
+LOOKUP_WAIT_SECONDS = 5.0
 CREDENTIALS_HINT = "Twilio refused our credentials: check TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN"
 
 # Codes that mean "this number will not get texts from us"; never the person's fault to fix.
@@ -63,6 +66,9 @@ SERVER_ERROR_CODE = 20500  # "Internal server error": Twilio may have queued the
 # HTTP answers to a POST that Twilio (or its edge) may have acted on before failing. 503
 # and 429 are refusals before any work, so they stay transient.
 MAYBE_PROCESSED_STATUSES = frozenset({500, 502, 504})
+# Twilio's edge gave up waiting while Twilio may still be working on the POST: even after
+# the wait, finding nothing in its list proves nothing.
+GATEWAY_TIMEOUT = 504
 
 # --- GSM-7 --------------------------------------------------------------------------------
 
@@ -140,10 +146,21 @@ class SmsConfig:
     # When set, every request goes to this scheme+host instead (a local fake, a proxy).
     api_base_url: str | None = None
     request_timeout: float = REQUEST_TIMEOUT_SECONDS
+    # After Twilio fails mid-send, wait this long before asking whether it kept the text.
+    lookup_wait: float = LOOKUP_WAIT_SECONDS
 
 
 class SendOutcomeUnknown(OutcomeUnknown):
-    """Twilio may have taken the message: it has no idempotency key to make a retry safe."""
+    """Twilio may have taken the message: it has no idempotency key to make a retry safe.
+
+    ``answered`` is True when Twilio finished with the request and said it failed (500,
+    502): then its message list finding nothing, after a short wait, is conclusive. After
+    a 504, a timeout or a dropped connection the request may still be in Twilio's hands.
+    """
+
+    def __init__(self, detail: str, *, code: str | None = None, answered: bool = False) -> None:
+        super().__init__(detail, code=code)
+        self.answered = answered
 
 
 class LinklineTwilioHttpClient(AsyncTwilioHttpClient):
@@ -194,6 +211,7 @@ class LinklineTwilioHttpClient(AsyncTwilioHttpClient):
             raise SendOutcomeUnknown(
                 f"Twilio answered HTTP {status}; the message may have been sent",
                 code="outcome-unknown",
+                answered=status != GATEWAY_TIMEOUT,
             )
         if status == 429 or status >= 500:
             raise TransientError(
@@ -228,7 +246,7 @@ class SmsChannel:
 
     kind = Channel.SMS
     live = True
-    lookup_is_conclusive = False  # no idempotency key at Twilio: finding nothing proves nothing
+    lookup_is_conclusive = False  # no idempotency key at Twilio: search() asks by text instead
 
     def __init__(
         self,
@@ -248,10 +266,28 @@ class SmsChannel:
         return send_at
 
     async def lookup(self, idempotency_key: str) -> Receipt | None:
-        """Twilio cannot be asked by our key, so a crash mid-send is settled by a person."""
+        """Twilio cannot be asked by our key: :meth:`search` asks by number, text and time."""
         return None
 
+    async def search(self, sought: Sought) -> Receipt | None:
+        """Twilio's copy of a text we may have sent, or None when it conclusively has none;
+        raises :class:`LookupUnanswered` when Twilio cannot say."""
+        if not sought.to.strip():
+            return None  # nothing can have gone without a number
+        client = self._ensure_client()
+        return await search_twilio(client, self.config.from_number, plain_text(sought.body), sought)
+
     async def send(self, message: OutgoingMessage) -> Receipt:
+        since = self._now()
+        try:
+            return await self._send(message)
+        except SendOutcomeUnknown as exc:
+            sought = Sought(message.idempotency_key, message.to, message.body, since)
+            return await after_failed_send(
+                self.search, sought, exc, answered=exc.answered, wait=self.config.lookup_wait
+            )
+
+    async def _send(self, message: OutgoingMessage) -> Receipt:
         if not message.to.strip():
             raise PermanentError("no phone number to send to")
         params: dict[str, Any] = {
@@ -346,6 +382,7 @@ def _map_twilio_error(status: int | None, code: int | None) -> ChannelError:
             f"Twilio failed while handling the message (error {code or status}); "
             "it may have been sent",
             code="outcome-unknown",
+            answered=status != GATEWAY_TIMEOUT,
         )
     if code in BUSY_CODES or status == 429 or (status is not None and status >= 500):
         return TransientError(f"Twilio is busy (error {code or status})", code=label)

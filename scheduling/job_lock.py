@@ -19,3 +19,13 @@ async def try_job_lock(session: AsyncSession, name: str) -> bool:
         return True
     key = zlib.crc32(f"linkline:{name}".encode())
     return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+
+
+async def hold_lock(session: AsyncSession, name: str) -> None:
+    """Wait until this transaction alone holds ``name`` (PostgreSQL; released at commit),
+    so work that reads what others just wrote sees it committed; SQLite writes one at a
+    time already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = zlib.crc32(f"linkline:{name}".encode())
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})

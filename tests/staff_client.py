@@ -67,11 +67,22 @@ class StaffClient:
         return await self.post("/sign-in", {"email": email, "password": password})
 
 
+def cookie_contents(client: StaffClient) -> dict[str, Any]:
+    """What the session cookie carries, read as anyone holding it could (signed, not
+    encrypted)."""
+    cookie = client.http.cookies.get(COOKIE)
+    if not cookie:
+        return {}
+    _, data = URLSafeTimedSerializer("unused").loads_unsafe(cookie)
+    return data if isinstance(data, dict) else {}
+
+
 @asynccontextmanager
-async def staff_client(app: App) -> AsyncIterator[StaffClient]:
-    """The web app without its lifespan: no worker, no Telegram bot, just the pages."""
+async def staff_client(app: App, *, address: str = "127.0.0.1") -> AsyncIterator[StaffClient]:
+    """The web app without its lifespan: no worker, no Telegram bot, just the pages,
+    visited from ``address``."""
     web = create_web_app(app)
-    transport = httpx.ASGITransport(app=web, client=("127.0.0.1", 50000))
+    transport = httpx.ASGITransport(app=web, client=(address, 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         yield StaffClient(client)
 

@@ -26,6 +26,17 @@ class GentleServer(uvicorn.Server):
 
 
 def web_config(built: App, host: str, port: int) -> uvicorn.Config:
+    """X-Forwarded-For is believed only from the proxies in LINKLINE_TRUSTED_PROXIES.
+
+    uvicorn on its own trusts it from 127.0.0.1, which would let anyone on the same
+    machine, or any local proxy passing it through, choose the address sign-in sees."""
+    proxies = built.settings.trusted_proxy_list
     return uvicorn.Config(
-        create_web_app(built), host=host, port=port, log_level="warning", lifespan="on"
+        create_web_app(built),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or [],
     )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.clock import local_today
 from scheduling.people.cancellation_calls import VENUE_STOOD_DOWN
+from scheduling.people.incidents import gather_uncertain
 from scheduling.people.tasks import open_task
 from scheduling.rules.contact_rules import safe_windows
 from scheduling.rules.cover import responsible_staff
@@ -35,6 +36,12 @@ async def hand_to_person(
         await open_venue_task(session, engagement, now)
         return
     kind = finish.task
+    if (
+        kind is TaskKind.CHECK_POSSIBLE_SEND
+        and not message.purpose.essential
+        and await gather_uncertain(session, message, now)
+    ):
+        return  # one of several a provider problem left uncertain: one task for them all
     if message.purpose.essential and not finish.unreachable:
         kind = TaskKind.PHONE_CALL
         finish = replace(finish, task=kind, urgent=True)

@@ -39,7 +39,7 @@ from scheduling.sending.outbox import (
     renew_lease,
 )
 from scheduling.sending.outgoing import build_outgoing
-from scheduling.sending.results import Retry, phone_script_fallback, record_result
+from scheduling.sending.results import Retry, ask_provider, phone_script_fallback, record_result
 from scheduling.text.context import template_context
 from scheduling.text.rendering import Rendered, Renderer
 from store.enums import (
@@ -331,9 +331,10 @@ class Dispatcher:
             message.move(MessageStatus.PENDING, "worker stopped before sending; trying again", now)
             return
         attempt = open_attempts[-1]
+        await session.refresh(message.expert, ["contact_points"])  # a provider asked by number
         attempt.outcome, attempt.finished_at = AttemptOutcome.UNKNOWN, now
         channel = self.channels.get(attempt.channel)
-        found = await channel.lookup(message.idempotency_key) if channel else None
+        found, conclusive = await ask_provider(channel, message, attempt)
         if found is not None:
             attempt.outcome = AttemptOutcome.ACCEPTED
             attempt.provider_id = message.provider_id = found.provider_id
@@ -342,7 +343,7 @@ class Dispatcher:
             await load_message(session, message.id)
             await keep_word(session, message, now)
             return
-        if channel is not None and getattr(channel, "lookup_is_conclusive", False):
+        if conclusive:
             # Certain nothing went out: the try must not count against the frequency cap.
             attempt.outcome = AttemptOutcome.TRANSIENT_FAILURE
             attempt.error = "the worker stopped before the provider had it"

@@ -12,7 +12,16 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from channels.base import OutcomeUnknown, PermanentError, Receipt, TransientError
+from channels.base import (
+    LookupUnanswered,
+    MessageChannel,
+    OutcomeUnknown,
+    PermanentError,
+    Receipt,
+    Searchable,
+    Sought,
+    TransientError,
+)
 from scheduling.rules.decisions import RETRY_BUDGET, Finish
 from scheduling.sending.delivery_reports import mark_opted_out
 from scheduling.text.words import in_sentence
@@ -108,6 +117,37 @@ def _record_late(
             message.move(MessageStatus.SENT, "the provider confirmed it after all", now)
     else:
         attempt.error = getattr(result, "detail", None) or type(result).__name__
+
+
+async def ask_provider(
+    channel: MessageChannel | None, message: Message, attempt: DeliveryAttempt
+) -> tuple[Receipt | None, bool]:
+    """After a worker stopped mid-send: the provider's copy, and whether "none" is certain.
+
+    A provider that knows our key is asked by it; one that does not (Twilio) is asked by
+    the number, the words and the attempt's start. A question it cannot answer is never
+    taken as "not there": the message then stays uncertain.
+    """
+    if channel is None:
+        return None, False
+    if isinstance(channel, Searchable):
+        point = next(
+            (p for p in message.expert.contact_points if p.channel is attempt.channel), None
+        )
+        if point is None or not message.body:
+            return None, False  # nothing to ask by: a person checks
+        sought = Sought(message.idempotency_key, point.value, message.body, attempt.started_at)
+        try:
+            return await channel.search(sought), True
+        except LookupUnanswered as exc:
+            log.warning("message %s: the provider could not say whether it went", message.id)
+            attempt.error = exc.detail
+            return None, False
+        except Exception:  # a bug must not stop the sweep, nor count as "not there"
+            log.exception("message %s: asking the provider failed", message.id)
+            return None, False
+    found = await channel.lookup(message.idempotency_key)
+    return found, found is None and channel.lookup_is_conclusive
 
 
 def backoff(message: Message, error: TransientError, retry: Retry) -> timedelta:

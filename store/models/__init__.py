@@ -15,7 +15,9 @@ from store.models.people import (
     ContactPoint,
     ContactWindow,
     Expert,
+    SignInFailure,
     Staff,
+    StaffSession,
 )
 from store.models.promises import Promise
 from store.models.work import AuditEvent, Meta, OrgSetting, Reply, Task
@@ -38,8 +40,10 @@ __all__ = [
     "PlanSetting",
     "Promise",
     "Reply",
+    "SignInFailure",
     "Staff",
     "StaffAlert",
+    "StaffSession",
     "Task",
     "TelegramLink",
 ]

@@ -44,6 +44,34 @@ class Staff(Base):
         return bool(self.away_from and self.away_from <= on <= (self.away_until or self.away_from))
 
 
+class StaffSession(Base):
+    """One signed-in browser. Only a hash of its id is kept: a copy of this table cannot be
+    used to sign in. Ended on sign-out, a new password, a role change or a closed account."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime]
+    last_used_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    # The client's address in coarse form (an IPv4 /24, an IPv6 /48): enough to tell an
+    # office from elsewhere, not enough to pin down a home.
+    client: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SignInFailure(Base):
+    """One wrong sign-in from one client address, kept for the throttle's window so every
+    worker process sees the same count; rows older than the window are deleted."""
+
+    __tablename__ = "sign_in_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Expert(Base):
     __tablename__ = "expert"
 

@@ -17,9 +17,9 @@ import binascii
 import contextlib
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ class FakeSms:
     body: str
     status_callback: str | None
     validity_period: str | None
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Failure:
     garbage: bool = False
     retry_after: str | None = None
     delay: float = 0.0  # answer only after this long (to test our timeout)
+    after_storing: bool = False  # keep the message first, then fail (Twilio's 500 of M-2)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,14 @@ class FakeTwilio:
     callbacks: list[Callback] = field(default_factory=list)  # sent for every accepted message
     callback_responses: list[int] = field(default_factory=list)
     requests_seen: int = 0
+    list_requests: int = 0
+    # Texts stay in Twilio's queue (status "queued", no DateSent) instead of going at once.
+    queue_texts: bool = False
+    # When the fake thinks it is: tests on a simulated clock pass theirs, so DateSent and
+    # date_created agree with the attempts Linkline recorded.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _failures: list[Failure] = field(default_factory=list)
+    _list_failures: list[int] = field(default_factory=list)
     _slow: list[float] = field(default_factory=list)
     _release: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
@@ -107,6 +116,15 @@ class FakeTwilio:
     def fail_next(self, status: int, code: int | None = None, **kwargs: Any) -> None:
         """Answer the next POST with this error (queued: several calls fail several POSTs)."""
         self._failures.append(Failure(status, code, **kwargs))
+
+    def fail_after_storing_next(self, status: int = 500, code: int | None = None) -> None:
+        """Keep the next message (it is in the ledger and listed) but answer with this
+        error, as Twilio did in the review's M-2."""
+        self._failures.append(Failure(status, code, after_storing=True))
+
+    def fail_list_next(self, status: int = 500) -> None:
+        """Answer the next Messages list with this error (queued)."""
+        self._list_failures.append(status)
 
     def garbage_next(self, status: int = 201) -> None:
         self._failures.append(Failure(status, garbage=True))
@@ -147,8 +165,8 @@ class FakeTwilio:
         self.requests_seen += 1
         if not self._authorised(request):
             return _error(401, 20003, "Authenticate")
-        if self._failures:
-            failure = self._failures.pop(0)
+        failure = self._failures.pop(0) if self._failures else None
+        if failure is not None and not failure.after_storing:
             await self._hold(failure.delay)
             return _failure(failure)
         form = await request.post()
@@ -166,8 +184,12 @@ class FakeTwilio:
             body=body,
             status_callback=str(callback) if callback is not None else None,
             validity_period=str(validity) if validity is not None else None,
+            created=self.now(),
         )
         self.ledger.append(sms)
+        if failure is not None:
+            await self._hold(failure.delay)
+            return _failure(failure)
         if sms.status_callback and self.callbacks:
             self._spawn(self._post_callbacks(sms.status_callback, sms.sid))
         if self._slow:
@@ -177,9 +199,25 @@ class FakeTwilio:
         return web.json_response(self._json(sms), status=201)
 
     async def _list(self, request: web.Request) -> web.Response:
+        """The Messages list, newest first, filtered by To, From and DateSent (a day, or
+        on/after/before a moment, as the SDK's ``date_sent*`` arguments send them). The
+        fake sends every text at once, so its DateSent is when it took it."""
+        self.list_requests += 1
         if not self._authorised(request):
             return _error(401, 20003, "Authenticate")
-        return web.json_response({"messages": [self._json(m) for m in self.ledger]})
+        if self._list_failures:
+            status = self._list_failures.pop(0)
+            return _error(status, status, "Unable to list records")
+        query = request.query
+        try:
+            size = int(query.get("PageSize", "50"))
+            kept = [m for m in reversed(self.ledger) if _listed(m, query, self.queue_texts)]
+        except ValueError:
+            return _error(400, 20001, "Invalid filter")
+        page = [self._json(m, listed=True) for m in kept[:size]]
+        return web.json_response(
+            {"messages": page, "next_page_uri": None, "page": 0, "page_size": size}
+        )
 
     def _authorised(self, request: web.Request) -> bool:
         if request.match_info["sid"] != self.account_sid:
@@ -195,8 +233,8 @@ class FakeTwilio:
             f"{user}:{password}".encode(), f"{self.account_sid}:{self.auth_token}".encode()
         )
 
-    def _json(self, sms: FakeSms) -> dict[str, Any]:
-        now = format_datetime(datetime.now(UTC), usegmt=True)
+    def _json(self, sms: FakeSms, *, listed: bool = False) -> dict[str, Any]:
+        now = format_datetime(sms.created, usegmt=True)
         return {
             "sid": sms.sid,
             "account_sid": self.account_sid,
@@ -204,13 +242,13 @@ class FakeTwilio:
             "to": sms.to,
             "from": sms.from_,
             "body": sms.body,
-            "status": "queued",
+            "status": "sent" if listed and not self.queue_texts else "queued",
             "direction": "outbound-api",
             "num_segments": "1",
             "num_media": "0",
             "date_created": now,
             "date_updated": now,
-            "date_sent": None,
+            "date_sent": now if listed and not self.queue_texts else None,
             "error_code": None,
             "error_message": None,
             "price": None,
@@ -232,6 +270,30 @@ class FakeTwilio:
                 form, headers = self.signed_callback(url, sid, callback.status, callback.error_code)
                 async with session.post(url, data=form, headers=headers) as response:
                     self.callback_responses.append(response.status)
+
+
+def _listed(sms: FakeSms, query: Mapping[str, str], queued: bool) -> bool:
+    """Whether a text passes the list's filters (To, From, DateSent, DateSent>, DateSent<);
+    a queued text has no DateSent, so any DateSent filter leaves it out."""
+    if "To" in query and query["To"] != sms.to:
+        return False
+    if "From" in query and query["From"] != sms.from_:
+        return False
+    if queued and any(key.startswith("DateSent") for key in query):
+        return False
+    for key, keep in (
+        ("DateSent", lambda a, b: a == b),
+        ("DateSent>", lambda a, b: a >= b),
+        ("DateSent<", lambda a, b: a <= b),
+    ):
+        if key in query:
+            value = query[key]
+            if len(value) == 10:  # a day: compare days
+                if not keep(sms.created.date(), date.fromisoformat(value)):
+                    return False
+            elif not keep(sms.created, datetime.fromisoformat(value)):
+                return False
+    return True
 
 
 def _error(status: int, code: int, message: str) -> web.Response:

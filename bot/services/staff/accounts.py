@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services.contact_details import normalise_phone
+from bot.services.staff.sessions import end_all_sessions
 from store import audit
 from store.enums import Channel, Role, TaskStatus
 from store.errors import Refused
@@ -162,6 +163,7 @@ async def change_role(
             "role",
         )
     staff.role = role
+    await end_all_sessions(session, staff.id, now=now)  # what they may see has changed
     audit.record(
         session,
         actor=actor,
@@ -250,6 +252,7 @@ async def close_account(session: AsyncSession, staff: Staff, *, now: datetime, a
     """They can no longer sign in, and any page they have open stops working."""
     staff.active = False
     staff.session_version += 1
+    await end_all_sessions(session, staff.id, now=now)
     audit.record(
         session, actor=actor, action="staff.closed", entity="staff", entity_id=staff.id, at=now
     )

@@ -96,7 +96,8 @@ async def _cover_page(
 async def _save(page: Page, target: Staff) -> Response:
     """Check the form, then ``set_cover``; errors show next to their fields, nothing saved."""
     back = "/cover" if target.id == page.viewer.id else f"/cover/{target.id}"
-    whose = "your" if target.id == page.viewer.id else f"{target.name}'s"
+    # Banners travel in the session cookie, which is signed, not encrypted: no names.
+    whose = "your" if target.id == page.viewer.id else "their"
     if page.field("clear"):
         await set_cover(page.session, target, None, None, None, now=page.now, actor=page.actor)
         return page.redirect(back, flash=f"Cleared {whose} cover and time away.")
@@ -133,8 +134,7 @@ async def _save(page: Page, target: Staff) -> Response:
         if first and last
         else ", with no time away set yet"
     )
-    subject = "you" if target.id == page.viewer.id else target.name
-    return page.redirect(back, flash=f"Saved. {cover.name} covers for {subject}{when}.")
+    return page.redirect(back, flash=f"Saved. The cover for {whose} work is set{when}.")
 
 
 async def _chosen_cover(page: Page, target: Staff, errors: Errors) -> Staff | None:

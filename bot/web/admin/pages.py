@@ -13,11 +13,10 @@ lands on a page that cannot yet see what was saved.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path
@@ -34,6 +33,7 @@ from starlette.datastructures import FormData
 
 from bot.bootstrap import App
 from bot.services.staff.access import NotFound, Scope, scope_for
+from bot.services.staff.sessions import Limits, live_staff
 from bot.web.admin.edges import check_address, check_fields
 from bot.web.admin.security import CSRF_FIELD, WebSession
 from scheduling.clock import local_today
@@ -303,7 +303,10 @@ class Web:
         self.time_zone = built.settings.default_time_zone
         self.zone = ZoneInfo(self.time_zone)
         self.templates = build_templates(self.time_zone)
-        self.max_session_seconds = built.settings.session_max_hours * 3600
+        self.session_limits = Limits(
+            idle=timedelta(minutes=built.settings.session_idle_minutes),
+            most=timedelta(hours=built.settings.session_max_hours),
+        )
 
     def render(
         self, request: Request, template: str, *, status: int = 200, **context: Any
@@ -345,7 +348,7 @@ class Web:
         now = self.built.clock.now()
         try:
             async with self.built.sessions.begin() as db:
-                viewer = await self._viewer(db, session_data, request)
+                viewer = await self._viewer(db, session_data, request, now)
                 if admin and viewer.role is not Role.ADMIN:
                     raise NotFound(request.url.path)
                 scope = await scope_for(db, viewer, local_today(now, self.time_zone))
@@ -365,12 +368,12 @@ class Web:
         check_fields(form.multi_items())
         return form
 
-    async def _viewer(self, db: AsyncSession, session: WebSession, request: Request) -> Staff:
-        staff_id = session.staff_id
-        started = session.data.get("t0")
-        fresh = isinstance(started, int) and time.time() - started < self.max_session_seconds
-        staff = await db.get(Staff, staff_id) if staff_id is not None and fresh else None
-        if staff is None or not staff.active or staff.session_version != session.data.get("v"):
+    async def _viewer(
+        self, db: AsyncSession, session: WebSession, request: Request, now: datetime
+    ) -> Staff:
+        """The database decides: a session ended, idle or too old signs them out here."""
+        staff = await live_staff(db, session.token, limits=self.session_limits, now=now)
+        if staff is None:
             session.end()
             path = request.url.path
             if request.url.query and request.method == "GET":

@@ -1,16 +1,16 @@
 """Sessions, CSRF tokens and security headers for the staff pages.
 
-A session is a signed cookie (itsdangerous) holding only the staff id, the account's
-session version, when it started and a CSRF token. Signing it again on every page load
-makes the signature's timestamp the time of the last page: an idle session simply fails
-to verify. Bumping ``Staff.session_version`` (new password, account closed) ends every
-session of that person at their next click.
+The cookie is signed (itsdangerous) and carries only a random session id, a CSRF token
+and any one-off banner lines (which name people by reference, never by name). Who the
+session belongs to, when it started and when it was last used live in the database
+(``bot.services.staff.sessions``), which alone decides whether it still works: signing
+out, a new password, a role change or a closed account ends it for every copy of the
+cookie.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,9 +38,10 @@ class WebSession:
     cleared: bool = False
 
     @property
-    def staff_id(self) -> int | None:
+    def token(self) -> str | None:
+        """The session id, looked up (by its hash) in the database."""
         value = self.data.get("sid")
-        return value if isinstance(value, int) else None
+        return value if isinstance(value, str) else None
 
     def csrf_token(self) -> str:
         token = self.data.get("csrf")
@@ -56,14 +57,9 @@ class WebSession:
             and secrets.compare_digest(token.encode(), given.encode())
         )
 
-    def start(self, staff_id: int, version: int) -> None:
+    def start(self, token: str) -> None:
         """A fresh session at sign-in: nothing from before (a fixated token) survives."""
-        self.data = {
-            "sid": staff_id,
-            "v": version,
-            "t0": int(time.time()),
-            "csrf": secrets.token_urlsafe(32),
-        }
+        self.data = {"sid": token, "csrf": secrets.token_urlsafe(32)}
         self.cleared = False
 
     def end(self) -> None:
@@ -175,27 +171,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-class SignInThrottle:
-    """At most ``limit`` sign-in attempts per address per window, in this process.
-
-    The per-account lockout in the database is the real guard; this stops one address
-    spraying many accounts (which a per-account count never sees).
-    """
-
-    def __init__(self, limit: int = 20, window: float = 900.0) -> None:
-        self.limit, self.window = limit, window
-        self._tries: dict[str, list[float]] = {}
-
-    def allow(self, address: str) -> bool:
-        now = time.monotonic()
-        recent = [t for t in self._tries.get(address, []) if now - t < self.window]
-        if len(self._tries) > 10_000:  # a flood of addresses must not grow memory forever
-            self._tries.clear()
-        if len(recent) >= self.limit:
-            self._tries[address] = recent
-            return False
-        recent.append(now)
-        self._tries[address] = recent
-        return True

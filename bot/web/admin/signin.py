@@ -5,23 +5,36 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.services.staff.sessions import end_session, start_session
 from bot.services.staff.sign_in import (
     MAX_LENGTH,
+    HashingBusy,
     SignInOutcome,
     set_password,
     sign_in,
 )
 from bot.web.admin.edges import check_fields
 from bot.web.admin.pages import MAX_FORM_FIELDS, FormExpired, Web, safe_next
-from bot.web.admin.security import CSRF_FIELD, SignInThrottle, WebSession
+from bot.web.admin.security import CSRF_FIELD, WebSession
 from store.errors import Refused
 
-_WRONG = "Enter the email address and password for your account"
+# One answer for an unknown email, a wrong password, a locked account and one without a
+# password yet: anything more would tell an outsider who works here.
+_WRONG = (
+    "Enter the email address and password for your account. After 5 wrong tries an "
+    "account is locked for 15 minutes: wait, or ask an administrator to unlock it"
+)
+_WAIT = "Too many wrong sign-ins from here. Wait 15 minutes and try again"
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server saw it. A proxy's X-Forwarded-For counts only
+    when the proxy is listed in LINKLINE_TRUSTED_PROXIES (see `bot.cli.serving`)."""
+    return request.client.host if request.client else "unknown"
 
 
 def routes(web: Web) -> APIRouter:
     router = APIRouter()
-    throttle = SignInThrottle()
 
     def form_page(
         request: Request,
@@ -61,37 +74,25 @@ def routes(web: Web) -> APIRouter:
             errors["password"] = "Enter your password"
         if errors:
             return form_page(request, errors=errors, email=email)
-        address = request.client.host if request.client else "unknown"
-        if not throttle.allow(address):
-            return form_page(
-                request,
-                errors={"email": "Too many attempts from here. Wait 15 minutes and try again"},
-                email=email,
-                status=429,
-            )
         built = web.built
-        async with built.sessions.begin() as db:
+        try:
             result = await sign_in(
-                db,
+                built.sessions,
                 email,
                 password[: MAX_LENGTH + 1],
                 passwords=built.passwords,
                 now=built.clock.now(),
+                client=client_address(request),
             )
-        if result.outcome is SignInOutcome.SIGNED_IN and result.staff is not None:
-            session.start(result.staff.id, result.staff.session_version)
+        except HashingBusy as exc:
+            return form_page(request, errors={"email": exc.plain}, email=email, status=503)
+        if result.outcome is SignInOutcome.SIGNED_IN and result.token is not None:
+            session.start(result.token)
             target = safe_next(str(form.get("next") or ""))
             return RedirectResponse(target, status_code=303)
-        if result.outcome is SignInOutcome.LOCKED:
-            message = (
-                "This account is locked for 15 minutes after too many wrong passwords. "
-                "Wait, or ask an administrator to unlock it"
-            )
-        elif result.outcome is SignInOutcome.NO_PASSWORD:
-            message = "This account has no password yet. Ask an administrator to set one"
-        else:
-            message = _WRONG
-        return form_page(request, errors={"email": message}, email=email, status=400)
+        if result.outcome is SignInOutcome.CLIENT_WAITS:
+            return form_page(request, errors={"email": _WAIT}, email=email, status=429)
+        return form_page(request, errors={"email": _WRONG}, email=email, status=400)
 
     @router.post("/sign-out")
     async def sign_out(request: Request) -> Response:
@@ -99,6 +100,8 @@ def routes(web: Web) -> APIRouter:
         form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
         if not session.csrf_ok(form.get(CSRF_FIELD)):
             raise FormExpired()
+        async with web.built.sessions.begin() as db:
+            await end_session(db, session.token, now=web.built.clock.now())
         session.end()
         return RedirectResponse("/sign-in?signed_out=1", status_code=303)
 
@@ -128,7 +131,10 @@ def routes(web: Web) -> APIRouter:
                     exc, "signin/password.html", default_field="new_password", values={}
                 )
             # The new password signed every session out, this one included: start afresh.
-            page.web_session.start(page.viewer.id, page.viewer.session_version)
+            token = await start_session(
+                page.session, page.viewer, client=client_address(request), now=page.now
+            )
+            page.web_session.start(token)
             return page.redirect("/", flash="Your password has been changed")
 
     return router

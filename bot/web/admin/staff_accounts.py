@@ -1,5 +1,9 @@
 """Staff accounts, for administrators: who can sign in, in which role, and where their
-urgent alerts go; new passwords, unlocking and closing accounts.
+urgent alerts go; new passwords, unlocking and closing accounts; the sessions they have
+open, and ending one.
+
+Banner lines travel in the session cookie, which is signed, not encrypted: they say "this
+person", never a name.
 
 Everything goes through bot.services.staff.accounts and bot.services.staff.sign_in, the same
 services the `linkline staff` commands use.
@@ -23,8 +27,10 @@ from bot.services.staff.accounts import (
     open_task_count,
     set_alert_route,
 )
+from bot.services.staff.sessions import end_one_session, live_sessions, start_session
 from bot.services.staff.sign_in import check_password_rules, set_password, unlock
 from bot.web.admin.pages import Errors, Page, Web
+from bot.web.admin.signin import client_address
 from store.enums import Channel, Role
 from store.errors import Refused
 from store.models import Staff
@@ -69,7 +75,18 @@ def routes(web: Web) -> APIRouter:
             locked=person.locked_until is not None and person.locked_until > page.now,
             alert_route=_alert_route(person),
             is_self=person.id == page.viewer.id,
+            sessions=await live_sessions(
+                page.session, person.id, limits=web.session_limits, now=page.now
+            ),
         )
+
+    async def keep_own_session(page: Page, person: Staff) -> None:
+        """Their sessions all ended, this one too: when it is the viewer, start afresh."""
+        if person.id == page.viewer.id:
+            token = await start_session(
+                page.session, person, client=client_address(page.request), now=page.now
+            )
+            page.web_session.start(token)
 
     @router.get("/admin/staff", response_class=HTMLResponse)
     async def staff_list(request: Request) -> Response:
@@ -131,7 +148,7 @@ def routes(web: Web) -> APIRouter:
             )
             return page.redirect(
                 f"/admin/staff/{person.id}",
-                flash=f"{person.name} can now sign in. Tell them their password in person "
+                flash="They can now sign in. Tell them their password in person "
                 "or by phone, never by email",
             )
 
@@ -160,10 +177,14 @@ def routes(web: Web) -> APIRouter:
             words = "an administrator" if role is Role.ADMIN else "a link worker"
             if not changed:
                 return page.redirect(f"/admin/staff/{person.id}", flash="Nothing changed")
+            await keep_own_session(page, person)
             if person.id == page.viewer.id and role is not Role.ADMIN:
                 # These pages are closed to them from now on.
                 return page.redirect("/", flash="You are now a link worker")
-            return page.redirect(f"/admin/staff/{person.id}", flash=f"{person.name} is now {words}")
+            return page.redirect(
+                f"/admin/staff/{person.id}",
+                flash=f"They are now {words}, and have been signed out everywhere",
+            )
 
     @router.post("/admin/staff/{staff_id}/password")
     async def password_save(request: Request, staff_id: int) -> Response:
@@ -189,12 +210,10 @@ def routes(web: Web) -> APIRouter:
                     errors = page.refusal(exc, "new_password")
             if errors:
                 return await show(page, person, errors=errors)
-            if person.id == page.viewer.id:
-                # Every session of theirs ended, this one too: keep this one going.
-                page.web_session.start(person.id, person.session_version)
+            await keep_own_session(page, person)
             return page.redirect(
                 f"/admin/staff/{person.id}",
-                flash=f"New password set. {person.name} has been signed out everywhere. "
+                flash="New password set. They have been signed out everywhere. "
                 "Tell them the new password in person or by phone, never by email",
             )
 
@@ -204,7 +223,7 @@ def routes(web: Web) -> APIRouter:
             person = await person_or_404(page, staff_id)
             await unlock(page.session, person, now=page.now, actor=page.actor)
             return page.redirect(
-                f"/admin/staff/{person.id}", flash=f"{person.name} can try to sign in again now"
+                f"/admin/staff/{person.id}", flash="They can try to sign in again now"
             )
 
     @router.post("/admin/staff/{staff_id}/alerts")
@@ -240,7 +259,7 @@ def routes(web: Web) -> APIRouter:
                 return await show(page, person, errors=errors, values=values)
             return page.redirect(
                 f"/admin/staff/{person.id}",
-                flash=f"Urgent alerts for {person.name} now go: {_alert_route(person).lower()}",
+                flash="Saved where their urgent alerts go",
             )
 
     @router.post("/admin/staff/{staff_id}/close")
@@ -256,7 +275,7 @@ def routes(web: Web) -> APIRouter:
                 )
             except Refused as exc:
                 return await show(page, person, errors=page.refusal(exc, "confirm_close"))
-            lines = [f"{person.name}'s account is closed. They have been signed out"]
+            lines = ["The account is closed. They have been signed out"]
             if report.tasks_moved:
                 noun = "task is" if report.tasks_moved == 1 else "tasks are"
                 lines.append(f"their {report.tasks_moved} open {noun} now yours")
@@ -267,5 +286,15 @@ def routes(web: Web) -> APIRouter:
                     f"the {report.no_longer_covering} colleagues they covered for have no cover now"
                 )
             return page.redirect(f"/admin/staff/{person.id}", flash="; ".join(lines))
+
+    @router.post("/admin/staff/{staff_id}/sessions/{session_id}/end")
+    async def session_end(request: Request, staff_id: int, session_id: int) -> Response:
+        async with web.page(request, admin=True) as page:
+            person = await person_or_404(page, staff_id)
+            ended = await end_one_session(
+                page.session, person, session_id, now=page.now, actor=page.actor
+            )
+            flash = "That session has ended" if ended else "That session had already ended"
+            return page.redirect(f"/admin/staff/{person.id}#sessions", flash=flash)
 
     return router

@@ -25,7 +25,7 @@ from alembic import op
 
 revision: str = "0008"
 # 0007 on main; in this branch the chain still ends at 0006 (re-chained when merged).
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from channels.base import OutgoingMessage, PermanentError, TransientError
+from channels.base import OutgoingMessage, PermanentError, Sought, TransientError
 from channels.sms import CREDENTIALS_HINT, SendOutcomeUnknown, SmsChannel, SmsConfig, segments
 from scheduling.clock import SimulatedClock
 from store.enums import Channel
@@ -25,8 +25,8 @@ CALLBACK = "https://linkline.example.org/webhooks/twilio/status"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTwilio]:
-    server = await FakeTwilio().start()
+async def fake(clock: SimulatedClock) -> AsyncIterator[FakeTwilio]:
+    server = await FakeTwilio(now=clock.now).start()
     yield server
     await server.close()
 
@@ -38,6 +38,7 @@ def _config(fake: FakeTwilio, **overrides: object) -> SmsConfig:
         from_number="+447700900000",
         status_callback_url=CALLBACK,
         api_base_url=fake.url,
+        lookup_wait=0.0,
     )
     return replace(config, **overrides)  # type: ignore[arg-type]
 
@@ -173,23 +174,86 @@ async def test_busy_or_down_is_transient_and_honours_retry_after(
     assert caught.value.retry_after == wait
 
 
-@pytest.mark.parametrize(("status", "code"), [(500, 20500), (502, None), (504, None)])
-async def test_a_server_error_after_the_post_is_uncertain_not_transient(
+@pytest.mark.parametrize(("status", "code"), [(500, 20500), (502, None)])
+async def test_a_server_error_twilio_did_not_keep_may_be_tried_again(
     sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock, status: int, code: int | None
 ) -> None:
-    """Twilio may have queued the text before failing: a retry could text twice."""
+    """Twilio failed and its message list, asked after the wait, has no copy: conclusive."""
     fake.fail_next(status, code)
+    with pytest.raises(TransientError) as caught:
+        await sms.send(_message(clock))
+    assert "no copy" in caught.value.detail
+    assert fake.list_requests == 2 and fake.ledger == []
+    _no_personal_data(caught.value.detail)
+
+
+@pytest.mark.parametrize(("status", "code"), [(500, 20500), (502, None), (504, None)])
+async def test_a_server_error_after_twilio_kept_the_text_is_sent(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock, status: int, code: int | None
+) -> None:
+    """The review's M-2: Twilio stored the text, then answered 5xx. The list finds it."""
+    fake.fail_after_storing_next(status, code)
+    receipt = await sms.send(_message(clock))
+    (kept,) = fake.ledger
+    assert receipt.provider_id == kept.sid
+
+
+async def test_a_gateway_timeout_with_nothing_listed_stays_uncertain(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    """After a 504 Twilio may still be working on the POST: finding nothing proves nothing."""
+    fake.fail_next(504)
     with pytest.raises(SendOutcomeUnknown) as caught:
         await sms.send(_message(clock))
     assert not isinstance(caught.value, TransientError | PermanentError)
     _no_personal_data(caught.value.detail)
 
 
-async def test_an_unreadable_bad_gateway_page_is_uncertain(
+async def test_a_server_error_whose_lookup_fails_stays_uncertain(
     sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
 ) -> None:
-    fake.garbage_next(status=502)
+    fake.fail_next(500, 20500)
+    fake.fail_list_next(503)
     with pytest.raises(SendOutcomeUnknown):
+        await sms.send(_message(clock))
+    assert fake.ledger == []
+
+
+async def test_the_lookup_matches_body_number_and_time_only(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    """Another text to the number, the same text to another number, or the same text
+    before the attempt began is not ours."""
+    await sms.send(_message(clock, body="Something else"))
+    await sms.send(replace(_message(clock), to="+447000000001"))
+    await sms.send(_message(clock))
+    clock.advance(timedelta(hours=1))
+    sought = Sought("eng1:exp1:reminder", TO, "Hi Ana, it's Sam.", clock.now())
+    assert await sms.search(sought) is None
+    await sms.send(_message(clock))
+    found = await sms.search(sought)
+    assert found is not None and found.provider_id == fake.ledger[-1].sid
+
+
+async def test_a_text_still_in_twilio_s_queue_is_found_without_a_date_sent(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    """Queued texts have no DateSent, so the DateSent filter misses them: the most recent
+    texts to the number are read too."""
+    fake.queue_texts = True
+    fake.fail_after_storing_next(500, 20500)
+    receipt = await sms.send(_message(clock))
+    assert receipt.provider_id == fake.ledger[0].sid and len(fake.ledger) == 1
+
+
+async def test_an_unreadable_bad_gateway_page_is_uncertain_until_looked_up(
+    sms: SmsChannel, fake: FakeTwilio, clock: SimulatedClock
+) -> None:
+    fake.garbage_next(status=504)
+    with pytest.raises(SendOutcomeUnknown):
+        await sms.send(_message(clock))
+    fake.garbage_next(status=502)
+    with pytest.raises(TransientError):  # answered, and Twilio has no copy
         await sms.send(_message(clock))
 
 
@@ -243,21 +307,21 @@ async def test_an_unreadable_success_is_not_retried_blindly(
     assert not isinstance(caught.value, TransientError | PermanentError)
 
 
-async def test_a_timeout_after_sending_is_uncertain_not_transient(
+async def test_a_timeout_after_twilio_took_the_text_is_found_and_sent(
     fake: FakeTwilio, clock: SimulatedClock
 ) -> None:
-    """Twilio took the text and then went quiet: our own timeout ends the wait."""
+    """Twilio took the text and then went quiet: our own timeout ends the wait, and the
+    message list says it went (the review's L-5 and its "3 had in fact arrived")."""
     channel = SmsChannel(_config(fake, request_timeout=0.3), now=clock.now)
     fake.delay_next(5.0)
     started = time.monotonic()
     try:
-        with pytest.raises(SendOutcomeUnknown) as caught:
-            await asyncio.wait_for(channel.send(_message(clock)), 4.0)
+        receipt = await asyncio.wait_for(channel.send(_message(clock)), 4.0)
     finally:
         await channel.aclose()
     assert time.monotonic() - started < 2.0
-    assert "TimeoutError" in caught.value.detail  # a timeout, not an unreadable reply
-    assert len(fake.ledger) == 1  # it did reach Twilio: a retry would text twice
+    (kept,) = fake.ledger  # it reached Twilio once, and was not sent again
+    assert receipt.provider_id == kept.sid
 
 
 async def test_a_hung_twilio_never_holds_send_beyond_the_request_timeout(

@@ -19,6 +19,7 @@ from bot.web.admin.engagements.common import (
     refused,
 )
 from bot.web.admin.engagements.forms import REASON_MAX, refused_fields
+from bot.web.admin.experts.shared import flash_name
 from bot.web.admin.pages import Errors
 from scheduling.rules.plan import CANCELLATION_NOTICE
 from store.errors import Refused
@@ -97,7 +98,7 @@ async def told(request: Request, engagement_id: int, invitation_id: int, web: St
             )
         except Refused as exc:
             return await refused(page, engagement, exc.plain)
-        name = invitation.expert.preferred_name
+        name = flash_name(invitation.expert)  # the banner travels in the cookie: no names
         flash = f"Recorded that {name} was told by phone"
         if result.already_recorded:
             flash = f"{name} was already recorded as told"

@@ -30,12 +30,16 @@ def _with_input(text: str, *args: str) -> Result:
 
 def _try(email: str, password: str) -> SignInOutcome:
     async def go() -> SignInOutcome:
-        async with open_app() as built, built.sessions.begin() as session:
-            return (
-                await sign_in(
-                    session, email, password, passwords=built.passwords, now=built.clock.now()
-                )
-            ).outcome
+        async with open_app() as built:
+            tried = await sign_in(
+                built.sessions,
+                email,
+                password,
+                passwords=built.passwords,
+                now=built.clock.now(),
+                client="192.0.2.1",
+            )
+            return tried.outcome
 
     return asyncio.run(go())
 

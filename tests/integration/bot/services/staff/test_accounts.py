@@ -80,32 +80,32 @@ async def test_lockout_lasts_fifteen_minutes_and_is_audited_without_the_password
             actor="t",
         )
     for _ in range(accounts.LOCK_AFTER):
-        async with app.sessions.begin() as session:
-            await sign_in(
-                session,
-                "sam@example.org",
-                "wrong words here",
-                passwords=app.passwords,
-                now=app.clock.now(),
-            )
-    async with app.sessions.begin() as session:
-        locked = await sign_in(
-            session,
+        await sign_in(
+            app.sessions,
             "sam@example.org",
-            "three random words",
+            "wrong words here",
             passwords=app.passwords,
             now=app.clock.now(),
+            client="192.0.2.7",
         )
+    locked = await sign_in(
+        app.sessions,
+        "sam@example.org",
+        "three random words",
+        passwords=app.passwords,
+        now=app.clock.now(),
+        client="192.0.2.7",
+    )
     assert locked.outcome is SignInOutcome.LOCKED
     app.clock.advance(accounts.LOCK_FOR + timedelta(seconds=1))  # type: ignore[attr-defined]
-    async with app.sessions.begin() as session:
-        again = await sign_in(
-            session,
-            "SAM@example.org ",
-            "three random words",
-            passwords=app.passwords,
-            now=app.clock.now(),
-        )
+    again = await sign_in(
+        app.sessions,
+        "SAM@example.org ",
+        "three random words",
+        passwords=app.passwords,
+        now=app.clock.now(),
+        client="192.0.2.7",
+    )
     assert again.outcome is SignInOutcome.SIGNED_IN
     async with app.sessions() as session:
         from sqlalchemy import select

@@ -52,7 +52,11 @@ async def test_setting_my_cover_shows_on_the_page_and_in_the_team_table(app: App
         )
         assert (saved.status_code, saved.headers["location"]) == (303, "/cover")
         page = await sam.get("/cover")
-    assert "Saved. Jo Brown covers for you from 19 January 2026 to 23 January 2026." in page.text
+    assert (
+        "Saved. The cover for your work is set from 19 January 2026 to 23 January 2026."
+        in page.text
+    )
+    assert "Jo Brown" in page.text  # named on the page, never in the cookie's banner
     assert "Current and upcoming time away" in page.text
     assert "19 January 2026" in page.text and "23 January 2026" in page.text
     me = await staff(app, ids["sam"])

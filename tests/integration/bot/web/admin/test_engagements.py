@@ -14,7 +14,7 @@ from bot.services.engagements import lifecycle as engagement_service
 from store.enums import EngagementStatus, InvitationAnswer, MessageStatus, Purpose, Role, TaskKind
 from store.models import AuditEvent, Engagement, Expert, Invitation, Message, Task
 from tests.builders import FULL_DETAILS, add_engagement, add_expert, all_tasks, outbox
-from tests.staff_client import add_account, signed_in
+from tests.staff_client import add_account, cookie_contents, signed_in
 
 SAM, LEE, ADMIN = "sam@example.org", "lee@example.org", "ada@example.org"
 
@@ -215,6 +215,8 @@ async def test_a_late_cancellation_lists_who_to_phone_until_each_is_told(app: Ap
 
         told = await sam.post(f"/engagements/{engagement.id}/told/{bea.id}")
         assert told.status_code == 303
+        carried = cookie_contents(sam)  # the banner names her by reference (M-1)
+        assert "EX-2" in str(carried) and "Bea" not in str(carried)
         page = (await sam.get(f"/engagements/{engagement.id}")).text
         calls = page.split("Who still has to be phoned")[1].split("</table>")[0]
         assert "Ana (EX-1)" in calls and "Bea" not in calls
@@ -289,6 +291,7 @@ async def test_attendance_and_outcomes_after_the_engagement(app: App) -> None:
         assert refused.status_code == 400
 
         app.clock.set(engagement.ends_at + timedelta(hours=1))  # type: ignore[attr-defined]
+        await sam.sign_in(SAM)  # the session ended while the clock moved on
         saved = await sam.post(
             base + "/attendance",
             {
@@ -502,6 +505,7 @@ async def test_other_forms_refuse_bad_input_and_save_nothing(app: App) -> None:
         )
 
         app.clock.set(engagement.ends_at + timedelta(hours=1))  # type: ignore[attr-defined]
+        await sam.sign_in(SAM)  # the session ended while the clock moved on
         _error_by(
             await sam.post(base + "/attendance", {f"attended-{invitation.id}": "perhaps"}),
             f"attended-{invitation.id}",

@@ -440,6 +440,7 @@ async def test_the_safe_contact_prompt_comes_back_after_three_months_until_confi
         prompt = "Please go through their safe-contact details with them again"
         assert prompt not in _text(await sam.get(profile))
         app.clock.advance(timedelta(days=91))  # type: ignore[attr-defined]
+        await sam.sign_in(SAM)  # the session ended while the clock moved on
         assert prompt in _text(await sam.get(profile))
         listed = _text(await sam.get("/experts"))
         assert listed.count("Check again") >= 2  # Cat now, and Ana who never had it

@@ -133,6 +133,9 @@ NOT_IN_THE_TABLE = {
     "/plans/{kind}": "the organisation's plans, for every member of staff (test_plans.py)",
     "/tasks/letters/batch": "the letters waiting today, for every member of staff",
     "/tasks/letters/{batch_id}/posted": "a batch's letters are scoped (test_letters.py)",
+    "/admin/staff/{staff_id}/sessions/{session_id}/end": (
+        "administrators only; a link worker gets 404 (test_sessions_and_throttle.py)"
+    ),
 }
 
 

@@ -132,6 +132,7 @@ async def test_a_link_worker_sets_up_an_engagement_and_handles_its_late_cancella
         app.clock.set(datetime(2026, 1, 19, 10, 0, tzinfo=UTC))  # type: ignore[attr-defined]
         await app.dispatcher().run_until_idle()
         app.clock.set(datetime(2026, 1, 26, 8, 0, tzinfo=UTC))  # type: ignore[attr-defined]
+        await _sign_in(page, url, "sam@example.org")  # a week on: that session has ended
         await page.goto(engagement_url + "/cancel")
         assert "less than 24 hours" in await page.content()
         await page.fill("#reason", "The venue flooded")
