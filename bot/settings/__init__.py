@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.settings.addresses import public_url_problem
 from scheduling.rules.plan import PlanOffsets
 from store.enums import Channel
 
@@ -318,28 +319,6 @@ class ChannelMode:
     def line(self) -> str:
         state = "live" if self.live else "dry-run"
         return f"{self.channel.value:<9} {state:<8} {self.detail}"
-
-
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def public_url_problem(text: str) -> str | None:
-    """What is wrong with a public address, in words, or None when it will do.
-
-    The value is never echoed: a pasted address can carry a password.
-    """
-    try:
-        parts = urlsplit(text)
-        _ = parts.port  # raises on a port that is not a number
-    except ValueError:
-        return "the value set is not a web address"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "the value set has no https:// in front, or no host name"
-    if parts.scheme == "http" and parts.hostname.lower() not in _LOCAL_HOSTS:
-        return "the value set uses plain http:// for a host other people reach"
-    if parts.username or parts.password or parts.query or parts.fragment:
-        return "the value set has a user name, a password, a ? or a # in it"
-    return None
 
 
 _BASE_URLS = {
