@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduling.clock import local_today
 from scheduling.people.reply_escalation import escalation_targets
-from scheduling.people.staff_alerts import queue_alert
+from scheduling.people.staff_alerts import alert_each
 from scheduling.rules.promises import promise_deadline
 from scheduling.rules.wording import spoken_datetime
 from scheduling.text.words import in_sentence
@@ -223,15 +223,14 @@ async def escalate_overdue(session: AsyncSession, now: datetime, office_tz: str)
         if not targets:
             log.error("promise %s is overdue and there is nobody to tell", promise.id)
             continue
-        for staff in targets:
-            await queue_alert(
-                session,
-                staff,
-                reason="overdue_promise",
-                task=task,
-                dedupe_key=f"promise:{promise.id}:{staff.id}",
-                now=now,
-            )
+        await alert_each(
+            session,
+            targets,
+            reason="overdue_promise",
+            task=task,
+            about=f"promise:{promise.id}",
+            now=now,
+        )
         promise.escalated_at = now
         escalated += 1
     if escalated:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from channels.working_days import is_working_day
 from scheduling.clock import Clock, local_today
-from scheduling.people.staff_alerts import queue_alert
+from scheduling.people.staff_alerts import alert_each
 from store.enums import Role
 from store.models import Reply, Staff, Task
 
@@ -122,15 +122,14 @@ class ReplyEscalation:
                 if not targets:
                     log.error("reply %s is overdue and there is no administrator to tell", reply.id)
                     continue
-                for staff in targets:
-                    await queue_alert(
-                        session,
-                        staff,
-                        reason="overdue_reply",
-                        task=task,
-                        dedupe_key=f"overdue:{reply.id}:{staff.id}",
-                        now=now,
-                    )
+                await alert_each(
+                    session,
+                    targets,
+                    reason="overdue_reply",
+                    task=task,
+                    about=f"overdue:{reply.id}",
+                    now=now,
+                )
                 reply.escalated_at = now
                 escalated += 1
         if escalated:

@@ -12,6 +12,7 @@ a person. The staff member reads the rest in Linkline.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,6 +60,25 @@ async def queue_alert(
     )
     await session.flush()
     return True
+
+
+async def alert_each(
+    session: AsyncSession,
+    targets: Iterable[Staff],
+    *,
+    reason: str,
+    task: Task | None,
+    about: str,
+    now: datetime,
+) -> int:
+    """One alert to each person, each once: ``about`` names what it is about (for example
+    ``"overdue:12"``), so a re-run of the job that found it never alerts twice."""
+    queued = 0
+    for staff in dict.fromkeys(targets):
+        queued += await queue_alert(
+            session, staff, reason=reason, task=task, dedupe_key=f"{about}:{staff.id}", now=now
+        )
+    return queued
 
 
 def alert_route(staff: Staff) -> tuple[Channel, str]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from bot.services.listening.inbound import Inbound, Listening
 from scheduling.clock import local_today
 from scheduling.people.reply_escalation import ack_deadline
-from scheduling.people.staff_alerts import queue_alert
+from scheduling.people.staff_alerts import alert_each
 from scheduling.people.tasks import open_task
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.support_lines import open_now
@@ -80,15 +80,14 @@ class Turn:
 
     async def alert(self, targets: list[Staff], task: Task) -> None:
         """An urgent alert to each of them, once per reply and person."""
-        for staff in dict.fromkeys(targets):
-            await queue_alert(
-                self.session,
-                staff,
-                reason="urgent_reply",
-                task=task,
-                dedupe_key=f"urgent:{self.reply.id}:{staff.id}",
-                now=self.now,
-            )
+        await alert_each(
+            self.session,
+            targets,
+            reason="urgent_reply",
+            task=task,
+            about=f"urgent:{self.reply.id}",
+            now=self.now,
+        )
         if not targets:
             log.error("reply %s is urgent and no member of staff can be alerted", self.reply.id)
 
