@@ -34,6 +34,7 @@ class Staff(Base):
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
     # Bumped to sign every session of this person out (password changed, account closed).
+    # No longer read: sessions live in staff_session (0007). Kept until a migration drops it.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

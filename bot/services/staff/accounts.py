@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import CursorResult, Result, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services.contact_details import normalise_phone
 from bot.services.staff.sessions import end_all_sessions
 from store import audit
+from store.changed import rows_changed
 from store.enums import Channel, Role, TaskStatus
 from store.errors import Refused
 from store.models import Expert, Staff, Task
@@ -214,20 +214,22 @@ async def close_staff(
             "to another link worker first, then close the account",
             "confirm_close",
         )
-    moved = await session.execute(
+    moved = await rows_changed(
+        session,
         update(Task)
         .where(Task.assignee_id == staff.id, Task.status == TaskStatus.OPEN)
         .values(assignee_id=by.id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    uncovered = await session.execute(
+    uncovered = await rows_changed(
+        session,
         update(Staff)
         .where(Staff.cover_id == staff.id)
         .values(cover_id=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     await close_account(session, staff, now=now, actor=actor)
-    report = ClosedAccount(_rows_changed(moved), _rows_changed(uncovered))
+    report = ClosedAccount(moved, uncovered)
     if report.tasks_moved or report.no_longer_covering:
         audit.record(
             session,
@@ -243,15 +245,9 @@ async def close_staff(
     return report
 
 
-def _rows_changed(result: Result[Any]) -> int:
-    """How many rows an UPDATE changed (an UPDATE's result is a cursor's)."""
-    return int(result.rowcount or 0) if isinstance(result, CursorResult) else 0
-
-
 async def close_account(session: AsyncSession, staff: Staff, *, now: datetime, actor: str) -> None:
     """They can no longer sign in, and any page they have open stops working."""
     staff.active = False
-    staff.session_version += 1
     await end_all_sessions(session, staff.id, now=now)
     audit.record(
         session, actor=actor, action="staff.closed", entity="staff", entity_id=staff.id, at=now

@@ -173,7 +173,6 @@ async def set_password(
     """Also signs out every existing session of theirs and lifts a lockout."""
     check_password_rules(password, email=staff.email)
     staff.password_hash = await passwords.hash(password)
-    staff.session_version += 1
     await end_all_sessions(session, staff.id, now=now)
     staff.failed_logins, staff.locked_until = 0, None
     audit.record(

@@ -17,10 +17,8 @@ from bot.services.inbox.replies import (
     list_replies,
     reply_context,
 )
-from bot.services.staff.access import NotFound, reply_in_scope
+from bot.services.staff.access import reply_in_scope
 from bot.web.admin.pages import Web
-
-MAX_ID = 2**63 - 1  # larger ids cannot exist, and would overflow the database's integers
 
 
 def routes(web: Web) -> APIRouter:
@@ -49,7 +47,7 @@ def routes(web: Web) -> APIRouter:
     @router.get("/replies/{reply_id:int}", response_class=HTMLResponse)
     async def show(request: Request, reply_id: int) -> Response:
         async with web.page(request) as page:
-            reply = await reply_in_scope(page.session, page.scope, _checked(reply_id))
+            reply = await reply_in_scope(page.session, page.scope, reply_id)
             await page.session.refresh(reply, ["expert", "acknowledged_by"])
             context = await reply_context(
                 page.session, reply, now=page.now, limits=web.built.ack_limits()
@@ -67,7 +65,7 @@ def routes(web: Web) -> APIRouter:
     @router.post("/replies/{reply_id:int}/ack")
     async def ack(request: Request, reply_id: int) -> Response:
         async with web.page(request) as page:
-            reply = await reply_in_scope(page.session, page.scope, _checked(reply_id))
+            reply = await reply_in_scope(page.session, page.scope, reply_id)
             if reply.acknowledged_at is not None:
                 return page.redirect(
                     f"/replies/{reply.id}", flash="Someone had already marked this reply as read."
@@ -82,9 +80,3 @@ def routes(web: Web) -> APIRouter:
             return page.redirect("/replies", flash=message)
 
     return router
-
-
-def _checked(record_id: int) -> int:
-    if record_id > MAX_ID:
-        raise NotFound(str(record_id))
-    return record_id
