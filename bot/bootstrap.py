@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.channel_setup import build_channels
+from bot.channel_setup import build_channels, build_mailbox
 from bot.services.listening import Listening
+from bot.services.listening.mail_poll import MailPoll
 from bot.services.staff.sign_in import Passwords, production_hasher
 from bot.settings import Settings
+from channels.mail_in import ImapConfig, ImapMailbox
 from channels.registry import ChannelRegistry
 from scheduling.clock import Clock, SystemClock
 from scheduling.maintenance import Maintenance, MaintenanceConfig
@@ -27,6 +30,7 @@ from scheduling.rules.frequency import FrequencyCap
 from scheduling.rules.plan import PlanOffsets
 from scheduling.rules.support_lines import load_support_lines
 from scheduling.sending.dispatcher import DispatchConfig, Dispatcher, EventSink
+from scheduling.sending.gate import Gate
 from scheduling.text.rendering import Renderer
 from scheduling.worker import Worker
 from store import migrate
@@ -61,6 +65,7 @@ class App:
     offsets: PlanOffsets
     passwords: Passwords
     notices: list[str] = field(default_factory=list)
+    mailbox: ImapConfig | None = None  # the replies mailbox, when one is set
     _listening: Listening | None = field(default=None, repr=False)
 
     def dispatcher(self, on_event: EventSink | None = None) -> Dispatcher:
@@ -86,7 +91,28 @@ class App:
                 (self.staff_alerts().send_due, min(every, 5.0)),
                 (self.reply_escalation().run, 60.0),
                 (self.maintenance().escalate_promises, 300.0),
+                *self._mail_jobs(),
             ),
+        )
+
+    def _mail_jobs(self) -> tuple[tuple[Callable[[], Awaitable[object]], float], ...]:
+        """The replies mailbox is read every minute, like a webhook that comes to us late."""
+        poll = self.mail_poll()
+        return ((poll.read_mailbox, 60.0),) if poll is not None else ()
+
+    def mail_poll(self) -> MailPoll | None:
+        """Reading the replies mailbox, when one is set: every minute in the worker, or
+        once by `linkline mail poll`."""
+        config = self.mailbox
+        if config is None:
+            return None
+        listening = self.listening()
+        return MailPoll(
+            self.sessions,
+            lambda: ImapMailbox(config),
+            self.listening,
+            Gate(self.channels, listening.blocked),
+            self.clock,
         )
 
     def staff_alerts(self) -> StaffAlerts:
@@ -147,6 +173,7 @@ async def build_app(
 ) -> App:
     """Build everything, checking key, database and schema before anything is sent."""
     url = normalise_url(settings.resolved_database_url)
+    mailbox = build_mailbox(settings)  # a mailbox read without TLS stops start-up here
     notices: list[str] = []
     sqlite = is_sqlite(url)
     # Files before anything reads them: the folder, the key and the database are private
@@ -175,7 +202,7 @@ async def build_app(
         await engine.dispose()
         raise
     clock = clock or SystemClock()
-    channels = build_channels(settings, clock.now)
+    channels = build_channels(settings, clock.now, mail_key=_mail_key(cipher))
     offsets = settings.plan_offsets()
     return App(
         settings,
@@ -188,7 +215,14 @@ async def build_app(
         offsets,
         passwords or standard_passwords(),
         notices,
+        mailbox,
     )
+
+
+def _mail_key(cipher: Cipher) -> bytes:
+    """Keys email Message-IDs to this installation's secret, so a reply token cannot be
+    guessed (derived: there is still one secret to keep)."""
+    return cipher.blind_index("linkline email message ids").encode()
 
 
 async def _check_schema(engine: AsyncEngine) -> None:

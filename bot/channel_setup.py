@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from bot.settings import Settings
 from channels.base import MessageChannel
 from channels.dryrun import DryRunChannel
 from channels.letter import LetterChannel, LetterConfig
 from channels.mail import EmailChannel, EmailConfig, dry_run_formatter
+from channels.mail_in import ImapConfig
 from channels.registry import DEFAULT_LIMITS, ChannelRegistry
 from channels.sms import SmsChannel, SmsConfig
 from channels.telegram import TELEGRAM_BASE_URL, TelegramChannel, TelegramConfig
 from store.enums import Channel
+from store.errors import CannotStart
 
 Now = Callable[[], datetime]
 
@@ -53,7 +56,7 @@ def telegram_base_url(api_base_url: str | None) -> str:
     return f"{api_base_url.rstrip('/')}/bot"
 
 
-def _email(settings: Settings, now: Now) -> MessageChannel:
+def _email(settings: Settings, now: Now, *, id_key: bytes | None = None) -> MessageChannel:
     implicit_tls = settings.smtp_port == 465
     config = EmailConfig(
         host=settings.smtp_host or "",
@@ -66,8 +69,29 @@ def _email(settings: Settings, now: Now) -> MessageChannel:
         # offer STARTTLS must not get the mail and password in clear. Switched off only by
         # SMTP_STARTTLS=false, for a local relay.
         start_tls=settings.smtp_starttls and not implicit_tls,
+        reply_to=settings.mail_reply_to,
+        id_key=id_key,
     )
     return EmailChannel(config, clock=now)
+
+
+def build_mailbox(settings: Settings) -> ImapConfig | None:
+    """The replies mailbox to read, None when none is set; a mailbox that would be read
+    without TLS, or half set, stops start-up with the fix."""
+    try:
+        parts = settings.mailbox()
+    except ValueError as exc:
+        raise CannotStart(f"Linkline cannot read email replies: {exc}.") from None
+    if parts is None:
+        return None
+    return ImapConfig(
+        host=parts.host,
+        port=parts.port,
+        username=parts.user,
+        password=parts.password,
+        tls=parts.tls,
+        mailbox=parts.folder,
+    )
 
 
 _LIVE: dict[Channel, Callable[[Settings, Now], MessageChannel]] = {
@@ -91,9 +115,16 @@ def _dry_run(settings: Settings, channel: Channel, now: Now) -> MessageChannel:
     return DryRunChannel(channel, folder, DEFAULT_LIMITS[channel])
 
 
-def build_channels(settings: Settings, now: Now) -> ChannelRegistry:
+def build_channels(
+    settings: Settings, now: Now, *, mail_key: bytes | None = None
+) -> ChannelRegistry:
+    """``mail_key`` keys email Message-IDs (and so the reply tokens) to this installation."""
+    live: dict[Channel, Callable[[Settings, Now], MessageChannel]] = {
+        **_LIVE,
+        Channel.EMAIL: partial(_email, id_key=mail_key),
+    }
     built: list[MessageChannel] = [
-        _LIVE[channel](settings, now)
+        live[channel](settings, now)
         if settings.is_live(channel)
         else _dry_run(settings, channel, now)
         for channel in _LIVE

@@ -3,14 +3,17 @@
 Each email is a personal note from a link worker to one person. So: exactly one
 recipient, the worker's first name as the sender, and no threading headers. Quoting or
 threading earlier messages could show someone's history to whoever opens the mailbox.
-The Message-ID is derived from the idempotency key. If a send is retried after a timeout
-that actually delivered, the duplicate can then be recognised. Error details never carry
-addresses, bodies or the server's free text, which often echoes the address.
+``Reply-To`` names the replies mailbox with a token, which is not history: it only lets
+the reply be heard. The Message-ID is derived from the idempotency key (keyed, so it
+cannot be guessed). If a send is retried after a timeout that actually delivered, the
+duplicate can then be recognised. Error details never carry addresses, bodies or the
+server's free text, which often echoes the address.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import html
 import logging
 import re
@@ -33,6 +36,7 @@ from channels.base import (
     TransientError,
 )
 from channels.calendar_invite import build_ics
+from channels.mail_read import MESSAGE_ID_DOMAIN, token_of
 from store.enums import Channel
 
 log = logging.getLogger(__name__)
@@ -69,7 +73,13 @@ class EmailConfig:
     use_tls: bool = False
     start_tls: bool | None = None  # None: required unless use_tls
     timeout: float = 20.0
-    message_id_domain: str = "linkline.invalid"
+    message_id_domain: str = MESSAGE_ID_DOMAIN
+    # The replies mailbox's address: every email says "reply to" it, with the message's
+    # token after a "+", so a reply is heard and matched to what it answers.
+    reply_to: str | None = None
+    # Makes Message-IDs (and so reply tokens) unguessable: nobody can forge a reply "from"
+    # someone by naming a message of theirs. Without it (dry-run) a plain digest is used.
+    id_key: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.start_tls is None:
@@ -97,7 +107,11 @@ class EmailChannel:
 
     def message_id(self, idempotency_key: str) -> str:
         """The same key always gives the same id, so a repeat send is recognisable."""
-        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+        key = idempotency_key.encode()
+        if self.config.id_key:
+            digest = hmac.new(self.config.id_key, key, hashlib.sha256).hexdigest()[:32]
+        else:
+            digest = hashlib.sha256(key).hexdigest()[:32]
         return f"<{digest}@{self.config.message_id_domain}>"
 
     async def send(self, message: OutgoingMessage) -> Receipt:
@@ -122,6 +136,9 @@ class EmailChannel:
         email["Subject"] = subject
         email["Date"] = format_datetime(now.astimezone(UTC))
         email["Message-ID"] = self.message_id(message.idempotency_key)
+        if self.config.reply_to:
+            token = message.metadata.get("reply_token") or token_of(email["Message-ID"])
+            email["Reply-To"] = plus_address(self.config.reply_to, token)
         email.set_content(message.body)
         html_body = message.html_body or plain_to_html(message.body, subject, message.large_print)
         email.add_alternative(html_body, subtype="html")
@@ -204,6 +221,12 @@ def single_address(to: str) -> str:
     if not (local and at and domain) or any(c.isspace() for c in address):
         raise PermanentError("not an email address: not sent")
     return address
+
+
+def plus_address(address: str, token: str) -> str:
+    """replies@example.org with a token: replies+token@example.org."""
+    local, _, domain = address.strip().rpartition("@")
+    return f"{local}+{token}@{domain}"
 
 
 def plain_to_html(body: str, subject: str, large_print: bool = False) -> str:

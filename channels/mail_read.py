@@ -18,11 +18,23 @@ from typing import Protocol
 
 from channels.mail_text import html_to_text, reply_text
 
+# The right-hand side of every Message-ID we set, so a reply's references can be told apart.
+MESSAGE_ID_DOMAIN = "linkline.invalid"
 MAX_TEXT_CHARS = 20_000  # far beyond any reply; the rest of a huge body is left in the mailbox
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
 _TOKEN = re.compile(r"^[^+@\s]+\+([0-9a-f]{32})@", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+
+
+def message_id_for(token: str) -> str:
+    """The Message-ID of ours that a reply token stands for (the token is its digest)."""
+    return f"<{token.lower()}@{MESSAGE_ID_DOMAIN}>"
+
+
+def token_of(message_id: str) -> str:
+    """The reply token for one of our Message-IDs: the digest before the @."""
+    return message_id.strip("<>").split("@", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,12 @@ class IncomingMail:
     attachments: int
     automatic: bool  # an out-of-office or a bounce: never answered, so no mail loops
     problem: str | None = None  # why it could not be read properly, in plain words
+
+    def ours(self) -> tuple[str, ...]:
+        """Message-IDs of ours it answers, the likeliest first: the token in the address
+        it was sent to, then In-Reply-To, then References."""
+        named = [message_id_for(token) for token in self.tokens] + list(self.references)
+        return tuple(dict.fromkeys(i for i in named if i.endswith(f"@{MESSAGE_ID_DOMAIN}>")))
 
 
 def read_mail(raw: RawMail) -> IncomingMail:

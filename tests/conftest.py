@@ -26,6 +26,7 @@ from bot.settings import Settings
 from scheduling.clock import SimulatedClock
 from store.crypto import generate_secret_key
 from tests.cli_runner import cli, ready  # noqa: F401 - fixtures for every level
+from tests.dovecot import dovecot, dovecot_server  # noqa: F401 - a real IMAP server
 
 POSTGRES_ENV = "LINKLINE_TEST_POSTGRES_URL"
 TEST_KEY = generate_secret_key()

@@ -27,17 +27,18 @@ DOVECOT = Path("/usr/sbin/dovecot")
 PASSWORD = "test-password"
 
 
-@dataclass(frozen=True)
+USERS = 500  # made before start: Dovecot may not notice a password file changed within a second
+
+
+@dataclass
 class Dovecot:
     port: int
     folder: Path
+    users: list[str]
 
     def add_user(self) -> str:
         """A new, empty mailbox; its user name."""
-        user = f"u{uuid.uuid4().hex[:10]}"
-        with (self.folder / "passwd").open("a") as users:
-            users.write(f"{user}:{{PLAIN}}{PASSWORD}\n")
-        return user
+        return self.users.pop()
 
     def append(self, user: str, data: bytes, flags: str = "") -> None:
         """Deliver one message into the user's INBOX, as a mail server would."""
@@ -128,12 +129,13 @@ def dovecot_server() -> Iterator[Dovecot]:
         (folder / sub).mkdir()
     if os.geteuid() == 0:
         shutil.chown(folder / "mail", "dovecot", "dovecot")
-    (folder / "passwd").write_text("")
+    users = [f"u{uuid.uuid4().hex[:10]}" for _ in range(USERS)]
+    (folder / "passwd").write_text("".join(f"{user}:{{PLAIN}}{PASSWORD}\n" for user in users))
     (folder / "passwd").chmod(0o644)
     port = _free_port()
     (folder / "dovecot.conf").write_text(_config(folder, port))
     subprocess.run([str(DOVECOT), "-c", str(folder / "dovecot.conf")], check=True)
-    server = Dovecot(port, folder)
+    server = Dovecot(port, folder, users)
     try:
         _wait_until_listening(port, folder)
         yield server

@@ -99,6 +99,7 @@ COMMANDS = (
         "`linkline replies` lists those waiting for a person, worrying ones first, with "
         "their age.",
     ),
+    Entry("mail", "mail", "app", "Email replies: read the replies mailbox now."),
     Entry(
         "privacy",
         "privacy",

@@ -21,9 +21,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from bot.settings.addresses import public_url_problem
+from bot.settings.mail_in import MailInSettings
 from scheduling.rules.plan import PlanOffsets
 from store.enums import Channel
 
@@ -32,7 +33,7 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
-class Settings(BaseSettings):
+class Settings(MailInSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )

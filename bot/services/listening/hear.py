@@ -10,11 +10,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload, selectinload
 
+from bot.services.listening.answers import attach_to_open_task
 from bot.services.listening.dispatch import from_expert
 from bot.services.listening.inbound import MAX_BODY_CHARS, Heard, Inbound, Listening, sender_key
 from bot.services.listening.strangers import from_stranger, link
 from bot.services.listening.turn import Turn
-from store.enums import Channel
+from store.enums import Channel, TaskKind
 from store.models import ContactPoint, Expert, Reply, Staff
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ async def receive(session: AsyncSession, inbound: Inbound, rules: Listening) -> 
         sender=key,
         sender_hash=rules.cipher.blind_index(key),
         # A link code is a key to someone's chat: never kept.
-        body="/start" if inbound.link_code is not None else inbound.text[:MAX_BODY_CHARS],
+        body="/start" if inbound.link_code is not None else _body(inbound),
         received_at=inbound.received_at,
     )
     session.add(reply)
@@ -43,12 +44,17 @@ async def receive(session: AsyncSession, inbound: Inbound, rules: Listening) -> 
         await link(turn, inbound.link_code)
     else:
         experts = await _match(session, inbound.channel, reply.sender_hash or "")
+        if inbound.expert_id is not None:
+            experts = await _named(session, experts, inbound.expert_id)
         if len(experts) == 1:
             await from_expert(turn, experts[0])
+            if inbound.unclear and not reply.needs_person:
+                reply.needs_person = True
+                await attach_to_open_task(turn, experts[0], TaskKind.READ_REPLY)
         else:
             await from_stranger(turn, len(experts))
-    reply.auto_answer = turn.answer
-    return Heard(reply_id=reply.id, answer=turn.answer)
+    reply.auto_answer = turn.answer if inbound.answerable else None
+    return Heard(reply_id=reply.id, answer=reply.auto_answer)
 
 
 async def hear(
@@ -78,6 +84,28 @@ async def hear(
                 raise
             log.info("an inbound message collided with another change; handling it again")
     raise AssertionError("unreachable")
+
+
+def _body(inbound: Inbound) -> str:
+    note = f"\n\n[{inbound.note}]" if inbound.note else ""
+    return inbound.text[: MAX_BODY_CHARS - len(note)] + note
+
+
+async def _named(session: AsyncSession, matched: list[Expert], expert_id: int) -> list[Expert]:
+    """The expert a reply names (by the message it answers), whichever address wrote."""
+    chosen = [expert for expert in matched if expert.id == expert_id]
+    if chosen:
+        return chosen
+    expert = await session.scalar(
+        select(Expert)
+        .where(Expert.id == expert_id)
+        .options(
+            joinedload(Expert.link_worker).joinedload(Staff.cover),
+            selectinload(Expert.contact_points),
+            selectinload(Expert.consents),
+        )
+    )
+    return [expert] if expert is not None else matched
 
 
 async def _match(session: AsyncSession, channel: Channel, sender_hash: str) -> list[Expert]:

@@ -31,6 +31,17 @@ class Inbound:
     answers_message_id: int | None = None  # a Telegram button names the message it answers
     provider_keyword: str | None = None  # Twilio handled STOP/START/HELP itself and replied
     link_code: str | None = None  # Telegram "/start <code>": linking a chat
+    # An email reply that names a message we sent them (its token or In-Reply-To) is from
+    # that expert, whichever address it came from.
+    expert_id: int | None = None
+    # Kept with the text for staff but not read by the rules: "they attached a file".
+    note: str | None = None
+    # Why a person must read it whatever it seems to say (an email that could not be read
+    # properly): it always opens a task.
+    unclear: bool = False
+    # False: nothing is said back (an automatic email, such as an out-of-office: two
+    # machines must not write to each other for ever).
+    answerable: bool = True
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,11 @@ async def from_stranger(turn: Turn, matches: int) -> None:
         text = turn.render("stranger_worrying", {**turn.lines(None), **turn.place()})
         turn.say(None, Kind.SUPPORT_LINES, text)
         return
-    if matches > 1 or await _answered_sender_lately(turn):
+    if matches > 1 or reply.channel is Channel.EMAIL or await _answered_sender_lately(turn):
         # A number several experts share is for a person to sort out, not
-        # to be told it is unknown; a stranger gets one neutral line a day at most.
+        # to be told it is unknown; a stranger gets one neutral line a day at most. An
+        # unknown email address gets none: most such mail is spam, and an answer would
+        # tell its sender that the mailbox is read.
         return
     turn.say(None, Kind.ANSWER, turn.render("stranger", turn.place()))
 

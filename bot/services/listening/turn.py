@@ -106,15 +106,13 @@ class Turn:
         return expert
 
     def contact_point(self, expert: Expert) -> ContactPoint | None:
-        """Their contact point this reply came from."""
-        return next(
-            (
-                p
-                for p in expert.contact_points
-                if p.channel is self.reply.channel and p.lookup_hash == self.reply.sender_hash
-            ),
-            None,
-        )
+        """Their contact point this reply came from (for an email that named a message
+        we sent them, their email address, whichever address wrote)."""
+        points = [p for p in expert.contact_points if p.channel is self.reply.channel]
+        same = next((p for p in points if p.lookup_hash == self.reply.sender_hash), None)
+        if same is None and self.inbound.expert_id == expert.id and len(points) == 1:
+            return points[0]
+        return same
 
     def assignee(self, expert: Expert) -> Staff:
         return responsible_staff(expert.link_worker, local_today(self.now, expert.time_zone))
@@ -123,8 +121,9 @@ class Turn:
         return {"name": expert.preferred_name, "worker": signature(expert, self.now)}
 
     def place(self) -> dict[str, str]:
-        """Where they wrote to us, in their words: a text number, or a chat."""
-        return {"place": "number" if self.reply.channel is Channel.SMS else "chat"}
+        """Where they wrote to us, in their words: a text number, an address, or a chat."""
+        places = {Channel.SMS: "number", Channel.EMAIL: "address"}
+        return {"place": places.get(self.reply.channel, "chat")}
 
     def details(self, expert: Expert | None) -> bool:
         """Whether the channel this reply came by is safe for details (never for strangers)."""

@@ -8,7 +8,7 @@ import pytest
 from channels.base import TransientError
 from channels.mail_in import ImapConfig, ImapMailbox
 from channels.mail_read import read_mail
-from tests.dovecot import PASSWORD, Dovecot, dovecot, dovecot_server  # noqa: F401 - fixtures
+from tests.dovecot import PASSWORD, Dovecot
 
 REPLY = (
     b"From: Ana <ana@example.org>\r\nTo: replies@example.org\r\n"
@@ -28,7 +28,7 @@ def config(server: Dovecot, user: str, **overrides: object) -> ImapConfig:
 
 
 async def test_new_messages_are_read_and_stay_unseen_until_handled(
-    dovecot: tuple[Dovecot, str],  # noqa: F811
+    dovecot: tuple[Dovecot, str],
 ) -> None:
     server, user = dovecot
     server.append(user, REPLY)
@@ -48,7 +48,7 @@ async def test_new_messages_are_read_and_stay_unseen_until_handled(
     assert server.count(user) == 2  # nothing deleted or moved
 
 
-async def test_a_huge_message_is_read_from_its_start(dovecot: tuple[Dovecot, str]) -> None:  # noqa: F811
+async def test_a_huge_message_is_read_from_its_start(dovecot: tuple[Dovecot, str]) -> None:
     server, user = dovecot
     server.append(user, REPLY.replace(b"Yes, see you then.", b"I am here. " + b"x" * 50_000))
     async with ImapMailbox(config(server, user, max_fetch_bytes=4000)) as box:
@@ -60,7 +60,7 @@ async def test_a_huge_message_is_read_from_its_start(dovecot: tuple[Dovecot, str
 
 
 async def test_a_wrong_password_or_no_server_is_a_plain_transient_error(
-    dovecot: tuple[Dovecot, str],  # noqa: F811
+    dovecot: tuple[Dovecot, str],
 ) -> None:
     server, user = dovecot
     with pytest.raises(TransientError, match="refused our login") as refused:

@@ -1,0 +1,298 @@
+"""Email replies are heard: a real Dovecot mailbox, the real app on a real database, and a
+real SMTP server on loopback for what goes back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.bootstrap import App, build_app
+from bot.services.listening.mail_poll import MailPoll
+from channels.base import OutgoingMessage
+from channels.mail import EmailChannel
+from scheduling.clock import SimulatedClock
+from store.enums import Channel, TaskKind, TaskStatus
+from store.models import Expert, Reply, Task
+from tests.builders import add_expert
+from tests.conftest import _truncate, make_settings
+from tests.dovecot import PASSWORD, Dovecot
+from tests.fakes.smtp import FakeSMTPServer
+
+ANA = "ana@example.org"
+
+
+@pytest.fixture
+def smtp() -> Iterator[FakeSMTPServer]:
+    server = FakeSMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def mail_app(
+    tmp_path: Path,
+    database_url: str,
+    clock: SimulatedClock,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+) -> AsyncIterator[App]:
+    server, user = dovecot
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        imap_url=f"imap://{user}:{PASSWORD}@127.0.0.1:{server.port}/INBOX",
+        mail_reply_to="replies@org.test",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_from="linkline@org.test",
+        smtp_starttls=False,
+    )
+    built = await build_app(settings, clock=clock)
+    await _truncate(built)
+    try:
+        yield built
+    finally:
+        await built.aclose()
+
+
+async def add_ana(app: App) -> Expert:
+    async with app.sessions.begin() as session:
+        return await add_expert(
+            app,
+            session,
+            preferred_channel="email",
+            phone=None,
+            email=ANA,
+            consent={"email": {"allowed": True}},
+            consent_confirmed_on=date(2026, 1, 5),
+        )
+
+
+def email(
+    body: str, *, sender: str = ANA, message_id: str = "<r1@example.org>", extra: str = ""
+) -> bytes:
+    head = f"From: Ana <{sender}>\r\nTo: replies@org.test\r\nSubject: Re: hello\r\n"
+    if message_id:
+        head += f"Message-ID: {message_id}\r\n"
+    return (head + extra + "\r\n" + body).encode()
+
+
+def poller(app: App) -> MailPoll:
+    poll = app.mail_poll()
+    assert poll is not None
+    return poll
+
+
+def _text(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+async def replies(app: App) -> list[Reply]:
+    async with app.sessions() as session:
+        return list(await session.scalars(select(Reply).order_by(Reply.id)))
+
+
+async def test_a_worrying_email_takes_the_urgent_path_and_is_answered_once(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+) -> None:
+    server, user = dovecot
+    ana = await add_ana(mail_app)
+    quoted = "\r\n\r\nOn Mon, Sam <replies@org.test> wrote:\r\n> How are you?\r\n"
+    server.append(user, email("I feel hopeless today." + quoted))
+    result = await poller(mail_app).poll_once()
+    assert (result.heard, result.answered) == (1, 1)
+    (reply,) = await replies(mail_app)
+    assert (reply.expert_id, reply.urgent, reply.channel) == (ana.id, True, Channel.EMAIL)
+    assert reply.body == "I feel hopeless today."  # our quoted words are not theirs
+    async with mail_app.sessions() as session:
+        task = await session.scalar(select(Task).where(Task.id == reply.task_id))
+    assert task is not None and task.kind is TaskKind.URGENT_REPLY and task.urgent
+    (answer,) = smtp.deliveries()
+    assert answer.rcpt_tos == (ANA,)
+    assert "If you need someone to talk to now" in _text(answer.message)
+    assert answer.message["Reply-To"].startswith("replies")
+    assert server.unseen(user) == 0
+
+    # The same message again (delivered twice, or the mailbox read again): no second reply.
+    server.append(user, email("I feel hopeless today." + quoted))
+    again = await poller(mail_app).poll_once()
+    assert (again.heard, again.repeats, again.answered) == (0, 1, 0)
+    assert len(await replies(mail_app)) == 1 and len(smtp.deliveries()) == 1
+
+
+async def test_a_reply_from_another_address_is_matched_by_its_token(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+) -> None:
+    """An email we sent carries a token in its Reply-To; a reply from the person's work
+    address still reaches their record, and STOP stops email to their own address."""
+    server, user = dovecot
+    ana = await add_ana(mail_app)
+    channel = mail_app.channels[Channel.EMAIL]
+    assert isinstance(channel, EmailChannel)
+    ours = channel.build(  # exactly what the gate would hand to the mail server
+        OutgoingMessage("pastoral:1", Channel.EMAIL, ANA, "How are you?", subject="Hello"),
+        ANA,
+        mail_app.clock.now(),
+    )
+    reply_to = str(ours["Reply-To"])
+    await _record_sent(mail_app, ana, str(ours["Message-ID"]))
+    server.append(
+        user,
+        email("STOP", sender="ana.work@example.net", extra="In-Reply-To: <nothing@x>\r\n").replace(
+            b"To: replies@org.test", f"To: {reply_to}".encode()
+        ),
+    )
+    await poller(mail_app).poll_once()
+    (reply,) = await replies(mail_app)
+    assert (reply.expert_id, reply.intent) == (ana.id, "stop")
+    async with mail_app.sessions() as session:
+        expert = await session.get(Expert, ana.id)
+        assert expert is not None
+        await session.refresh(expert, ["contact_points"])
+        (point,) = [p for p in expert.contact_points if p.channel is Channel.EMAIL]
+    assert point.opted_out_at is not None
+    # The confirmation goes to the address we hold, never to the one that wrote.
+    assert [d.rcpt_tos for d in smtp.deliveries()] == [(ANA,)]
+
+
+async def _record_sent(app: App, expert: Expert, message_id: str) -> None:
+    from store.enums import MessageStatus, Purpose
+    from store.models import Message
+
+    now = app.clock.now()
+    async with app.sessions.begin() as session:
+        session.add(
+            Message(
+                expert_id=expert.id,
+                purpose=Purpose.PASTORAL,
+                idempotency_key="pastoral:1",
+                due_at=now,
+                next_attempt_at=now,
+                status=MessageStatus.SENT,
+                channel=Channel.EMAIL,
+                provider_id=message_id,
+                sent_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+async def test_a_stranger_is_kept_for_staff_and_never_answered(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+) -> None:
+    server, user = dovecot
+    server.append(user, email("Buy cheap watches", sender="spam@example.com"))
+    await poller(mail_app).poll_once()
+    (reply,) = await replies(mail_app)
+    assert (reply.expert_id, reply.needs_person, reply.auto_answer) == (None, True, None)
+    assert smtp.deliveries() == []
+
+
+FROM = b"From: ana@example.org\r\n"
+MALFORMED = {
+    "no sender": b"To: replies@org.test\r\nSubject: hi\r\n\r\nHello, it's me",
+    "broken MIME": FROM + b"Content-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n\r\nHello",
+    "unknown charset": FROM + b"Content-Type: text/plain; charset=x-klingon\r\n\r\nHello caf\xe9",
+    "html only": FROM + b"Content-Type: text/html\r\n\r\n<p>Hello <b>there</b></p>",
+    "huge body": FROM + b"\r\nHello " + b"word " * 600_000,
+}
+
+
+@pytest.mark.parametrize("kind", list(MALFORMED))
+async def test_malformed_mail_is_kept_for_a_person_and_nothing_crashes(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+    kind: str,
+) -> None:
+    server, user = dovecot
+    await add_ana(mail_app)
+    server.append(user, MALFORMED[kind])
+    result = await poller(mail_app).poll_once()
+    assert (result.heard, result.failed) == (1, 0)
+    (reply,) = await replies(mail_app)
+    assert "Hello" in reply.body
+    assert reply.needs_person
+    if kind != "html only":
+        assert "could not be read properly" in reply.body
+        assert "still in the replies mailbox" in reply.body
+    assert server.count(user) == 1  # the original is kept
+
+
+async def test_attachments_are_not_kept_and_the_person_is_told(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+) -> None:
+    server, user = dovecot
+    await add_ana(mail_app)
+    body = (
+        "Content-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\nContent-Type: text/plain\r\n\r\n"
+        "Here is the form\r\n--zz\r\nContent-Type: application/pdf\r\n"
+        "Content-Disposition: attachment; filename=form.pdf\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0x\r\n--zz--\r\n"
+    )
+    server.append(
+        user,
+        email("", extra=body.split("\r\n\r\n", 1)[0] + "\r\n").replace(
+            b"\r\n\r\n", b"\r\n\r\n" + body.split("\r\n\r\n", 1)[1].encode(), 1
+        ),
+    )
+    await poller(mail_app).poll_once()
+    (reply,) = await replies(mail_app)
+    assert reply.body.startswith("Here is the form")
+    assert "They attached a file, which Linkline does not keep" in reply.body
+    (answer,) = smtp.deliveries()
+    assert "not seen what you attached" in _text(answer.message)
+
+
+async def test_an_out_of_office_is_kept_but_never_answered(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+) -> None:
+    server, user = dovecot
+    await add_ana(mail_app)
+    server.append(user, email("I am away until Monday.", extra="Auto-Submitted: auto-replied\r\n"))
+    await poller(mail_app).poll_once()
+    (reply,) = await replies(mail_app)
+    assert reply.auto_answer is None and reply.needs_person
+    assert smtp.deliveries() == []
+
+
+@pytest.mark.db_contract
+async def test_two_readers_at_once_make_one_reply(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+) -> None:
+    """The worker and `linkline mail poll` reading the same new message together: the
+    unique reference lets one store it; the other finds the repeat."""
+    import asyncio
+
+    server, user = dovecot
+    await add_ana(mail_app)
+    server.append(user, email("Yes please, I can come."))
+    first, second = await asyncio.gather(poller(mail_app).poll_once(), poller(mail_app).poll_once())
+    assert first.heard + second.heard == 1
+    assert len(await replies(mail_app)) == 1
+    async with mail_app.sessions() as session:
+        open_tasks = await session.scalar(
+            select(func.count(Task.id)).where(Task.status == TaskStatus.OPEN)
+        )
+    assert open_tasks == 1
+    assert len(smtp.deliveries()) <= 1
