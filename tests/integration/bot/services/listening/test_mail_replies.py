@@ -129,13 +129,16 @@ async def test_a_worrying_email_takes_the_urgent_path_and_is_answered_once(
     assert len(await replies(mail_app)) == 1 and len(smtp.deliveries()) == 1
 
 
-async def test_a_reply_from_another_address_is_matched_by_its_token(
+@pytest.mark.parametrize("named_by", ["token", "in_reply_to"])
+async def test_a_reply_from_another_address_is_matched_by_the_message_it_answers(
     mail_app: App,
     dovecot: tuple[Dovecot, str],
     smtp: FakeSMTPServer,
+    named_by: str,
 ) -> None:
-    """An email we sent carries a token in its Reply-To; a reply from the person's work
-    address still reaches their record, and STOP stops email to their own address."""
+    """An email we sent carries a token in its Reply-To and its Message-ID; a reply from
+    the person's work address still reaches their record, and STOP stops email to their
+    own address."""
     server, user = dovecot
     ana = await add_ana(mail_app)
     channel = mail_app.channels[Channel.EMAIL]
@@ -147,12 +150,13 @@ async def test_a_reply_from_another_address_is_matched_by_its_token(
     )
     reply_to = str(ours["Reply-To"])
     await _record_sent(mail_app, ana, str(ours["Message-ID"]))
-    server.append(
-        user,
-        email("STOP", sender="ana.work@example.net", extra="In-Reply-To: <nothing@x>\r\n").replace(
-            b"To: replies@org.test", f"To: {reply_to}".encode()
-        ),
-    )
+    if named_by == "token":  # In-Reply-To lost (a new email to the address, or a forward)
+        sent = email("STOP", sender="ana.work@example.net", extra="In-Reply-To: <other@x>\r\n")
+        sent = sent.replace(b"To: replies@org.test", f"To: {reply_to}".encode())
+    else:  # the plain address (a client that ignores Reply-To's token, say)
+        extra = f"In-Reply-To: {ours['Message-ID']}\r\n"
+        sent = email("STOP", sender="ana.work@example.net", extra=extra)
+    server.append(user, sent)
     await poller(mail_app).poll_once()
     (reply,) = await replies(mail_app)
     assert (reply.expert_id, reply.intent) == (ana.id, "stop")
@@ -296,3 +300,35 @@ async def test_two_readers_at_once_make_one_reply(
         )
     assert open_tasks == 1
     assert len(smtp.deliveries()) <= 1
+
+
+async def test_a_message_is_marked_read_only_once_its_reply_is_stored(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+) -> None:
+    """The database refusing (here: the replies table is missing) leaves the email unseen;
+    the next pass, once the database is back, hears it."""
+    server, user = dovecot
+    await add_ana(mail_app)
+    server.append(user, email("Can you call me?"))
+    async with mail_app.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE reply RENAME TO reply_away")
+    failed = await poller(mail_app).poll_once()
+    assert (failed.heard, failed.failed) == (0, 1)
+    assert server.unseen(user) == 1
+    async with mail_app.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE reply_away RENAME TO reply")
+    again = await poller(mail_app).poll_once()
+    assert (again.heard, again.failed) == (1, 0)
+    assert server.unseen(user) == 0
+
+
+async def test_the_worker_reads_the_mailbox_every_minute(mail_app: App) -> None:
+    jobs = {job.__name__: every for job, every in mail_app.worker().jobs}
+    assert jobs["read_mailbox"] == 60.0
+
+
+async def test_without_a_mailbox_the_worker_reads_none(app: App) -> None:
+    assert app.mail_poll() is None
+    assert "read_mailbox" not in {job.__name__ for job, _ in app.worker().jobs}
