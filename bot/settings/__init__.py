@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -308,7 +308,13 @@ class Settings(MailInSettings):
         return self.data_dir / "secret.key"
 
     def channel_modes(self) -> list[ChannelMode]:
-        return [_mode(self, channel) for channel in Channel]
+        modes = [_mode(self, channel) for channel in Channel]
+        return [
+            replace(mode, detail=mode.detail + self.replies_detail())
+            if mode.channel is Channel.EMAIL
+            else mode
+            for mode in modes
+        ]
 
 
 @dataclass(frozen=True)

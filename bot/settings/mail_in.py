@@ -59,6 +59,16 @@ class MailInSettings(BaseSettings):
         url = self.imap_url.get_secret_value().strip() if self.imap_url else ""
         return bool(url or self.imap_host)
 
+    def replies_detail(self) -> str:
+        """For the start-up line about email: whether replies are read, and from where."""
+        try:
+            parts = self.mailbox()
+        except ValueError:
+            return "; the replies mailbox settings are not right, so replies are not read"
+        if parts is None:
+            return "; email replies are not read (set LINKLINE_IMAP_URL)"
+        return f"; replies read from {parts.host} every minute"
+
     def mailbox(self) -> MailboxParts | None:
         """The mailbox to read, None when none is set; raises ValueError with the fix."""
         url = self.imap_url.get_secret_value().strip() if self.imap_url else ""
