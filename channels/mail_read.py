@@ -80,9 +80,13 @@ class IncomingMail:
 def read_mail(raw: RawMail) -> IncomingMail:
     """Whatever can be read of it; never raises on what a sender made."""
     try:
-        message = message_from_bytes(raw.data, policy=policy.default)
+        return _read(raw)
     except Exception:  # the parser is lenient; this is for what it still cannot take
         return _unreadable(raw, "its structure could not be read")
+
+
+def _read(raw: RawMail) -> IncomingMail:
+    message = message_from_bytes(raw.data, policy=policy.default)
     problems: list[str] = []
     if raw.truncated:
         problems.append("it was too large, so only its start was read")

@@ -25,6 +25,8 @@ from store.enums import Channel
 
 log = logging.getLogger(__name__)
 
+MAX_PER_PASS = 200  # a full mailbox (the first start, a long outage) is read over several passes
+
 
 @dataclass
 class PollResult:
@@ -76,8 +78,11 @@ class MailPoll:
         rules = self.rules()
         attachment_line = rules.renderer.render_named("replies/email_attachments.txt", {}).body
         async with self.open_mailbox() as box:
-            for uid in await box.new_messages():
-                mail = read_mail(await box.fetch(uid))
+            for uid in (await box.new_messages())[:MAX_PER_PASS]:
+                raw = await box.fetch(uid)
+                if not raw.data:
+                    continue  # gone meanwhile (another program removed it): nothing to hear
+                mail = read_mail(raw)
                 try:
                     heard = await hear_mail(
                         self.sessions,
@@ -90,13 +95,15 @@ class MailPoll:
                     log.exception("an email reply could not be stored; it is read again next time")
                     result.failed += 1
                     continue
-                await box.mark_handled(uid)
                 if heard.heard.duplicate:
                     result.repeats += 1
-                    continue
-                result.heard += 1
-                if heard.answer is not None and await self._send(heard.answer):
-                    result.answered += 1
+                else:
+                    result.heard += 1
+                    # Before marking it read: if marking fails, the next pass finds a
+                    # repeat, which is never answered, so nobody hears from us twice.
+                    if heard.answer is not None and await self._send(heard.answer):
+                        result.answered += 1
+                await box.mark_handled(uid)
         return result
 
     async def _send(self, answer: Answer) -> bool:

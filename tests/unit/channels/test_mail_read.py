@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from channels.mail_read import RawMail, read_mail
 from channels.mail_text import html_to_text, reply_text
@@ -111,3 +113,31 @@ def test_a_message_read_from_its_start_says_so() -> None:
 def test_out_of_office_and_bounces_are_marked_automatic(header: bytes) -> None:
     assert read_mail(mail(HEAD + header + b"\r\n\r\nI am away")).automatic
     assert not read_mail(mail(HEAD + b"Auto-Submitted: no\r\n\r\nI am here")).automatic
+
+
+PIECES = [
+    b"From: a@b.test\r\n",
+    b"From: \r\n",
+    b"Message-ID: <x@y>\r\n",
+    b"Content-Type: multipart/mixed; boundary=zz\r\n",
+    b"Content-Type: text/plain; charset=\xff\r\n",
+    b"Content-Type: text/html\r\n",
+    b"Content-Transfer-Encoding: base64\r\n",
+    b"Content-Transfer-Encoding: quoted-printable\r\n",
+    b"Content-Disposition: attachment; filename*=\xff''\r\n",
+    b"\r\n",
+    b"--zz\r\n",
+    b"--zz--\r\n",
+    b"=C3=28 =\r\n",
+    b"<p>hi</p><blockquote>",
+    b"On Mon, Sam wrote:\r\n> old\r\n",
+    b"-- \r\n",
+    b"\x00\x1b\xff",
+]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=30), st.binary(max_size=200))
+@settings(max_examples=150, deadline=None)
+def test_no_email_however_it_is_made_stops_reading(pieces: list[bytes], noise: bytes) -> None:
+    read = read_mail(mail(b"".join(pieces) + noise))
+    assert "\x00" not in read.text and read.ref
