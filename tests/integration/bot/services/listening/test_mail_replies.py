@@ -16,9 +16,9 @@ from bot.services.listening.mail_poll import MailPoll
 from channels.base import OutgoingMessage
 from channels.mail import EmailChannel
 from scheduling.clock import SimulatedClock
-from store.enums import Channel, TaskKind, TaskStatus
-from store.models import Expert, Reply, Task
-from tests.builders import add_expert
+from store.enums import Channel, InvitationAnswer, MessageStatus, Purpose, TaskKind, TaskStatus
+from store.models import Expert, Invitation, Message, Reply, Task
+from tests.builders import add_engagement, add_expert, outbox
 from tests.conftest import _truncate, make_settings
 from tests.dovecot import PASSWORD, Dovecot
 from tests.fakes.smtp import FakeSMTPServer
@@ -171,9 +171,6 @@ async def test_a_reply_from_another_address_is_matched_by_the_message_it_answers
 
 
 async def _record_sent(app: App, expert: Expert, message_id: str) -> None:
-    from store.enums import MessageStatus, Purpose
-    from store.models import Message
-
     now = app.clock.now()
     async with app.sessions.begin() as session:
         session.add(
@@ -332,3 +329,41 @@ async def test_the_worker_reads_the_mailbox_every_minute(mail_app: App) -> None:
 async def test_without_a_mailbox_the_worker_reads_none(app: App) -> None:
     assert app.mail_poll() is None
     assert "read_mailbox" not in {job.__name__ for job, _ in app.worker().jobs}
+
+
+async def test_yes_by_email_answers_the_invitation_the_email_asked_about(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+    clock: SimulatedClock,
+) -> None:
+    """End to end: the pre-brief goes by email through the dispatcher, with a Reply-To
+    token; Ana's "yes" (her mail program quoting our question under it) is her answer."""
+    server, user = dovecot
+    ana = await add_ana(mail_app)
+    async with mail_app.sessions.begin() as session:
+        await add_engagement(mail_app, session, experts=[ana])
+    pre_brief = (await outbox(mail_app, purpose=Purpose.PRE_BRIEF, expert_id=ana.id))[0]
+    clock.set(pre_brief.due_at)
+    await mail_app.dispatcher().run_until_idle()
+    (sent,) = smtp.deliveries()
+    assert sent.message["Reply-To"].startswith("replies+")
+    quoted = "\r\n".join(f"> {line}" for line in _text(sent.message).splitlines())
+    reply = email(
+        f"Yes, I'll be there.\r\n\r\nOn Mon, Sam <{sent.message['Reply-To']}> wrote:\r\n{quoted}",
+        extra=f"In-Reply-To: {sent.message['Message-ID']}\r\n",
+    )
+    server.append(user, reply)
+    result = await poller(mail_app).poll_once()
+    assert (result.heard, result.answered) == (1, 1)
+    (stored,) = await replies(mail_app)
+    assert (stored.intent, stored.in_reply_to_id) == ("yes", pre_brief.id)
+    async with mail_app.sessions() as session:
+        answer = await session.scalar(
+            select(Invitation.answer).where(Invitation.expert_id == ana.id)
+        )
+    assert answer is InvitationAnswer.YES
+    thanks = smtp.deliveries()[-1]
+    assert thanks.rcpt_tos == (ANA,) and "Ana" in _text(thanks.message)
+    # The answer asks for replies with the same token, so the conversation stays together.
+    assert thanks.message["Reply-To"] == sent.message["Reply-To"]
