@@ -26,8 +26,9 @@ from bot.services.contact_details import normalise_email
 from bot.services.listening.hear import hear
 from bot.services.listening.inbound import Heard, Inbound, Listening
 from channels.mail_read import IncomingMail, token_of
+from scheduling.rules.questions import QUESTION_PURPOSES
 from scheduling.text.context import signature
-from store.enums import Channel
+from store.enums import AccessNeed, Channel
 from store.models import DeliveryAttempt, Expert, Message, Reply, Staff
 
 ANSWER_SUBJECT = "Re: your message"
@@ -43,6 +44,7 @@ class Answer:
     recipient_name: str
     sender_name: str
     reply_token: str | None  # the token their mail came back with, so the next one does too
+    large_print: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ async def hear_mail(
         sender=_address(mail.sender),
         text=mail.text,
         received_at=now,
-        answers_message_id=named.id if named is not None else None,
+        # A reply to an email that asked nothing is read against the latest question.
+        answers_message_id=named.id if named is not None and named.asked else None,
         expert_id=named.expert_id if named is not None else None,
         note=_note(mail),
         unclear=mail.problem is not None,
@@ -92,6 +95,7 @@ async def hear_mail(
         if to is None:
             return MailHeard(heard)
         expert = reply.expert
+        needs = set(expert.access_needs or []) if expert is not None else set()
         body = heard.answer + (
             f"\n\n{attachment_line}" if mail.attachments and attachment_line else ""
         )
@@ -104,6 +108,7 @@ async def hear_mail(
                 recipient_name=expert.preferred_name if expert else "",
                 sender_name=signature(expert, now) if expert else "",
                 reply_token=token_of(named.provider_id) if named is not None else None,
+                large_print=AccessNeed.LARGE_PRINT.value in needs,
             ),
         )
 
@@ -115,6 +120,7 @@ class _Named:
     id: int
     expert_id: int
     provider_id: str
+    asked: bool  # it asked something, so the reply is read as its answer
 
 
 async def _named_message(session: AsyncSession, mail: IncomingMail) -> _Named | None:
@@ -124,15 +130,18 @@ async def _named_message(session: AsyncSession, mail: IncomingMail) -> _Named | 
     if not ours:
         return None
     rows = await session.execute(
-        select(Message.provider_id, Message.id, Message.expert_id)
+        select(Message.provider_id, Message.id, Message.expert_id, Message.purpose)
         .where(Message.channel == Channel.EMAIL, Message.provider_id.in_(ours))
         .union(
-            select(DeliveryAttempt.provider_id, Message.id, Message.expert_id)
+            select(DeliveryAttempt.provider_id, Message.id, Message.expert_id, Message.purpose)
             .join(Message, DeliveryAttempt.message_id == Message.id)
             .where(DeliveryAttempt.channel == Channel.EMAIL, DeliveryAttempt.provider_id.in_(ours))
         )
     )
-    found = {str(row[0]): _Named(row[1], row[2], str(row[0])) for row in rows}
+    found = {
+        str(row[0]): _Named(row[1], row[2], str(row[0]), row[3] in QUESTION_PURPOSES)
+        for row in rows
+    }
     return next((found[i] for i in ours if i in found), None)
 
 

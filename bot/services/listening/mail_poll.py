@@ -117,6 +117,7 @@ class MailPoll:
             subject=ANSWER_SUBJECT,
             recipient_name=answer.recipient_name,
             sender_name=answer.sender_name,
+            large_print=answer.large_print,
             metadata={"reply_token": answer.reply_token} if answer.reply_token else {},
         )
         sent = await self.gate.send(outgoing)
