@@ -53,12 +53,6 @@ class MailInSettings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @property
-    def hears_email(self) -> bool:
-        """Whether a replies mailbox is set at all."""
-        url = self.imap_url.get_secret_value().strip() if self.imap_url else ""
-        return bool(url or self.imap_host)
-
     def replies_detail(self) -> str:
         """For the start-up line about email: whether replies are read, and from where."""
         try:
