@@ -203,6 +203,22 @@ async def test_a_stranger_is_kept_for_staff_and_never_answered(
     assert smtp.deliveries() == []
 
 
+async def test_a_worrying_stranger_gets_the_support_lines_and_nothing_else(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+    smtp: FakeSMTPServer,
+) -> None:
+    server, user = dovecot
+    server.append(user, email("I feel hopeless, please help", sender="someone@example.com"))
+    await poller(mail_app).poll_once()
+    (reply,) = await replies(mail_app)
+    assert (reply.expert_id, reply.urgent) == (None, True)
+    (lines,) = smtp.deliveries()
+    assert lines.rcpt_tos == ("someone@example.com",)
+    text = _text(lines.message)
+    assert "this address doesn't recognise you" in text and "Sam" not in text
+
+
 FROM = b"From: ana@example.org\r\n"
 MALFORMED = {
     "no sender": b"To: replies@org.test\r\nSubject: hi\r\n\r\nHello, it's me",
