@@ -52,6 +52,7 @@ class Turn:
     what: str  # "Keeping in touch", "Their reply", "Written by staff"
     text: str
     status: str  # "Delivered", "Waiting to be sent", "Posted", ""
+    reply_id: int | None = None  # their reply, which staff may answer
 
 
 async def conversation(session: AsyncSession, expert: Expert, limit: int = 300) -> list[Turn]:
