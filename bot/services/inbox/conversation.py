@@ -47,7 +47,7 @@ class Turn:
 
     at: datetime
     incoming: bool  # they said it to us
-    who: str  # "Ana", "Sam (wrote it)", "Linkline (automatic)"
+    who: str  # "Ana", "Sam Taylor" (who wrote it), "Linkline"
     how: str  # "Text message", "Phone call", "Letter"
     what: str  # "Keeping in touch", "Their reply", "Written by staff"
     text: str
@@ -127,11 +127,7 @@ async def _messages(session: AsyncSession, expert: Expert, limit: int) -> list[T
 
 def _message_turn(message: Message, expert: Expert, writers: dict[int, str]) -> Turn:
     written = message.purpose is Purpose.WRITTEN
-    who = (
-        f"{writers.get(message.written_by_id or 0, 'Staff')} (wrote it)"
-        if written
-        else "Linkline (planned)"
-    )
+    who = writers.get(message.written_by_id or 0, "A member of staff") if written else "Linkline"
     text = message.body or (message.personal_note if written else None) or ""
     if message.subject:
         text = f"Subject: {message.subject}\n{text}"
@@ -187,7 +183,7 @@ async def _replies(session: AsyncSession, expert: Expert, limit: int) -> list[Tu
                 Turn(
                     reply.received_at,
                     False,
-                    "Linkline (automatic)",
+                    "Linkline",
                     how,
                     "Automatic answer",
                     reply.auto_answer,

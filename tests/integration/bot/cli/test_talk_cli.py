@@ -142,7 +142,7 @@ def test_the_thread_shows_what_passed_and_keeps_notes_apart(ana: Invoke) -> None
     assert our_words < notes_heading and their_words < notes_heading  # notes come apart
     assert out.index("Sounded tired; call next week") > notes_heading
     assert "Text message, from them: Their reply, Ana" in out
-    assert "Written by staff, Sam Taylor (wrote it) [Waiting to be sent]" in out
+    assert "Written by staff, Sam Taylor [Waiting to be sent]" in out
     assert "None" not in out and "written" not in out.replace("Written", "")
     missing = ana("experts", "thread", "EX-9")
     assert missing.exit_code == 1 and "no expert" in missing.output

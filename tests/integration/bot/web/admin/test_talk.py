@@ -95,7 +95,7 @@ async def test_from_their_page_a_preview_then_one_message_through_the_gate(app: 
     assert [a.channel for a in attempts] == [Channel.SMS]
     async with signed_in(app, SAM) as sam:
         thread = _words(await sam.get(f"/experts/{ana.id}/conversation"))
-    assert "To them · Text message · Written by staff · Sam Taylor (wrote it) Sent" in thread
+    assert "To them · Text message · Written by staff · Sam Taylor Sent" in thread
     assert "Hi Ana, it's Sam. Thinking of you today." in thread
     assert "None" not in thread.replace("None found", "")
 
