@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.experts.profile import is_paused
+from bot.services.inbox.replies import acknowledge
 from channels.base import MessageChannel
 from channels.sms_text import plain_text, segments
 from scheduling.rules.characters import typeable
 from scheduling.rules.contact_rules import contact_rules
 from scheduling.rules.discreet_words import BlockedWords
 from scheduling.rules.gate import Kind, Outbound, check, details_safe
-from scheduling.rules.router import choose_route
+from scheduling.rules.router import choose_route, letters_held
 from scheduling.rules.windows import WindowError, next_allowed
 from scheduling.rules.wording import spoken_datetime, spoken_day
 from scheduling.text.context import signature
@@ -208,6 +209,10 @@ async def send_written(
         channel=shown.channel.value,
         reply_id=answering.id if answering is not None else None,
     )
+    if answering is not None and not answering.urgent:
+        # Answering it is reading it: nobody is alerted that it waits. A worrying reply is
+        # marked read on its own page, where lifting the hold is said plainly.
+        await acknowledge(session, answering, by, now=now)
     return message, shown
 
 
@@ -294,6 +299,8 @@ def _why_not(writer: Writer, expert: Expert, channel: Channel) -> str | None:
         return "they asked us to stop this way"
     if point.verified_at is None:
         return "their contact details are not checked yet"
+    if channel is Channel.LETTER and letters_held(expert):
+        return "a new postal address waits for a second person to confirm it"
     if writer.channels.get(channel) is None:
         return "it is not set up here"
     return None
