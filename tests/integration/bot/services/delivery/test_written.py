@@ -7,18 +7,19 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.services.delivery.written import Writer, preview, send_written
+from bot.services.delivery.written import Writer, WriteRefused, preview, send_written
 from bot.services.experts.consent import set_consent
-from bot.services.experts.profile import load_profile
+from bot.services.experts.profile import load_profile, pause_expert
 from bot.services.inbox.conversation import add_note, conversation
 from bot.services.privacy.subject_access import build_export, render_export
 from bot.services.staff.accounts import find_staff
 from scheduling.clock import SimulatedClock
 from scheduling.rules.discreet_words import BlockedWords
-from store.enums import Channel, MessageStatus, TaskKind
+from store.enums import Channel, MessageStatus, Purpose, TaskKind
 from store.models import Message, StaffNote, Task
 from tests.builders import add_expert
 
@@ -127,3 +128,29 @@ async def test_notes_are_in_their_subject_access_file_and_purged_with_the_record
     await app.maintenance().purge()
     async with app.sessions() as session:
         assert list(await session.scalars(select(StaffNote))) == []
+
+
+async def test_a_pause_they_asked_for_stops_staff_words_too(
+    app: App, clock: SimulatedClock
+) -> None:
+    clock.advance(timedelta(hours=3))
+    expert_id = await _ana(app)
+    async with app.sessions.begin() as session:
+        ana = await load_profile(session, expert_id)
+        await pause_expert(session, ana, until=None, now=clock.now(), actor="test")
+    async with app.sessions() as session:
+        ana = await load_profile(session, expert_id)
+        shown = preview(_writer(app), ana, "Just checking in.", clock.now())
+    assert not shown.can_send
+    assert shown.problems[0] == (
+        "They asked to pause contact, so nothing can be sent until it ends."
+    )
+    with pytest.raises(WriteRefused, match="pause contact"):
+        await _write(app, "Just checking in.", expert_id)
+    async with app.sessions() as session:
+        assert (
+            list(
+                await session.scalars(select(Message.id).where(Message.purpose == Purpose.WRITTEN))
+            )
+            == []
+        )
