@@ -267,6 +267,8 @@ def _channel_for(
         for c in order[: order.index(channel)]
         if _why_not(writer, expert, c)
     ]
+    if not skipped:
+        return channel, f"{label(channel)} is the first way they agreed to that can be used now."
     return channel, f"{label(channel)} is the next way they agreed to: " + "; ".join(skipped) + "."
 
 

@@ -154,3 +154,22 @@ async def test_a_pause_they_asked_for_stops_staff_words_too(
             )
             == []
         )
+
+
+async def test_the_preview_says_why_it_goes_another_way(app: App, clock: SimulatedClock) -> None:
+    clock.advance(timedelta(hours=3))
+    expert_id = await _ana(app)
+    async with app.sessions.begin() as session:
+        ana = await load_profile(session, expert_id)
+        sms = next(p for p in ana.contact_points if p.channel is Channel.SMS)
+        sms.opted_out_at, sms.opt_out_reason = clock.now(), "STOP"
+    async with app.sessions() as session:
+        ana = await load_profile(session, expert_id)
+        shown = preview(_writer(app), ana, "Hello, it's Sam.", clock.now())
+    assert shown.channel is Channel.EMAIL and shown.sms_segments is None
+    assert shown.why_channel == (
+        "Email is the next way they agreed to: text message can't be used (they asked us "
+        "to stop this way)."
+    )
+    assert shown.subject == "A message from Sam"
+    assert shown.lock_screen == "From Sam: A message from Sam — Hello, it's Sam."
