@@ -27,7 +27,7 @@ from scheduling.planning.pastoral_planner import PastoralReport, pastoral_candid
 from scheduling.rules.cover import responsible_staff
 from store.changed import rows_changed
 from store.enums import FINAL_STATUSES, MessageStatus, TaskStatus
-from store.models import AuditEvent, Message, OrgSetting, Reply, Staff, Task
+from store.models import AuditEvent, Message, OrgSetting, Reply, Staff, StaffNote, Task
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ PLAN_CHUNK = 2000  # experts per transaction
 # The organisation's retention choices (`OrgSetting` rows holding {"days": N}).
 MESSAGE_RETENTION_KEY = "message_retention_days"
 RECORD_RETENTION_KEY = "record_retention_days"
-# Tasks and the audit trail: six years, the usual period for records of work with people.
+# Tasks, staff notes and the audit trail: six years, the usual period for records of work
+# with people.
 DEFAULT_RECORD_RETENTION_DAYS = 2190
 
 
@@ -156,8 +157,8 @@ class Maintenance:
 
     async def purge(self) -> int:
         """Delete message texts and replies past the message retention period, keeping the
-        facts (who, when, which channel, what happened); delete closed tasks and audit
-        events past the (longer) record retention period. Open tasks are never deleted:
+        facts (who, when, which channel, what happened); delete closed tasks, staff notes and
+        audit events past the (longer) record retention period. Open tasks are never deleted:
         they are work someone still has to do."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
@@ -201,13 +202,22 @@ async def _purge_records(session: AsyncSession, cutoff: datetime) -> int:
         )
         .execution_options(synchronize_session=False),
     )
+    notes = await rows_changed(
+        session,
+        delete(StaffNote)
+        .where(StaffNote.created_at < cutoff)
+        .execution_options(synchronize_session=False),
+    )
     events = await rows_changed(
         session,
         delete(AuditEvent)
         .where(AuditEvent.at < cutoff)
         .execution_options(synchronize_session=False),
     )
-    removed = tasks + events
+    removed = tasks + notes + events
     if removed:
-        log.info("deleted %d closed tasks and audit events past the record retention", removed)
+        log.info(
+            "deleted %d closed tasks, staff notes and audit events past the record retention",
+            removed,
+        )
     return removed

@@ -73,6 +73,7 @@ class Purpose(StrEnum):
     CANCELLATION = "cancellation"
     TIME_CHANGED = "time_changed"
     DETAILS = "details"  # the full details an earlier discreet message promised
+    WRITTEN = "written"  # words a member of staff wrote to them, through the same gate
 
     @property
     def essential(self) -> bool:

@@ -99,7 +99,7 @@ def run_demo(
 
     began = time.monotonic()
     result = run(action)
-    _summary(result, out, time.monotonic() - began)
+    _summary(result, out, time.monotonic() - began, zone)
 
 
 def _by_status(item: tuple[tuple[MessageStatus, Channel | None], int]) -> tuple[str, str]:
@@ -107,7 +107,7 @@ def _by_status(item: tuple[tuple[MessageStatus, Channel | None], int]) -> tuple[
     return status.value, channel.value if channel else ""
 
 
-def _summary(result: DemoResult, out: Path, seconds: float) -> None:
+def _summary(result: DemoResult, out: Path, seconds: float, zone: ZoneInfo) -> None:
     console.print()
     table = Table("status", "channel", "messages", title="Where every planned message ended up")
     for (status, channel), count in sorted(result.statuses.items(), key=_by_status):
@@ -131,6 +131,20 @@ def _summary(result: DemoResult, out: Path, seconds: float) -> None:
             or ("not yet" if promise.escalated_at is None else "not yet: escalated"),
         )
     console.print(promises)
+    talk = Table("when", "", "how", "what", "words", title="The conversation with Ana")
+    # Around the first message a person wrote: what she said, and the answer.
+    written = [i for i, t in enumerate(result.conversation) if t.what == label(Purpose.WRITTEN)]
+    first = written[0] if written else len(result.conversation)
+    for turn in result.conversation[max(0, first - 4) : first + 1]:
+        words = " ".join(turn.text.split())
+        talk.add_row(
+            _when(turn.at, zone),
+            "from Ana" if turn.incoming else "to Ana",
+            turn.how,
+            f"{turn.what}, {turn.who}",
+            words if len(words) <= 70 else words[:69] + "…",
+        )
+    console.print(talk)
     files = sorted(p for p in (out / "outbox").rglob("*") if p.is_file())
     letters = sorted((out / "letters").rglob("*.pdf"))
     console.print(

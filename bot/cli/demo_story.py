@@ -20,9 +20,11 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.cli.demo_cast import DETAILS, sample_experts
+from bot.cli.demo_talk import ana_conversation, jo_answers
 from bot.services.engagements import lifecycle as engagement_service
 from bot.services.experts.details import ExpertInput
 from bot.services.experts.profile import create_expert
+from bot.services.inbox.conversation import Turn
 from bot.services.inbox.replies import acknowledge
 from bot.services.listening import Inbound, receive
 from bot.services.staff.accounts import create_staff, set_cover
@@ -133,6 +135,17 @@ class Story:
                     self._jo_acknowledges,
                 ),
                 (
+                    datetime(2026, 3, 27, 11, 30, tzinfo=self.zone),
+                    'Ana texts back: "Thanks for ringing. Feeling a bit better now."',
+                    self._ana_writes_back,
+                ),
+                (
+                    datetime(2026, 3, 27, 11, 40, tzinfo=self.zone),
+                    "Jo answers her through Linkline: a preview, then the message goes through "
+                    "the gate like any other, and Jo keeps a staff-only note",
+                    lambda: jo_answers(self.app, self.say, ACTOR),
+                ),
+                (
                     datetime(2026, 3, 27, 12, 5, tzinfo=self.zone),
                     'Cara texts from a new number: "call me". A stranger gets one neutral line',
                     self._stranger_writes,
@@ -229,6 +242,11 @@ class Story:
             if reply is not None:
                 await acknowledge(session, reply, jo, now=self.clock.now())
 
+    async def _ana_writes_back(self) -> None:
+        answer = await self._hear("07123 456781", "Thanks for ringing. Feeling a bit better now.")
+        if answer:
+            self.say(self.clock.now(), f"   answered: {answer}")
+
     async def _stranger_writes(self) -> None:
         answer = await self._hear("07123 456799", "call me")
         self.say(self.clock.now(), f"   answered: {answer}")
@@ -278,6 +296,7 @@ class DemoResult:
     names: dict[int, str]
     not_sent: dict[str, int]
     promises: list[Promise]
+    conversation: list[Turn] = field(default_factory=list)  # Ana's, for the summary
 
 
 async def run_story(
@@ -337,7 +356,9 @@ async def _collect(app: App, events: list[DispatchEvent]) -> DemoResult:
         not_sent = {reason or "no reason recorded": n for reason, n in reasons}
         names = {e.id: e.preferred_name for e in await session.scalars(select(Expert))}
         promises = list(await session.scalars(select(Promise).order_by(Promise.id)))
-    return DemoResult(events, statuses, tasks, names, not_sent, promises)
+    return DemoResult(
+        events, statuses, tasks, names, not_sent, promises, await ana_conversation(app)
+    )
 
 
 __all__ = ["DAYS", "DemoResult", "run_story", "story_start"]

@@ -109,6 +109,9 @@ def decide(
     exclude = _exhausted(message, limits.max_transient_per_channel, now)
     if message.purpose is Purpose.DETAILS:
         exclude |= not_for_details(message.expert)  # the details go only where they are safe
+    if message.purpose is Purpose.WRITTEN and message.channel is not None:
+        # Staff wrote for one channel and saw its preview: never another in its place.
+        exclude |= set(Channel) - {message.channel}
     routing = (
         fastest_route(message.expert, channels, message.not_after, exclude, now)
         if message.purpose.essential

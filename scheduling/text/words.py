@@ -55,6 +55,7 @@ PURPOSES: dict[Purpose, str] = {
     Purpose.CANCELLATION: "Cancellation",
     Purpose.TIME_CHANGED: "Change of time",
     Purpose.DETAILS: "The full details",
+    Purpose.WRITTEN: "Written by staff",
 }
 # The same purposes said in full, for someone who does not know our words (an expert
 # reading their own record, a cover worker reading a reply).
@@ -68,6 +69,7 @@ PURPOSE_DESCRIPTIONS: dict[Purpose, str] = {
     Purpose.CANCELLATION: "Cancellation",
     Purpose.TIME_CHANGED: "Change of time",
     Purpose.DETAILS: "The full details we said we would send",
+    Purpose.WRITTEN: "A message a member of staff wrote to them",
 }
 # One engagement's planned messages, as its page lists them: the cancellation is the notice.
 PLAN_PURPOSES: dict[Purpose, str] = {**PURPOSES, Purpose.CANCELLATION: "Cancellation notice"}

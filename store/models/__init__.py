@@ -8,6 +8,7 @@ from store.models.engagements import (
     PlanSetting,
 )
 from store.models.inbox import StaffAlert, TelegramLink
+from store.models.notes import StaffNote
 from store.models.outbox import DeliveryAttempt, Message
 from store.models.people import (
     ChannelConsent,
@@ -43,6 +44,7 @@ __all__ = [
     "SignInFailure",
     "Staff",
     "StaffAlert",
+    "StaffNote",
     "StaffSession",
     "Task",
     "TelegramLink",

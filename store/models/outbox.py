@@ -70,6 +70,8 @@ class Message(Base):
     # What the words sent promise to follow up ("details"), as the template declared it;
     # the ledger records it when the message is sent.
     promised: Mapped[str | None] = mapped_column(String(60))
+    # Who wrote a staff-written message (Purpose.WRITTEN); its words are personal_note.
+    written_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -44,6 +44,7 @@ from store.models import (
     Message,
     Reply,
     Staff,
+    StaffNote,
     Task,
 )
 
@@ -69,6 +70,8 @@ class ExpertRecord:
     audit_events: list[AuditEvent]
     tz: str  # the organisation's time zone: every time in the document is read in it
     staff_names: dict[int, str] = field(default_factory=dict)
+    # Staff-only notes on their conversation: they never saw them, but they are theirs to see.
+    notes: list[StaffNote] = field(default_factory=list)
 
 
 async def build_export(
@@ -132,6 +135,13 @@ async def build_export(
         ),
         tz=tz,
         staff_names=staff,
+        notes=list(
+            await session.scalars(
+                select(StaffNote)
+                .where(StaffNote.expert_id == eid)
+                .order_by(StaffNote.created_at, StaffNote.id)
+            )
+        ),
     )
 
 

@@ -46,6 +46,14 @@ def test_the_demo_shows_sent_held_suppressed_and_the_24_hour_rule(
     answer = [line for line in text.splitlines() if "answered:" in line]
     assert any("116 123" in line for line in answer)
     assert not any("Samaritans" in line or "Helpline" in line for line in answer)
+    # A short conversation: Ana writes back, and Jo answers through the gate, previewed.
+    assert 'Ana texts back: "Thanks for ringing. Feeling a bit better now."' in text
+    assert "preview: They wrote to us by text message, so the answer goes the same way." in text
+    assert "lock screen: Glad you're feeling a bit better, Ana." in text
+    talk = text[text.index("The conversation with Ana") :]
+    assert talk.index("Thanks for ringing") < talk.index("Written by staff, Jo Reid")
+    written = list((out / "outbox" / "sms").glob("*written*"))
+    assert written and "I'll ring again on Friday" in written[0].read_text(encoding="utf-8")
 
 
 def test_the_demo_never_deletes_a_folder_it_did_not_make(tmp_path: Path) -> None:

@@ -97,6 +97,9 @@ TABLE: dict[str, dict[str, set[str]]] = {
             "consent",
             "channels",
             "windows",
+            "write",
+            "write/send",
+            "notes",
         )
     },
     "/experts/{expert_id}/windows/{window_id}/remove": {"sam": ANYONE_FOR_SAM},

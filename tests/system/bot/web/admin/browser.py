@@ -21,6 +21,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from bot.bootstrap import App
 from bot.web.app import create_web_app
+from tests.staff_client import PASSWORD
 
 CHROMIUM = os.environ.get("LINKLINE_CHROMIUM", "/usr/bin/chromium")
 # A folder the flow saves its pages to (`make screenshots`). Read at import: the tests'
@@ -70,6 +71,21 @@ async def check_accessibility(page: Page) -> None:
             for v in blocking
         ]
         raise AssertionError(f"accessibility problems on {page.url}:\n" + "\n".join(lines))
+
+
+async def no_sideways_scrolling(page: Page, width: int) -> None:
+    """Nothing on the page is wider than the screen (a phone is 375 pixels wide)."""
+    widest = await page.evaluate("document.documentElement.scrollWidth")
+    assert widest <= width, f"{page.url} is {widest} pixels wide on a {width}-pixel screen"
+
+
+async def sign_in(page: Page, url: str, email: str, password: str = PASSWORD) -> None:
+    """Signed in through the sign-in form, as a person does."""
+    await page.goto(url + "/sign-in")
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password", exact=True).fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(url + "/")
 
 
 async def screenshot(page: Page, name: str) -> None:
