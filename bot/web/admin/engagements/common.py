@@ -15,12 +15,12 @@ from bot.services.engagements.cancellations import (
     phone_numbers,
 )
 from bot.services.engagements.lifecycle import get_engagement
-from bot.services.engagements.queries import expected_messages
+from bot.services.engagements.queries import planned_messages
 from bot.services.engagements.rules import missing_information
 from bot.services.staff.access import NotFound, engagement_in_scope, engagement_to_change
 from bot.web.admin.engagements.forms import DETAIL_LABELS, MISSING_LABELS, sentence
 from bot.web.admin.pages import Errors, Page
-from scheduling.rules.frequency import FrequencyCap
+from bot.web.admin.planned import expected
 from scheduling.text.words import PLAN_PURPOSES, label
 from store.enums import EngagementStatus
 from store.models import Engagement, Invitation
@@ -91,15 +91,8 @@ async def show_engagement(
     db, scope = page.session, page.scope
     page.viewed("engagement", engagement.id)
     visible = [i for i in engagement.invitations if scope.sees_worker(i.expert.link_worker_id)]
-    built = page.web.built
-    plan = await expected_messages(
-        db,
-        engagement,
-        [i.expert_id for i in visible],
-        built.channels,
-        FrequencyCap(built.settings.cap_per_day, built.settings.cap_per_week),
-        page.now,
-    )
+    outbox = await planned_messages(db, engagement.id, [i.expert_id for i in visible])
+    plan = await expected(page, [m for rows in outbox.values() for m in rows])
     calls = None
     numbers: dict[int, str] = {}
     if engagement.status is EngagementStatus.CANCELLED:
