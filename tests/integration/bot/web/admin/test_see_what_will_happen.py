@@ -6,6 +6,7 @@ to the expert's own link worker only."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from bot.bootstrap import App
 from store.enums import Role
@@ -113,3 +114,20 @@ async def test_only_their_own_link_worker_reads_the_text(app: App) -> None:
     async with signed_in(app, SAM) as sam:
         assert (await sam.get("/messages/999999/preview")).status_code == 404
         assert (await sam.get("/messages/nonsense/preview")).status_code in (404, 422)
+
+
+async def test_publishing_eleven_hours_ahead_warns_before_the_button(app: App) -> None:
+    async with app.sessions.begin() as session:
+        await add_account(app, session)
+        expert = await add_expert(app, session)
+        soon = await add_engagement(
+            app, session, experts=[expert], publish=False, starts_in=timedelta(hours=11)
+        )
+        later = await add_engagement(app, session, experts=[expert], publish=False)
+    async with signed_in(app, SAM) as sam:
+        page = (await sam.get(f"/engagements/{soon.id}")).text
+        calm = (await sam.get(f"/engagements/{later.id}")).text
+    warning = page[page.index('id="too-soon"') : page.index("Publish anyway")]
+    assert "too soon for the whole contact plan" in warning
+    assert "reminder (1 day before) cannot happen" in warning
+    assert 'id="too-soon"' not in calm and "Publish anyway" not in calm
