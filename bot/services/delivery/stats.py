@@ -212,36 +212,42 @@ async def daily_counts(
     }
 
 
-# The states the dashboard counts, each a link to the same messages in the delivery log.
-DASHBOARD_STATUSES = (
-    MessageStatus.PENDING,
-    MessageStatus.SENT,
-    MessageStatus.DELIVERED,
-    MessageStatus.FAILED,
-)
+# The states the dashboard counts per channel, each a link to the same messages in the
+# delivery log. A waiting message has no channel yet (it is chosen when it goes), so
+# waiting ones are counted once, for every channel.
+DASHBOARD_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)
 
 
 @dataclass(frozen=True)
 class StatusCount:
-    channel: Channel
     status: MessageStatus
     count: int
 
 
-async def message_counts(
-    session: AsyncSession, first_day: date, *, tz: str
-) -> dict[Channel, list[StatusCount]]:
-    """Messages due from ``first_day`` (in ``tz``) on, by channel and state: the same
-    filter the delivery log applies, so each number matches the list it links to."""
+@dataclass(frozen=True)
+class Dashboard:
+    waiting: int
+    by_channel: dict[Channel, list[StatusCount]]
+
+
+async def message_counts(session: AsyncSession, first_day: date, *, tz: str) -> Dashboard:
+    """Messages due from ``first_day`` (in ``tz``) on, by state (and channel once chosen):
+    the same filter the delivery log applies, so each number matches the list it opens."""
+    since = Message.due_at >= midnight(first_day, tz)
+    waiting = await session.scalar(
+        select(func.count(Message.id)).where(since, Message.status == MessageStatus.PENDING)
+    )
     rows = await session.execute(
         select(Message.channel, Message.status, func.count(Message.id))
-        .where(Message.due_at >= midnight(first_day, tz), Message.channel.is_not(None))
-        .where(Message.status.in_(DASHBOARD_STATUSES))
+        .where(since, Message.channel.is_not(None), Message.status.in_(DASHBOARD_STATUSES))
         .group_by(Message.channel, Message.status)
     )
     counted = {(Channel(c), MessageStatus(s)): int(n) for c, s, n in rows if c is not None}
-    return {
-        channel: [StatusCount(channel, s, counted.get((channel, s), 0)) for s in DASHBOARD_STATUSES]
-        for channel in Channel
-        if any((channel, s) in counted for s in DASHBOARD_STATUSES)
-    }
+    return Dashboard(
+        int(waiting or 0),
+        {
+            channel: [StatusCount(s, counted.get((channel, s), 0)) for s in DASHBOARD_STATUSES]
+            for channel in Channel
+            if any((channel, s) in counted for s in DASHBOARD_STATUSES)
+        },
+    )
