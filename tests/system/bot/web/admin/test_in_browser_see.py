@@ -112,6 +112,7 @@ async def test_a_link_worker_sees_what_will_really_happen(app: App, width: int) 
         assert "Waits for their safe hours" in await planned.inner_text()
         tags = await planned.locator(".govuk-tag").all_inner_texts()
         assert "Waiting" in tags and "Planned" not in tags
+        assert await planned.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth + 1")
 
         # Her own page lists the same, with the same words.
         await page.goto(f"{url}/experts/{ids['ana']}")
