@@ -92,6 +92,14 @@ def preview_for(page: Page, message: Message, channel: Channel, at: datetime) ->
         out = _outgoing(page, message, channel, at)
     except RenderError as exc:
         return Preview(channel, problem=exc.plain)
+    sender = page.web.built.channels.get(channel)
+    limit = sender.limits.max_body_chars if sender is not None else None
+    if limit is not None and len(out.body) > limit:
+        return Preview(
+            channel,
+            problem=f"It is {len(out.body)} characters, more than the {limit} this channel "
+            "takes, so it would go by their next channel instead. Shorten the template.",
+        )
     preview = Preview(channel, out.subject, out.body, characters=len(out.body))
     if channel is Channel.SMS:
         text = plain_text(out.body)

@@ -9,7 +9,8 @@ import re
 from datetime import timedelta
 
 from bot.bootstrap import App
-from store.enums import Role
+from store.enums import MessageStatus, Purpose, Role
+from store.models import Message
 from tests.builders import add_engagement, add_expert
 from tests.staff_client import add_account, signed_in
 
@@ -131,3 +132,29 @@ async def test_publishing_eleven_hours_ahead_warns_before_the_button(app: App) -
     assert "too soon for the whole contact plan" in warning
     assert "reminder (1 day before) cannot happen" in warning
     assert 'id="too-soon"' not in calm and "Publish anyway" not in calm
+
+
+async def test_a_text_too_long_for_its_channel_is_said_before_it_goes(app: App) -> None:
+    async with app.sessions.begin() as session:
+        await add_account(app, session)
+        expert = await add_expert(app, session)
+        due = app.clock.now() + timedelta(days=1)
+        message = Message(
+            expert_id=expert.id,
+            purpose=Purpose.PASTORAL,
+            idempotency_key="long-note",
+            due_at=due,
+            next_attempt_at=due,
+            status=MessageStatus.PENDING,
+            personal_note="Thinking of you. " * 40,
+            created_at=due,
+            updated_at=due,
+        )
+        session.add(message)
+    async with signed_in(app, SAM) as sam:
+        coming = (await sam.get(f"/experts/{expert.id}")).text
+        page = await sam.get(f"/messages/{message.id}/preview")
+    assert f'href="/messages/{message.id}/preview"' in coming
+    assert page.status_code == 200
+    assert "more than the 480 this channel takes" in page.text
+    assert 'id="message-text"' not in page.text
