@@ -67,6 +67,10 @@ class Settings(MailInSettings):
     # messages; cancellations, time changes, check-ins and de-briefs are exempt.
     cap_per_day: int = Field(1, ge=1, le=5, validation_alias=_env("LINKLINE_CAP_PER_DAY"))
     cap_per_week: int = Field(3, ge=1, le=14, validation_alias=_env("LINKLINE_CAP_PER_WEEK"))
+    # A channel whose tries failed this much (in %) over the last day shows as "Failing".
+    channel_failing_percent: int = Field(
+        50, ge=1, le=100, validation_alias=_env("LINKLINE_CHANNEL_FAILING_PERCENT")
+    )
     # The shortest gap between two pastoral messages; a contact level more frequent than
     # this is refused when it is saved.
     pastoral_min_days: int = Field(

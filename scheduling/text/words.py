@@ -194,6 +194,13 @@ def label(value: StrEnum | None, missing: str = "Not set") -> str:
     return _TABLES[type(value)][value]
 
 
+def status_word(status: MessageStatus) -> str:
+    """The one word every page shows for a message's state (the delivery log, the
+    engagement and expert pages, the preview), so the same message never reads "Planned"
+    on one page and "Waiting" on another."""
+    return MESSAGE_STATUSES_BRIEF[status]
+
+
 def in_sentence(value: StrEnum | None, missing: str = "not set") -> str:
     """The same words inside a sentence: "sent by text message", "sent by Telegram"."""
     if value is None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.delivery.log import LogFilter, midnight
@@ -105,9 +105,17 @@ async def read_filter(session: AsyncSession, raw: Mapping[str, str], *, tz: str)
     expert_id = None
     text = raw.get("expert", "").strip()
     if text:
-        expert_id = await session.scalar(select(Expert.id).where(Expert.ref == text))
+        expert_id = await _by_reference(session, text)
         if expert_id is None:
             errors["expert"] = "No expert has this reference: check it and try again"
+    text = raw.get("person", "").strip()
+    if text and expert_id is None:
+        # An expert found by the search box (by name, number or address): their id only,
+        # so nothing personal is in the address bar.
+        if text.isdigit():
+            expert_id = await session.scalar(select(Expert.id).where(Expert.id == int(text)))
+        if expert_id is None:
+            errors["expert"] = "That expert is no longer on record: search again"
     if errors:
         raise FilterProblem(errors)
     return LogFilter(
@@ -118,6 +126,18 @@ async def read_filter(session: AsyncSession, raw: Mapping[str, str], *, tz: str)
         until=midnight(until + timedelta(days=1), tz) if until else None,
         link_worker_id=worker_id,
     )
+
+
+async def _by_reference(session: AsyncSession, text: str) -> int | None:
+    """A reference however it is typed ("ex-01" finds EX-01); an exact match wins."""
+    rows = (
+        await session.execute(
+            select(Expert.id, Expert.ref).where(func.lower(Expert.ref) == text.casefold())
+        )
+    ).all()
+    exact = [i for i, ref in rows if ref == text]
+    matches: list[int] = exact or [i for i, _ in rows]
+    return matches[0] if matches else None
 
 
 def read_page_number(text: str) -> int:

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.delivery.log import midnight, scrub
 from bot.settings import ChannelMode
 from scheduling.clock import local_today
-from store.enums import AttemptOutcome, Channel
-from store.models import DeliveryAttempt
+from store.enums import AttemptOutcome, Channel, MessageStatus
+from store.models import DeliveryAttempt, Message
 
 FAILURES = (
     AttemptOutcome.TRANSIENT_FAILURE,
@@ -36,6 +36,8 @@ FAILURES = (
 )
 DELIVERED_STATUSES = ("delivered", "read")
 CHART_DAYS = 14
+# Fewer tries than this in a day say too little to call a channel failing (one bad send).
+FAILING_NEEDS_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,12 @@ class Counts:
             return "No tries"
         return f"{rate * 100:.1f}".removesuffix(".0") + "%"
 
+    def failing(self, percent: int) -> bool:
+        """At least ``percent`` of enough tries failed: a person should look now."""
+        rate = self.error_rate
+        tries = self.sent + self.failed
+        return rate is not None and tries >= FAILING_NEEDS_TRIES and rate * 100 >= percent
+
 
 @dataclass(frozen=True)
 class ChannelHealth:
@@ -67,6 +75,8 @@ class ChannelHealth:
     last_week: Counts
     last_error: str
     last_error_at: datetime | None
+    failing: bool = False  # the last day's tries failed at or above the threshold
+    threshold: int = 50  # that threshold, in %, to say beside the state
 
 
 @dataclass(frozen=True)
@@ -95,11 +105,15 @@ async def _counts_since(session: AsyncSession, since: datetime) -> dict[Channel,
 
 
 async def channel_health(
-    session: AsyncSession, now: datetime, modes: Sequence[ChannelMode]
+    session: AsyncSession,
+    now: datetime,
+    modes: Sequence[ChannelMode],
+    failing_percent: int = 50,
 ) -> list[ChannelHealth]:
     """For each channel: live or dry-run, the last send that worked, how the last day and
-    week went, and the most recent error (a provider's words, with anything like a
-    number or address taken out)."""
+    week went, the most recent error (a provider's words, with anything like a number or
+    address taken out), and whether it is failing (``failing_percent`` of the last day's
+    tries or more failed)."""
     day = await _counts_since(session, now - timedelta(hours=24))
     week = await _counts_since(session, now - timedelta(days=7))
     rows = await session.execute(
@@ -132,6 +146,8 @@ async def channel_health(
                 last_week=week.get(mode.channel, Counts()),
                 last_error=scrub(error.error) if error else "",
                 last_error_at=error.started_at if error else None,
+                failing=day.get(mode.channel, Counts()).failing(failing_percent),
+                threshold=failing_percent,
             )
         )
     return found
@@ -194,3 +210,44 @@ async def daily_counts(
         for channel in Channel
         if channel in counted
     }
+
+
+# The states the dashboard counts per channel, each a link to the same messages in the
+# delivery log. A waiting message has no channel yet (it is chosen when it goes), so
+# waiting ones are counted once, for every channel.
+DASHBOARD_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: MessageStatus
+    count: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    waiting: int
+    by_channel: dict[Channel, list[StatusCount]]
+
+
+async def message_counts(session: AsyncSession, first_day: date, *, tz: str) -> Dashboard:
+    """Messages due from ``first_day`` (in ``tz``) on, by state (and channel once chosen):
+    the same filter the delivery log applies, so each number matches the list it opens."""
+    since = Message.due_at >= midnight(first_day, tz)
+    waiting = await session.scalar(
+        select(func.count(Message.id)).where(since, Message.status == MessageStatus.PENDING)
+    )
+    rows = await session.execute(
+        select(Message.channel, Message.status, func.count(Message.id))
+        .where(since, Message.channel.is_not(None), Message.status.in_(DASHBOARD_STATUSES))
+        .group_by(Message.channel, Message.status)
+    )
+    counted = {(Channel(c), MessageStatus(s)): int(n) for c, s, n in rows if c is not None}
+    return Dashboard(
+        int(waiting or 0),
+        {
+            channel: [StatusCount(s, counted.get((channel, s), 0)) for s in DASHBOARD_STATUSES]
+            for channel in Channel
+            if any((channel, s) in counted for s in DASHBOARD_STATUSES)
+        },
+    )

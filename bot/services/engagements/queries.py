@@ -1,25 +1,17 @@
 """What the pages and the CLI read about engagements: lists, answer counts, who could
-still be invited and the planned messages, as they will really go. Nothing here changes
-anything."""
+still be invited and the planned messages (when they really go is the shared forecast's
+job: scheduling/planning/expected.py). Nothing here changes anything."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from collections import Counter
+from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from channels.base import MessageChannel
-from scheduling.rules.forecast import Expected, expected_plan
-from scheduling.rules.frequency import FrequencyCap
-from store.enums import AttemptOutcome, Channel, ExpertStatus, InvitationAnswer, Purpose
-from store.models import DeliveryAttempt, Engagement, Expert, Invitation, Message, PlanSetting
-
-# Attempts the frequency cap counts (as the dispatcher does): started, taken, or unknown.
-_COUNTED = (AttemptOutcome.IN_PROGRESS, AttemptOutcome.ACCEPTED, AttemptOutcome.UNKNOWN)
+from store.enums import ExpertStatus, InvitationAnswer
+from store.models import Engagement, Expert, Invitation, Message, PlanSetting
 
 
 async def list_engagements(
@@ -93,54 +85,3 @@ async def engagement_outbox(session: AsyncSession, engagement_id: int) -> list[M
         .order_by(Message.due_at, Message.id)
     )
     return list(rows)
-
-
-async def expected_messages(
-    session: AsyncSession,
-    engagement: Engagement,
-    expert_ids: Sequence[int],
-    channels: Mapping[Channel, MessageChannel],
-    cap: FrequencyCap,
-    now: datetime,
-) -> dict[int, list[Expected]]:
-    """The planned messages as they will really go: channel, the time after safe hours
-    and the frequency cap, and a warning for any that would come too late."""
-    plan = await planned_messages(session, engagement.id, expert_ids)
-    if not expert_ids:
-        return {}
-    experts = await session.scalars(
-        select(Expert)
-        .where(Expert.id.in_(expert_ids))
-        .options(
-            selectinload(Expert.consents),
-            selectinload(Expert.contact_points),
-            selectinload(Expert.windows),
-        )
-    )
-    sent = await _capped_this_week(session, expert_ids, now)
-    return {
-        expert.id: expected_plan(
-            plan[expert.id], expert, engagement, channels, cap, sent[expert.id], now
-        )
-        for expert in experts
-    }
-
-
-async def _capped_this_week(
-    session: AsyncSession, expert_ids: Sequence[int], now: datetime
-) -> dict[int, list[datetime]]:
-    """When each expert was handed messages the cap counts, in the last seven days."""
-    rows = await session.execute(
-        select(Message.expert_id, DeliveryAttempt.started_at)
-        .join(Message, DeliveryAttempt.message_id == Message.id)
-        .where(
-            Message.expert_id.in_(expert_ids),
-            Message.purpose.in_([p for p in Purpose if p.capped]),
-            DeliveryAttempt.outcome.in_(_COUNTED),
-            DeliveryAttempt.started_at > now - timedelta(days=7),
-        )
-    )
-    sent: dict[int, list[datetime]] = defaultdict(list)
-    for expert_id, started_at in rows:
-        sent[expert_id].append(started_at)
-    return sent

@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.services.delivery.attention import Need, attention_for, needing_attention
 from bot.services.delivery.message_actions import CANCEL_REASONS, cancel_message, retry_message
+from bot.services.delivery.stats import channel_health
 from bot.web.admin.pages import Page, Web
+from scheduling.text.words import CHANNELS_FOR_STAFF
 from store.enums import MessageStatus
 from store.errors import Refused
 
@@ -46,9 +48,15 @@ def routes(web: Web) -> APIRouter:
         async with web.page(request, admin=True) as page:
             found = await needing_attention(page.session, page.now)
             groups = [(need, [a for a in found if a.need is need]) for need in Need]
+            settings = page.web.built.settings
+            health = await channel_health(
+                page.session, page.now, settings.channel_modes(), settings.channel_failing_percent
+            )
             return page.render(
                 "admin/attention.html",
                 total=len(found),
+                failing=[h for h in health if h.failing],
+                channel_words=CHANNELS_FOR_STAFF,
                 groups=[(need, items) for need, items in groups if items],
             )
 

@@ -4,16 +4,26 @@ failures, and charts of each day's sends, drawn on the server (`svg_charts`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from bot.services.delivery.stats import CHART_DAYS, DayCounts, channel_health, daily_counts
+from bot.services.delivery.stats import (
+    CHART_DAYS,
+    DayCounts,
+    channel_health,
+    daily_counts,
+    message_counts,
+)
 from bot.web.admin.pages import Web
 from bot.web.admin.svg_charts import Series, bar_chart
 from scheduling.text.words import CHANNELS_FOR_STAFF
 from store.enums import Channel
+
+# The dashboard's counts cover this week, today included.
+DASHBOARD_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -69,15 +79,21 @@ def routes(web: Web) -> APIRouter:
     async def channels(request: Request) -> Response:
         async with web.page(request, admin=True) as page:
             modes = page.web.built.settings.channel_modes()
-            health = await channel_health(page.session, page.now, modes)
+            failing_at = page.web.built.settings.channel_failing_percent
+            health = await channel_health(page.session, page.now, modes, failing_at)
             tz = page.web.built.settings.default_time_zone
             counts = await daily_counts(page.session, page.now, CHART_DAYS, tz=tz)
+            first_day = page.today - timedelta(days=DASHBOARD_DAYS - 1)
+            recent = await message_counts(page.session, first_day, tz=tz)
             return page.render(
                 "admin/channels.html",
                 health=health,
                 labels=CHANNELS_FOR_STAFF,
                 charts=[_chart(channel, days) for channel, days in counts.items()],
                 chart_days=CHART_DAYS,
+                recent=recent,
+                recent_from=first_day.isoformat(),
+                dashboard_days=DASHBOARD_DAYS,
             )
 
     return router

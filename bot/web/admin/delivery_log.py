@@ -12,11 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.services.delivery.attention import need_of
+from bot.services.delivery.find_expert import MOST_SHOWN, find_experts
 from bot.services.delivery.log import (
     HIDDEN_TEXT,
     LogFilter,
     LogPage,
     attempt_lines,
+    expert_label,
     log_line,
     log_page,
     texts_for,
@@ -31,9 +33,10 @@ from bot.services.delivery.log_filter import (
 from bot.services.staff.access import NotFound
 from bot.web.admin.pages import Page, Web
 from store.errors import Refused
+from store.models import Expert
 
 FILTER_FIELDS = (
-    "status", "channel", "staff", "expert",
+    "status", "channel", "staff", "expert", "person",
     "from-day", "from-month", "from-year", "to-day", "to-month", "to-year", "from", "to",
 )  # fmt: skip
 
@@ -119,10 +122,12 @@ def routes(web: Web) -> APIRouter:
                     "admin/delivery.html", errors=errors, values=raw, result=None, **form
                 )
             result = await log_page(page.session, chosen, number)
+            expert = await page.session.get(Expert, chosen.expert_id) if chosen.expert_id else None
             return page.render(
                 "admin/delivery.html",
                 values=raw,
                 result=result,
+                person=expert_label(expert) if expert else "",
                 pages=pagination(raw, result),
                 csv_href="/admin/delivery.csv" + (f"?{query}" if (query := _query(raw)) else ""),
                 filtered=bool(_query(raw)),
@@ -155,6 +160,28 @@ def routes(web: Web) -> APIRouter:
                     "Content-Disposition": f'attachment; filename="{name}"',
                     "Cache-Control": "no-store",
                 },
+            )
+
+    @router.post("/admin/delivery/search", response_class=HTMLResponse)
+    async def search(request: Request) -> Response:
+        """Find the expert first, then show their messages by id: the name, number or
+        address typed stays in the form's body, never in an address or a log."""
+        async with web.page(request, admin=True) as page:
+            typed = page.field("q")
+            try:
+                found = await find_experts(page.session, page.web.built.cipher, typed)
+            except Refused as exc:
+                return page.refuse(
+                    exc,
+                    "admin/delivery_search.html",
+                    default_field="q",
+                    values={"q": typed},
+                    found=None,
+                )
+            if len(found) == 1:
+                return page.redirect(f"/admin/delivery?person={found[0].expert_id}")
+            return page.render(
+                "admin/delivery_search.html", values={"q": typed}, found=found, most=MOST_SHOWN
             )
 
     @router.get("/admin/delivery/{message_id:int}", response_class=HTMLResponse)

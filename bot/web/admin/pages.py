@@ -32,13 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from bot.bootstrap import App
+from bot.services.delivery.log import STATUS_COLOURS
 from bot.services.staff.access import NotFound, Scope, scope_for
 from bot.services.staff.sessions import Limits, live_staff
 from bot.web.admin.edges import check_address, check_fields
 from bot.web.admin.security import CSRF_FIELD, WebSession
 from scheduling.clock import local_today
 from scheduling.rules.given import is_given
-from scheduling.text.words import PURPOSE_DESCRIPTIONS, in_sentence, label
+from scheduling.text.words import PURPOSE_DESCRIPTIONS, in_sentence, label, status_word
 from store import audit
 from store.enums import Role
 from store.errors import Refused
@@ -163,8 +164,11 @@ def build_templates(time_zone: str) -> Jinja2Templates:
         error_list=_error_list,
         # The one table of words for enum values (scheduling/text/words.py).
         label=label,
+        word=label,  # the same, for a page whose own context names something `label`
         in_sentence=in_sentence,
         purpose_description=PURPOSE_DESCRIPTIONS.get,
+        status_word=status_word,
+        status_colour=STATUS_COLOURS.get,
     )
     zone = ZoneInfo(time_zone)
     env.filters.update(

@@ -97,6 +97,9 @@ def test_a_blank_twilio_api_base_url_means_twilio_itself(monkeypatch: pytest.Mon
         ({"LINKLINE_RETENTION_DAYS": "30"}, "must be at least LINKLINE_SILENCE_DAYS"),
         ({"LINKLINE_PASTORAL_MIN_DAYS": "3"}, "greater than or equal to 7"),
         ({"LINKLINE_CAP_PER_WEEK": "lots"}, "valid integer"),
+        ({"LINKLINE_CHANNEL_FAILING_PERCENT": "0"}, "greater than or equal to 1"),
+        ({"LINKLINE_CHANNEL_FAILING_PERCENT": "150"}, "less than or equal to 100"),
+        ({"LINKLINE_CHANNEL_FAILING_PERCENT": "half"}, "valid integer"),
     ],
 )
 def test_contradictory_timing_settings_stop_start_up_with_the_reason(

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.services.engagements import plans as plan_service
 from bot.services.engagements.cancellations import (
@@ -15,15 +17,18 @@ from bot.services.engagements.cancellations import (
     phone_numbers,
 )
 from bot.services.engagements.lifecycle import get_engagement
-from bot.services.engagements.queries import expected_messages
+from bot.services.engagements.queries import planned_messages
 from bot.services.engagements.rules import missing_information
 from bot.services.staff.access import NotFound, engagement_in_scope, engagement_to_change
 from bot.web.admin.engagements.forms import DETAIL_LABELS, MISSING_LABELS, sentence
 from bot.web.admin.pages import Errors, Page
-from scheduling.rules.frequency import FrequencyCap
+from bot.web.admin.planned import expected
+from scheduling.rules.plan import PlanOffsets
+from scheduling.rules.reach import reach_of
+from scheduling.rules.too_soon import too_soon
 from scheduling.text.words import PLAN_PURPOSES, label
 from store.enums import EngagementStatus
-from store.models import Engagement, Invitation
+from store.models import Engagement, Expert, Invitation
 
 # The one table of how statuses, answers, purposes and channels read (`words.py`), for
 # the templates' macros (imported "with context").
@@ -71,6 +76,22 @@ def planned(added: int) -> str:
 # --- the engagement page ------------------------------------------------------------------
 
 
+async def _too_soon(page: Page, engagement: Engagement, offsets: PlanOffsets) -> list[str]:
+    """For a draft: what of its plan cannot happen if it is published now, said beside
+    the Publish button so the link worker knows before they press it."""
+    if engagement.status is not EngagementStatus.DRAFT:
+        return []
+    invited = await page.session.scalars(
+        select(Expert)
+        .where(Expert.id.in_([i.expert_id for i in engagement.invitations]))
+        .options(selectinload(Expert.consents), selectinload(Expert.contact_points))
+    )
+    by_post = [e.preferred_name for e in invited if reach_of(e).post_only]
+    return too_soon(
+        engagement.starts_at, engagement.ends_at, engagement.time_zone, offsets, page.now, by_post
+    )
+
+
 async def refused(page: Page, engagement: Engagement, reason: str) -> Response:
     """The engagement page again, with why the action cannot happen, and nothing saved."""
     page.refused = True
@@ -91,15 +112,8 @@ async def show_engagement(
     db, scope = page.session, page.scope
     page.viewed("engagement", engagement.id)
     visible = [i for i in engagement.invitations if scope.sees_worker(i.expert.link_worker_id)]
-    built = page.web.built
-    plan = await expected_messages(
-        db,
-        engagement,
-        [i.expert_id for i in visible],
-        built.channels,
-        FrequencyCap(built.settings.cap_per_day, built.settings.cap_per_week),
-        page.now,
-    )
+    outbox = await planned_messages(db, engagement.id, [i.expert_id for i in visible])
+    plan = await expected(page, [m for rows in outbox.values() for m in rows])
     calls = None
     numbers: dict[int, str] = {}
     if engagement.status is EngagementStatus.CANCELLED:
@@ -113,6 +127,7 @@ async def show_engagement(
             ],
         )
     effective = await plan_service.for_engagement(db, engagement, page.web.built.offsets)
+    soon = await _too_soon(page, engagement, effective.offsets)
     told_by_message = []
     if calls is not None:
         notified = await cancellation_notified(db, engagement.id)
@@ -139,6 +154,7 @@ async def show_engagement(
         numbers=numbers,
         told_by_message=told_by_message,
         effective=effective,
+        too_soon=soon,
         setting_names=plan_service.SETTING_NAMES,
         problems=problems,
         problems_title=problems_title,

@@ -46,6 +46,7 @@ from bot.web.admin.experts.shared import (
     sharing,
 )
 from bot.web.admin.pages import Page
+from bot.web.admin.planned import coming_up_for
 from scheduling.people.promises import promise_lines
 from scheduling.sending.gate import refusals_for
 from scheduling.text.words import CHANNELS
@@ -257,6 +258,7 @@ async def show(request: Request, web: StaffWeb, expert_id: int) -> Response:
         points = {p.channel: p for p in expert.contact_points}
         consents = {c.channel: c for c in expert.consents}
         promises = await promise_lines(page.session, expert, page.now)
+        coming = await coming_up_for(page, expert.id)
         return page.render(
             "experts/show.html",
             **common(
@@ -279,6 +281,7 @@ async def show(request: Request, web: StaffWeb, expert_id: int) -> Response:
                 paused=is_paused(expert, page.now),
                 refusals=await refusals_for(page.session, expert.id),
                 promises=promises,
+                coming=coming,
             ),
         )
 

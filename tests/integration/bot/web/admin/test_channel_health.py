@@ -87,3 +87,65 @@ async def test_the_channels_page_is_not_found_for_a_link_worker(app: App) -> Non
     async with signed_in(app, "sam@example.org") as sam:
         page = await sam.get("/admin/channels")
     assert page.status_code == 404 and "Page not found" in page.text
+
+
+async def _failing_email(app: App, failures: int) -> None:
+    """Two emails accepted, then ``failures`` tries refused by a dead mail server."""
+    async with app.sessions.begin() as session:
+        await add_account(app, session, name="Alex Admin", email=ADMIN, role=Role.ADMIN)
+        await add_account(app, session)
+        ana = await add_expert(app, session, ref="EX-1")
+        await add_engagement(app, session, experts=[ana])
+    message = (await outbox(app))[0]
+    async with app.sessions.begin() as session:
+        for n in range(2 + failures):
+            session.add(
+                DeliveryAttempt(
+                    message_id=message.id,
+                    channel=Channel.EMAIL,
+                    router_reason="email",
+                    outcome=AttemptOutcome.ACCEPTED if n < 2 else AttemptOutcome.TRANSIENT_FAILURE,
+                    error=None if n < 2 else "Could not connect to the mail server",
+                    worker="test",
+                    started_at=app.clock.now() - timedelta(minutes=10 * n),
+                    finished_at=app.clock.now(),
+                )
+            )
+
+
+async def test_a_channel_failing_most_tries_says_failing_and_needs_attention(app: App) -> None:
+    await _failing_email(app, failures=4)
+    async with signed_in(app, ADMIN) as admin:
+        channels = (await admin.get("/admin/channels")).text
+        attention = (await admin.get("/admin/attention")).text
+    email = channels.split(">\n      Email\n")[1].split("govuk-summary-card__title-wrapper")[0]
+    assert "Failing" in email and "66.7% of its tries in the last 24 hours failed" in email
+    assert "from 50%" in email and ">\n    Live\n" not in email
+    assert "Channels failing (1)" in attention
+    assert "66.7% of its 6 tries" in attention and "Could not connect" in attention
+    assert 'href="/admin/delivery?channel=email&amp;status=failed"' in attention
+    assert "Nothing needs you here" not in attention
+
+
+async def test_a_single_failure_is_not_yet_failing(app: App) -> None:
+    await _failing_email(app, failures=0)
+    async with signed_in(app, ADMIN) as admin:
+        attention = (await admin.get("/admin/attention")).text
+    assert "Channels failing" not in attention and "Nothing needs you here" in attention
+
+
+async def test_the_weeks_counts_link_to_the_same_messages_in_the_log(app: App) -> None:
+    await _sent_and_failed(app)
+    async with signed_in(app, ADMIN) as admin:
+        channels = (await admin.get("/admin/channels")).text
+        links = re.findall(
+            r'href="(/admin/delivery\?(?:channel=sms&amp;)?status=(\w+)&amp;from=[\d-]+)">'
+            r"<span[^>]*>(\d+)</span>",
+            channels,
+        )
+        assert {status for _, status, _ in links} == {"pending", "sent", "delivered", "failed"}
+        for href, _status, count in links:
+            log = (await admin.get(href.replace("&amp;", "&"))).text
+            shown = re.search(r"(\d+) messages?", log)
+            found = int(shown.group(1)) if shown and "No messages match" not in log else 0
+            assert found == int(count), href

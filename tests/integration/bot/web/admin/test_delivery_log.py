@@ -58,7 +58,7 @@ def _message(expert_id: int, key: str, due: datetime, **extra: object) -> Messag
 
 
 def _row_ids(html: str) -> list[int]:
-    return [int(i) for i in re.findall(r'href="/admin/delivery/(\d+)">Message', html)]
+    return [int(i) for i in re.findall(r'href="/admin/delivery/(\d+)">', html)]
 
 
 async def test_the_log_lists_every_message_newest_first_with_what_happened(app: App) -> None:
@@ -75,8 +75,8 @@ async def test_the_log_lists_every_message_newest_first_with_what_happened(app: 
     assert ids[-1] == sent.id
     row = page.text.split(f'href="/admin/delivery/{sent.id}"')[1].split("</tr>")[0]
     for text in (
-        "Due 15 Jan 2026, 10:00",
-        "Sent 15 Jan 2026, 10:00",
+        'Due <span class="app-when">15 Jan 2026, 10:00',
+        'Sent <span class="app-when">15 Jan 2026, 10:00',
         "EX-1",
         "Sam Taylor",
         "Pre-brief",

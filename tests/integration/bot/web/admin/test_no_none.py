@@ -84,6 +84,7 @@ def _paths(ids: dict[str, int]) -> list[str]:
         "/admin/delivery",
         f"/admin/delivery/{ids['message']}",
         f"/admin/attention/{ids['message']}",
+        f"/messages/{ids['message']}/preview",
         "/admin/channels",
         "/admin/audit",
         "/admin/privacy",

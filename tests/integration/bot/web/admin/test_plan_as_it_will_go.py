@@ -18,7 +18,7 @@ ADDRESS = "Flat 2; 8 Sample Road; Dundee DD1 1AA"
 
 
 def _row(page: str, purpose: str) -> str:
-    found = re.search(rf"<tr[^>]*>\s*<td[^>]*>{purpose}</td>(.*?)</tr>", page, re.S)
+    found = re.search(rf"<tr[^>]*>\s*<td[^>]*>(?:<a[^>]*>)?{purpose}(.*?)</tr>", page, re.S)
     assert found, f"no {purpose} row"
     return found.group(1)
 
