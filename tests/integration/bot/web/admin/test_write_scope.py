@@ -80,6 +80,10 @@ TABLE: dict[str, dict[str, set[str]]] = {
         "sam": ANYONE_FOR_SAM,
         "lee": {"admin", "other"},
     },
+    "/engagements/{engagement_id}/told/{invitation_id}/undo": {
+        "sam": ANYONE_FOR_SAM,
+        "lee": {"admin", "other"},
+    },
     "/engagements/{engagement_id}/answers/{invitation_id}": {
         "sam": ANYONE_FOR_SAM,
         "lee": {"admin", "other"},
