@@ -53,13 +53,13 @@ async def test_each_person_to_phone_shows_what_makes_the_call_safe(app: App) -> 
     card = _card(page, ana.id)
     assert 'href="tel:+447123456789"' in card and "07123 456789" in card
     assert "Saturday and Sunday" in card
-    assert "None of their safe times to call comes before it starts" in card
+    assert "No safe time to call them comes before it starts" in card
     assert "Phone calls are not agreed" not in card
     assert "Written notice" in card
     card = _card(page, bea.id)
     assert 'href="tel:+447123456780"' in card
     assert "Phone calls are not agreed as safe for them" in card
-    assert "None of their safe times" not in card  # 9am to 8pm today is before 6pm
+    assert "No safe time to call them" not in card  # 9am to 8pm today is before 6pm
 
 
 async def test_told_by_phone_keeps_the_note_and_can_be_undone(app: App) -> None:

@@ -109,6 +109,7 @@ TABLE: dict[str, dict[str, set[str]]] = {
     "/experts/{expert_id}/erase": {"sam": {"admin"}},
     "/tasks/{task_id}/done": {"sam": ANYONE_FOR_SAM},
     "/replies/{reply_id}/ack": {"sam": ANYONE_FOR_SAM},
+    "/replies/{reply_id}/done": {"sam": ANYONE_FOR_SAM},
     # administrators only
     "/admin/attention/{message_id}/retry": {"sam": {"admin"}},
     "/admin/attention/{message_id}/cancel": {"sam": {"admin"}},
