@@ -90,7 +90,9 @@ class App:
         )
 
     def staff_alerts(self) -> StaffAlerts:
-        return StaffAlerts(self.sessions, self.channels, self.renderer, self.clock)
+        return StaffAlerts(
+            self.sessions, self.channels, self.renderer, self.clock, self.settings.public_url
+        )
 
     def ack_limits(self) -> AckLimits:
         return AckLimits(

@@ -108,6 +108,7 @@ TABLE: dict[str, dict[str, set[str]]] = {
     "/experts/changes/{change_id}/reject": {"sam": ANYONE_FOR_SAM},
     "/experts/{expert_id}/erase": {"sam": {"admin"}},
     "/tasks/{task_id}/done": {"sam": ANYONE_FOR_SAM},
+    "/tasks/{task_id}/approve": {"sam": ANYONE_FOR_SAM},
     "/replies/{reply_id}/ack": {"sam": ANYONE_FOR_SAM},
     "/replies/{reply_id}/done": {"sam": ANYONE_FOR_SAM},
     # administrators only
