@@ -185,7 +185,7 @@ async def build_app(
         engine,
         sessions,
         channels,
-        Renderer(),
+        Renderer(reply_phone=settings.reply_phone),
         clock,
         offsets,
         passwords or standard_passwords(),
