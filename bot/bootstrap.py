@@ -116,7 +116,9 @@ class App:
         )
 
     def staff_alerts(self) -> StaffAlerts:
-        return StaffAlerts(self.sessions, self.channels, self.renderer, self.clock)
+        return StaffAlerts(
+            self.sessions, self.channels, self.renderer, self.clock, self.settings.public_url
+        )
 
     def ack_limits(self) -> AckLimits:
         return AckLimits(
@@ -210,7 +212,7 @@ async def build_app(
         engine,
         sessions,
         channels,
-        Renderer(),
+        Renderer(reply_phone=settings.reply_phone),
         clock,
         offsets,
         passwords or standard_passwords(),

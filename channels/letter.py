@@ -35,7 +35,10 @@ from store.enums import Channel
 LAYOUT_DIR = Path(__file__).parent / "letter_layout"
 MAX_ADDRESS_LINES = 7
 MAX_LINE_CHARS = 45
-FORMATS_LINE = "You can ask for this letter in large print, easy read or another language."
+FORMATS_LINE = (
+    "You can ask for this letter in large print, easy read or another language, "
+    "in the same way you answer it."
+)
 FONTS = 'Arial, "Liberation Sans", "DejaVu Sans", sans-serif'
 _PAGE = {"top": 15, "side": 20, "bottom": 22}  # mm; the window is placed relative to these
 _QUEUED = "queued for printing"

@@ -110,6 +110,11 @@ class Settings(MailInSettings):
     )
     # Free text gets one line back ("Sam will read this"), at most once a day; false: nothing.
     answer_free_text: bool = Field(True, validation_alias=_env("LINKLINE_ANSWER_FREE_TEXT"))
+    # The number people ring or text to reach their link worker, printed in letters and
+    # emails so every reader has a way to answer and to ask for another format.
+    reply_phone: str | None = Field(
+        None, max_length=30, validation_alias=_env("LINKLINE_REPLY_PHONE")
+    )
     # The web pages sign someone out after this long without a page load, and after
     # this many hours whatever they do.
     session_idle_minutes: int = Field(

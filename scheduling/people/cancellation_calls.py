@@ -89,6 +89,29 @@ async def record_told_verbally(
     return ToldOutcome(call, venue, frozenset(remaining))
 
 
+async def undo_told_verbally(
+    session: AsyncSession, engagement: Engagement, invitation: Invitation
+) -> bool:
+    """Take back "told by phone" recorded by mistake: they are on the call list again, their
+    call task is open again, and so is the venue visit if it was stood down because of it.
+    False when nothing was recorded."""
+    if invitation.told_verbally_at is None:
+        return False
+    invitation.told_verbally_at = None
+    call = await session.scalar(
+        select(Task).where(Task.dedupe_key == cancel_call_key(engagement.id, invitation.expert_id))
+    )
+    if call is not None and call.status is not TaskStatus.OPEN:
+        call.status, call.outcome, call.done_at = TaskStatus.OPEN, None, None
+    venue = await venue_task(session, engagement.id)
+    stood_down = (
+        venue is not None and venue.status is TaskStatus.DONE and venue.outcome == VENUE_STOOD_DOWN
+    )
+    if venue is not None and stood_down and await still_to_phone(session, engagement):
+        venue.status, venue.outcome, venue.done_at = TaskStatus.OPEN, None, None
+    return True
+
+
 def _close(task: Task, outcome: str, now: datetime) -> None:
     task.status = TaskStatus.DONE
     task.outcome = outcome

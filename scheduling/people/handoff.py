@@ -46,10 +46,7 @@ async def hand_to_person(
         kind = TaskKind.PHONE_CALL
         finish = replace(finish, task=kind, urgent=True)
     staff = responsible_staff(expert.link_worker, local_today(now, expert.time_zone))
-    details = finish.task_details or (
-        f"{finish.reason}. Message {message.id} ({in_sentence(message.purpose)}) for "
-        f"{expert.preferred_name}."
-    )
+    details = finish.task_details or what_went_wrong(message, kind, finish.reason)
     due = finish.due_at or message.not_after
     if (
         finish.due_at is None
@@ -79,6 +76,40 @@ async def hand_to_person(
 
 
 UNREACHABLE_TITLE = "Someone cannot be reached in time"
+
+# What to do next, per kind of task, when nothing more specific was written.
+_NEXT = {
+    TaskKind.PHONE_CALL: "Phone them at a safe time and go through it with them.",
+    TaskKind.CHECK_POSSIBLE_SEND: "Check with them whether it arrived before anything is "
+    "sent again: the same message twice can worry people. An administrator can send it "
+    "again from Needs attention.",
+}
+_NEXT_OTHERWISE = (
+    "Check their contact details and what they agreed to on their record, then get it to "
+    "them another way if that is safe, or close this task if it is no longer needed."
+)
+
+
+def what_went_wrong(message: Message, kind: TaskKind, reason: str) -> str:
+    """A task's words when a message needs a person: which message, to whom, about what,
+    why in plain words, and what to do next (never an id or a command)."""
+    expert, engagement = message.expert, message.engagement
+    about = ""
+    if engagement is not None:
+        about = (
+            f" about {engagement.title} ({spoken_datetime(engagement.starts_at, expert.time_zone)})"
+        )
+    what = f"The {in_sentence(message.purpose)} message to {expert.preferred_name}{about}"
+    if kind is TaskKind.CHECK_POSSIBLE_SEND:
+        opening = f"{what} may or may not have reached them"
+    elif kind is TaskKind.PHONE_CALL:
+        opening = f"{what} is for a person to give, by phone"
+    else:
+        opening = f"{what} could not be sent"
+    because = reason.strip().rstrip(".")
+    return f"{opening}: {because}.\n{_NEXT.get(kind, _NEXT_OTHERWISE)}"
+
+
 # What a person misses when a message never reaches them, in words a link worker acts on.
 _MISSES = {
     Purpose.PRE_BRIEF: "the information before {title}: where to go, who will be there, "
@@ -132,9 +163,10 @@ async def open_phone_task_for_cancellation(
         session,
         kind=TaskKind.PHONE_CALL,
         title="Phone about a cancellation: the written notice cannot be relied on",
-        details=f"Phone {expert.preferred_name} to say engagement {engagement.id} "
-        f"({engagement.title}) is cancelled. Once you have, record it with `linkline "
-        f"engagements told {engagement.id} {expert.ref or expert.id}`.",
+        details=f"Phone {expert.preferred_name} to say that {engagement.title} "
+        f"({spoken_datetime(engagement.starts_at, expert.time_zone)}) is cancelled. Once you "
+        "have, press \u201cTold by phone\u201d for them on the engagement's page, with a "
+        "note of what was said.",
         assignee=staff,
         expert=expert,
         engagement=engagement,
@@ -150,9 +182,10 @@ async def open_venue_task(session: AsyncSession, engagement: Engagement, now: da
         session,
         kind=TaskKind.VENUE_VISIT,
         title="Someone must go to the venue to meet anyone who comes",
-        details=f"Engagement {engagement.id} ({engagement.title}) was cancelled with less than "
-        "24 hours' notice. Unless everyone has been told in person or by phone, someone must "
-        "be at the venue at the start time.",
+        details=f"{engagement.title} was cancelled with less than 24 hours' notice. Unless "
+        "everyone on its call list has been told in person or by phone, someone must be at the "
+        "venue at the start time to meet anyone who comes. The engagement's page shows who "
+        "is still to be told.",
         assignee=engagement.lead,
         engagement=engagement,
         urgent=True,

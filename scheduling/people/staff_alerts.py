@@ -94,6 +94,7 @@ class StaffAlerts:
     channels: ChannelRegistry
     renderer: Renderer
     clock: Clock
+    public_url: str | None = None  # for a link to the task; without it, the words say where
 
     async def send_due(self) -> int:
         """Send every alert that is due; the number sent."""
@@ -153,7 +154,9 @@ class StaffAlerts:
                     f"alerts/{alert.reason}.txt",
                     {
                         "staff": alert.staff.name.split()[0],
-                        "task_id": task.id if task else None,
+                        "link": f"{self.public_url.rstrip('/')}/tasks/{task.id}"
+                        if task and self.public_url
+                        else None,
                         "urgent": bool(task and task.urgent),
                     },
                 )

@@ -43,9 +43,8 @@ def approval_task_row(
         "title": "Approve a keeping-in-touch message",
         "details": (
             f"A keeping-in-touch message to {expert.preferred_name} is planned for {when}. "
-            f"Approve it with: linkline pastoral approve {message_id}\n"
-            'Add your own line with --note "...", for example thanks for something they did. '
-            "Keep it discreet: it may show on a lock screen.\n"
+            "Approve it on this page, and add your own line if you like, for example thanks "
+            "for something they did. Keep it discreet: it may show on a lock screen.\n"
             "If you do nothing, it is not sent."
         ),
         "assignee_id": staff.id,

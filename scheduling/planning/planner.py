@@ -285,8 +285,9 @@ async def cancel_engagement(
             session,
             kind=TaskKind.REIMBURSE_COSTS,
             title="Pay back the costs of a cancelled engagement",
-            details=f"Engagement {engagement.id} ({engagement.title}) was cancelled. Pay back "
-            "everything people had already spent or booked: travel, childcare, support workers.",
+            details=f"{engagement.title} was cancelled. Pay back everything people had already "
+            "spent or booked: travel, childcare, support workers. Ask each person who was "
+            "coming, and close this task when everyone is paid.",
             assignee=engagement.lead,
             engagement=engagement,
             now=now,

@@ -80,7 +80,9 @@ class Rendered:
 
 
 class Renderer:
-    def __init__(self, folder: Path = DEFAULT_TEMPLATE_DIR) -> None:
+    def __init__(self, folder: Path = DEFAULT_TEMPLATE_DIR, reply_phone: str | None = None) -> None:
+        """``reply_phone``: the number people ring or text to reach us, if there is one;
+        letters and emails print it so every reader has a way to answer."""
         self.folder = folder
         self._env = Environment(
             loader=FileSystemLoader(folder),
@@ -91,6 +93,7 @@ class Renderer:
             keep_trailing_newline=False,
             finalize=_refuse_missing,
         )
+        self._env.globals["reply_phone"] = (reply_phone or "").strip()
 
     def render(self, purpose: Purpose, channel: Channel, context: dict[str, Any]) -> Rendered:
         return self.render_named(f"{purpose.value}/{channel.value}.txt", context)

@@ -16,6 +16,7 @@ from scheduling.people.cancellation_calls import (
     ToldOutcome,
     record_told_verbally,
     still_to_phone,
+    undo_told_verbally,
     venue_task,
 )
 from store import audit
@@ -64,6 +65,30 @@ async def record_told(
         expert_id=expert.id,
     )
     return ToldResult(invitation, already, outcome)
+
+
+async def undo_told(
+    session: AsyncSession,
+    engagement: Engagement,
+    invitation: Invitation,
+    *,
+    now: datetime,
+    actor: str,
+) -> bool:
+    """Take back a "told by phone" recorded by mistake; False when none was recorded."""
+    refuse(may_record_told(engagement))
+    undone = await undo_told_verbally(session, engagement, invitation)
+    if undone:
+        audit.record(
+            session,
+            actor=actor,
+            action="invitation.told_verbally_undone",
+            entity="engagement",
+            entity_id=engagement.id,
+            at=now,
+            expert_id=invitation.expert_id,
+        )
+    return undone
 
 
 async def cancellation_calls(session: AsyncSession, engagement: Engagement) -> CallList:

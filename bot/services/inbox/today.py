@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.services.staff.access import Scope
 from store.enums import ChangeStatus, EngagementStatus, TaskStatus
@@ -61,3 +62,34 @@ async def what_needs_a_person(session: AsyncSession, scope: Scope, now: datetime
         changes_to_confirm=await session.scalar(changes) or 0,
         engagements_soon=await session.scalar(soon) or 0,
     )
+
+
+@dataclass(frozen=True)
+class Worrying:
+    """A worrying reply nobody has read yet, for the banner at the top of Home."""
+
+    reply_id: int
+    name: str
+    ref: str | None
+    waited: timedelta
+
+
+async def worrying_replies(session: AsyncSession, scope: Scope, now: datetime) -> list[Worrying]:
+    """Unread worrying replies this person answers for (their own experts, and those of a
+    colleague they cover while away), oldest first: the longest wait is the most urgent."""
+    rows = await session.scalars(
+        select(Reply)
+        .where(Reply.urgent.is_(True), Reply.acknowledged_at.is_(None), scope.replies())
+        .options(joinedload(Reply.expert))
+        .order_by(Reply.received_at, Reply.id)
+        .limit(20)
+    )
+    return [
+        Worrying(
+            reply_id=r.id,
+            name=r.expert.preferred_name if r.expert else "Someone we do not know",
+            ref=r.expert.ref if r.expert else None,
+            waited=now - r.received_at,
+        )
+        for r in rows
+    ]

@@ -66,8 +66,8 @@ async def link(turn: Turn, code: str) -> None:
                 ""
                 if consented
                 else " Nothing goes there until you have talked it through with them and "
-                f"recorded it: `linkline experts consent {expert.ref or expert.id} "
-                "telegram allow --by EMAIL`."
+                "recorded that they agree to Telegram, under \u201cWhat they agree to\u201d on "
+                "their record."
             ),
         )
         turn.say(expert, Kind.LINKED, turn.render("linked", turn.people(expert)))

@@ -22,6 +22,7 @@ from store.errors import Refused
 MULTI_LINE_FIELDS = frozenset(
     {
         "reason",
+        "note",  # what was said on a call, what was done about a worrying reply
         "support_needs",
         "postal_address",
         "purpose",

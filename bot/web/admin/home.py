@@ -7,7 +7,8 @@ from dataclasses import asdict
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.services.inbox.today import what_needs_a_person
+from bot.services.inbox.replies import age_in_words
+from bot.services.inbox.today import what_needs_a_person, worrying_replies
 from bot.web.admin.pages import Web
 
 
@@ -18,6 +19,9 @@ def routes(web: Web) -> APIRouter:
     async def home(request: Request) -> Response:
         async with web.page(request) as page:
             today = await what_needs_a_person(page.session, page.scope, page.now)
-            return page.render("home/home.html", **asdict(today))
+            worrying = await worrying_replies(page.session, page.scope, page.now)
+            return page.render(
+                "home/home.html", worrying=worrying, age_in_words=age_in_words, **asdict(today)
+            )
 
     return router

@@ -23,6 +23,7 @@ from bot.services.delivery.letters import (
     newest_first,
     record_posted,
 )
+from bot.services.experts import pastoral
 from bot.services.inbox.tasks import (
     MAX_OUTCOME,
     PHONE_KINDS,
@@ -39,7 +40,7 @@ from bot.services.inbox.tasks import (
 )
 from bot.services.staff.access import NotFound, task_in_scope
 from bot.web.admin.pages import Errors, Page, Web
-from store.enums import TaskStatus
+from store.enums import TaskKind, TaskStatus
 from store.errors import Refused
 from store.models import Task
 
@@ -146,6 +147,30 @@ def routes(web: Web) -> APIRouter:
             task = await task_in_scope(page.session, page.scope, task_id)
             page.viewed("task", task.id)
             return await _task_page(page, task)
+
+    @router.post("/tasks/{task_id:int}/approve")
+    async def approve(request: Request, task_id: int) -> Response:
+        """A keeping-in-touch draft approved from its task, with the worker's own line."""
+        async with web.page(request) as page:
+            task = await task_in_scope(page.session, page.scope, task_id)
+            if (
+                task.kind is not TaskKind.APPROVE_PASTORAL
+                or task.message_id is None
+                or task.status is not TaskStatus.OPEN
+            ):
+                return await _task_page(page, task, status=409, refused=True)
+            try:
+                await pastoral.approve(
+                    page.session,
+                    task.message_id,
+                    page.viewer,
+                    page.field("note") or None,
+                    now=page.now,
+                    actor=page.actor,
+                )
+            except Refused as exc:
+                return await _task_page(page, task, errors=page.refusal(exc, "note"))
+            return page.redirect("/tasks", flash="Approved: it goes at its planned time.")
 
     @router.post("/tasks/{task_id:int}/done")
     async def done(request: Request, task_id: int) -> Response:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.services.engagements import lifecycle as service
-from bot.services.engagements.cancellations import record_told
+from bot.services.engagements.cancellations import record_told, undo_told
 from bot.services.engagements.rules import may_cancel, may_record_told
 from bot.web.admin.areas import StaffWeb
 from bot.web.admin.engagements.common import (
@@ -26,6 +26,8 @@ from store.errors import Refused
 from store.models import Engagement
 
 router = APIRouter()
+
+NOTE_MAX = 300  # a few words for the record, as a task's outcome
 
 
 def _late(engagement: Engagement, now: datetime) -> bool:
@@ -87,12 +89,16 @@ async def told(request: Request, engagement_id: int, invitation_id: int, web: St
         invitation = own_invitation(page, engagement, invitation_id)
         if (refusal := may_record_told(engagement)) is not None:
             return await refused(page, engagement, refusal)
+        note = page.field("note")
+        if len(note) > NOTE_MAX:
+            too_long = f"The note must be {NOTE_MAX} characters or fewer"
+            return await refused(page, engagement, too_long)
         try:
             result = await record_told(
                 page.session,
                 engagement,
                 invitation.expert,
-                note=None,
+                note=note or "Told by phone",
                 now=page.now,
                 actor=page.actor,
             )
@@ -104,4 +110,24 @@ async def told(request: Request, engagement_id: int, invitation_id: int, web: St
             flash = f"{name} was already recorded as told"
         elif result.outcome.venue_task is not None:
             flash += ". Everyone who needed a call has been told: nobody needs to go to the venue"
+        return page.redirect(f"/engagements/{engagement.id}#calls", flash=flash)
+
+
+@router.post("/engagements/{engagement_id}/told/{invitation_id}/undo")
+async def undo(request: Request, engagement_id: int, invitation_id: int, web: StaffWeb) -> Response:
+    """Take back "told by phone" pressed by mistake: they go back on the call list."""
+    async with web.page(request) as page:
+        engagement = await load_engagement(page, engagement_id)
+        invitation = own_invitation(page, engagement, invitation_id)
+        if (refusal := may_record_told(engagement)) is not None:
+            return await refused(page, engagement, refusal)
+        undone = await undo_told(
+            page.session, engagement, invitation, now=page.now, actor=page.actor
+        )
+        name = flash_name(invitation.expert)
+        flash = (
+            f"{name} is back on the list of people to phone"
+            if undone
+            else f"{name} was not recorded as told"
+        )
         return page.redirect(f"/engagements/{engagement.id}#calls", flash=flash)

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.services.engagements import plans as plan_service
+from bot.services.engagements.call_sheet import CallRow, call_rows, told_notes
 from bot.services.engagements.cancellations import (
     cancellation_calls,
     cancellation_notified,
-    phone_numbers,
 )
 from bot.services.engagements.lifecycle import get_engagement
 from bot.services.engagements.queries import planned_messages
@@ -115,17 +115,13 @@ async def show_engagement(
     outbox = await planned_messages(db, engagement.id, [i.expert_id for i in visible])
     plan = await expected(page, [m for rows in outbox.values() for m in rows])
     calls = None
-    numbers: dict[int, str] = {}
+    call_sheet: dict[int, CallRow] = {}
+    notes: dict[int, str] = {}
     if engagement.status is EngagementStatus.CANCELLED:
         calls = await cancellation_calls(db, engagement)
-        numbers = await phone_numbers(
-            db,
-            [
-                i.expert_id
-                for i in calls.still_to_phone
-                if scope.sees_worker(i.expert.link_worker_id)
-            ],
-        )
+        theirs = [i for i in calls.still_to_phone if scope.sees_worker(i.expert.link_worker_id)]
+        call_sheet = await call_rows(db, engagement, theirs, page.now)
+        notes = await told_notes(db, engagement)
     effective = await plan_service.for_engagement(db, engagement, page.web.built.offsets)
     soon = await _too_soon(page, engagement, effective.offsets)
     told_by_message = []
@@ -151,7 +147,8 @@ async def show_engagement(
         may_change=scope.may_change_engagement(engagement),
         plan=plan,
         calls=calls,
-        numbers=numbers,
+        call_sheet=call_sheet,
+        told_notes=notes,
         told_by_message=told_by_message,
         effective=effective,
         too_soon=soon,

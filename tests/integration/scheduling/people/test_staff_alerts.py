@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import quopri
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from scheduling.clock import SimulatedClock
-from scheduling.people.staff_alerts import LEASE, queue_alert
+from scheduling.people.staff_alerts import LEASE, StaffAlerts, queue_alert
 from scheduling.people.tasks import open_task
 from store.enums import AlertStatus, Channel, TaskKind
 from store.models import StaffAlert
@@ -54,11 +55,23 @@ async def test_an_alert_goes_to_their_work_email_by_default_and_names_nobody(app
     assert await app.staff_alerts().send_due() == 1
     [sent] = _files(app, Channel.EMAIL)
     text = sent.read_text()
-    assert f"task {task_id}" in text and "within the hour" in text
+    assert "top of Home and your Tasks list" in text and "within the hour" in text
+    assert f"task {task_id}" not in text  # no internal ids: words, or a link when we have one
     assert "Ana" not in text and "worrying" not in text
     [alert] = await _alerts(app)
     assert alert.status is AlertStatus.SENT and alert.channel is Channel.EMAIL
     assert await app.staff_alerts().send_due() == 0  # sent once
+
+
+async def test_an_alert_links_to_its_task_when_the_public_address_is_known(app: App) -> None:
+    task_id = await _queue(app)
+    alerts = StaffAlerts(
+        app.sessions, app.channels, app.renderer, app.clock, "https://linkline.example.org/"
+    )
+    assert await alerts.send_due() == 1
+    [sent] = _files(app, Channel.EMAIL)
+    text = quopri.decodestring(sent.read_bytes()).decode()
+    assert f"https://linkline.example.org/tasks/{task_id}" in text
 
 
 async def test_an_alert_goes_by_text_when_they_chose_that(app: App) -> None:

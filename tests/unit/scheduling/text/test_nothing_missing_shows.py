@@ -135,8 +135,9 @@ def test_a_none_from_an_expression_is_refused_too() -> None:
     ("name", "context"),
     [
         ("replies/pause.txt", {"name": "Ana", "worker": "Sam", "until": None}),
-        ("alerts/urgent_reply.txt", {"staff": "Sam", "task_id": None}),
-        ("alerts/overdue_reply.txt", {"staff": "Sam", "task_id": None}),
+        ("alerts/urgent_reply.txt", {"staff": "Sam", "link": None}),
+        ("alerts/overdue_reply.txt", {"staff": "Sam", "link": None}),
+        ("alerts/overdue_promise.txt", {"staff": "Sam", "link": None}),
     ],
 )
 def test_answers_and_alerts_read_whole_without_their_optional_parts(

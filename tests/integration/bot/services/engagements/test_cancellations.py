@@ -59,7 +59,7 @@ async def test_telling_everyone_closes_their_calls_and_then_the_venue_visit(
     meeting = await _late_cancellation(app, clock)
     calls = await _tasks(app, TaskKind.PHONE_CALL)
     assert len(calls) == 2 and all(t.status is TaskStatus.OPEN for t in calls)
-    assert f"record it with `linkline engagements told {meeting.id} EX-1`" in (
+    assert "press \u201cTold by phone\u201d for them on the engagement's page" in (
         calls[0].details or ""
     )
     assert [t.status for t in await _tasks(app, TaskKind.VENUE_VISIT)] == [TaskStatus.OPEN]

@@ -71,7 +71,7 @@ async def test_the_reply_page_shows_the_words_and_records_who_looked(app: App) -
     assert page.status_code == 200
     assert "I can&#39;t cope any more" in page.text
     assert "116 123" in page.text  # what we answered automatically (discreet: no names)
-    assert "I have read this" in page.text
+    assert "Record what I did and close the task" in page.text
     assert '<a class="govuk-link" href="/experts/' in page.text  # a real link to their record
     async with app.sessions() as session:
         viewed = await session.scalar(

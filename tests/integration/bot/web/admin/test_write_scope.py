@@ -80,6 +80,10 @@ TABLE: dict[str, dict[str, set[str]]] = {
         "sam": ANYONE_FOR_SAM,
         "lee": {"admin", "other"},
     },
+    "/engagements/{engagement_id}/told/{invitation_id}/undo": {
+        "sam": ANYONE_FOR_SAM,
+        "lee": {"admin", "other"},
+    },
     "/engagements/{engagement_id}/answers/{invitation_id}": {
         "sam": ANYONE_FOR_SAM,
         "lee": {"admin", "other"},
@@ -107,7 +111,9 @@ TABLE: dict[str, dict[str, set[str]]] = {
     "/experts/changes/{change_id}/reject": {"sam": ANYONE_FOR_SAM},
     "/experts/{expert_id}/erase": {"sam": {"admin"}},
     "/tasks/{task_id}/done": {"sam": ANYONE_FOR_SAM},
+    "/tasks/{task_id}/approve": {"sam": ANYONE_FOR_SAM},
     "/replies/{reply_id}/ack": {"sam": ANYONE_FOR_SAM},
+    "/replies/{reply_id}/done": {"sam": ANYONE_FOR_SAM},
     # administrators only
     "/admin/attention/{message_id}/retry": {"sam": {"admin"}},
     "/admin/attention/{message_id}/cancel": {"sam": {"admin"}},

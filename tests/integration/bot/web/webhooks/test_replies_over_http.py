@@ -276,7 +276,7 @@ async def test_a_link_code_links_the_chat_once_and_buttons_answer_a_check_in(
     assert (await live.chat(42, f"/start {code.code}")).status_code == 200
     assert "this chat is now linked" in live.telegram.last_sent("42").text
     [told] = [t for t in await all_tasks(app) if t.kind is TaskKind.CONTACT_CHANGED]
-    assert told.assignee_id == ana.link_worker_id and "experts consent" in (told.details or "")
+    assert told.assignee_id == ana.link_worker_id and "What they agree to" in (told.details or "")
     # The same code again, from another chat: refused, nothing linked.
     await live.chat(43, f"/start {code.code}")
     assert "doesn't work" in live.telegram.last_sent("43").text
