@@ -67,7 +67,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 screenshots: $(VENV)/.installed-dev
-	LINKLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/system/bot/web/admin/test_in_browser.py
+	LINKLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/system/bot/web/admin/test_in_browser.py tests/system/bot/web/admin/test_in_browser_newcomer.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

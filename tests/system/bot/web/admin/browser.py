@@ -92,3 +92,14 @@ async def served(app: App) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await serving
+
+
+async def sign_in(page: Page, url: str, email: str) -> None:
+    """Signs in with the tests' password and waits for Home."""
+    from tests.staff_client import PASSWORD
+
+    await page.goto(url + "/sign-in")
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(url + "/")
