@@ -58,14 +58,14 @@ SECTIONS = (
         ("window_days", "window_from", "window_until", "window_all_day"),
         lists=("window_days",),
         required=False,
-        hint="Optional: without any, every day from 9am to 8pm",
+        hint="If you leave it, every day from 9am to 8pm",
     ),
     Section(
         "worker",
         "Link worker and keeping in touch",
         ("link_worker", "pastoral_level"),
         required=False,
-        hint="Optional: you, and no keeping-in-touch messages",
+        hint="If you leave it, you, and no keeping-in-touch messages",
     ),
 )
 BY_SLUG = {s.slug: s for s in SECTIONS}

@@ -72,10 +72,12 @@ async def check_accessibility(page: Page) -> None:
         raise AssertionError(f"accessibility problems on {page.url}:\n" + "\n".join(lines))
 
 
-async def screenshot(page: Page, name: str) -> None:
-    """Saved only when LINKLINE_SCREENSHOTS names a folder (`make screenshots`)."""
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """Saved only when LINKLINE_SCREENSHOTS names a folder (`make screenshots`); a phone's
+    long page is better shown as one screenful (``full_page=False``)."""
     if SCREENSHOTS:
-        await page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+        path = os.path.join(SCREENSHOTS, f"{name}.png")
+        await page.screenshot(path=path, full_page=full_page)
 
 
 @asynccontextmanager

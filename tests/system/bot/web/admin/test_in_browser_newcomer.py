@@ -170,7 +170,8 @@ async def test_a_wide_table_scrolls_inside_its_own_box_with_a_cue(
         shadows = await box.evaluate("e => getComputedStyle(e).backgroundImage")
         assert "radial-gradient" in shadows  # the cue without JavaScript too
         await check_accessibility(page)
-        await screenshot(page, "phone-delivery-log")
+        await box.evaluate("e => { e.scrollIntoView(); e.scrollLeft = 80; }")
+        await screenshot(page, "phone-delivery-log", full_page=False)
         await context.close()
 
 
@@ -236,7 +237,7 @@ async def test_adding_an_expert_is_a_task_list_that_keeps_what_was_typed(
         assert "Saturday and Sunday, at any time" in text
         assert await _overflow(page) == 0
         await check_accessibility(page)
-        await screenshot(page, "phone-expert-check-answers")
+        await screenshot(page, "phone-expert-check-answers", full_page=False)
         await page.get_by_role("button", name="Add expert").click()
         await page.wait_for_url(url + "/experts/*")
         assert "Dana" in await page.content()
