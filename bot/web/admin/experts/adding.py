@@ -53,13 +53,11 @@ def _task_list(
     page: Page, answers: dict[str, Any], errors: dict[str, str], *, summary_errors: bool = False
 ) -> HTMLResponse:
     rows = [(s, status(s, answers, errors)) for s in SECTIONS]
-    ready = all(
-        state == "Completed" or (not s.required and state == "Optional") for s, state in rows
-    )
+    ready = not any(state in _UNFINISHED for _, state in rows)
     problems = {
         f"section-{s.slug}": f"Complete {s.title.lower()}"
         for s, state in rows
-        if state in ("Not yet started", "Incomplete")
+        if state in _UNFINISHED
     }
     return page.render(
         "experts/new.html",
@@ -88,10 +86,7 @@ async def check_page(request: Request, web: StaffWeb) -> Response:
 async def _check(page: Page) -> Response:
     answers, workers = await _draft(page)
     _, errors = check_draft(answers, workers, page.today, page.viewer)
-    unfinished = [
-        s for s in SECTIONS if status(s, answers, errors) in ("Not yet started", "Incomplete")
-    ]
-    if unfinished:
+    if any(status(s, answers, errors) in _UNFINISHED for s in SECTIONS):
         return page.redirect("/experts/new")
     cards = [(s, summary(s, answers, workers, page.viewer)) for s in SECTIONS]
     return page.render("experts/new_check.html", cards=cards, values={})
