@@ -1113,3 +1113,18 @@ async def test_audit_events_from_the_contact_pages_hold_no_contact_details(app: 
         data = str(list(await session.scalars(select(AuditEvent.data))))
     for secret in ("456700", "Hidden Close", "EH9", "private@"):
         assert secret not in data
+
+
+async def test_a_safe_time_on_their_page_takes_everyday_times_and_the_whole_day(
+    app: App,
+) -> None:
+    world = await _world(app)
+    async with signed_in(app, SAM) as sam:
+        evening = {"window_days": ["mon"], "window_from": "6pm", "window_until": "midnight"}
+        weekend = {"window_days": ["sat", "sun"], "window_all_day": "all-day"}
+        for form in (evening, weekend):
+            added = await sam.post(f"/experts/{world.ana}/windows", form)
+            assert added.status_code == 303, _text(added)
+        listed = _text(await sam.get(f"/experts/{world.ana}/windows"))
+    assert "Monday, 6pm to midnight" in listed
+    assert "Saturday and Sunday, at any time" in listed
