@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-unit test-integration test-system demo lint screenshots clean help
+.PHONY: run test test-unit test-integration test-system demo demo-serve lint screenshots clean help
 
 help:
 	@echo "make run   - set up, create the SQLite database, start Linkline (dry-run channels)"
@@ -12,6 +12,7 @@ help:
 	@echo "make test-integration - a real database, loopback fakes, the pages over ASGI"
 	@echo "make test-system      - processes, workers, the browser and the demo"
 	@echo "make demo  - three simulated weeks with six sample experts, in under a minute"
+	@echo "make demo-serve - look around the demo's data in the staff pages (sign-ins printed)"
 	@echo "make lint  - ruff (check and format), the import-layer contracts and mypy"
 	@echo "make screenshots - walk the staff pages in Chromium and save docs/screenshots/*.png"
 
@@ -38,6 +39,9 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/linkline demo
 
+demo-serve: $(VENV)/.installed
+	$(BIN)/linkline demo-serve
+
 # Two processes; worksteal so one long file (the workers) does not make the tail. The 15
 # slowest tests are printed at the end, to see what to make faster next.
 PYTEST := $(BIN)/python -m pytest -n 2 --dist worksteal --durations=15
@@ -63,7 +67,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 screenshots: $(VENV)/.installed-dev
-	LINKLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/system/bot/web/admin/test_in_browser.py
+	LINKLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/system/bot/web/admin/test_in_browser.py tests/system/bot/web/admin/test_in_browser_newcomer.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

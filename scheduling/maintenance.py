@@ -27,7 +27,8 @@ from scheduling.planning.pastoral_planner import PastoralReport, pastoral_candid
 from scheduling.rules.cover import responsible_staff
 from store.changed import rows_changed
 from store.enums import FINAL_STATUSES, MessageStatus, TaskStatus
-from store.models import AuditEvent, Message, OrgSetting, Reply, Staff, StaffNote, Task
+from store.models import AuditEvent, ExpertDraft, Message, OrgSetting, Reply, Staff, StaffNote, Task
+from store.models.drafts import DRAFT_LIFETIME
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,12 @@ class Maintenance:
             retention = await retention_in_force(session, self.config)
             deleted = await _purge_texts(session, now - retention.messages)
             deleted += await _purge_records(session, now - retention.records)
+            deleted += await rows_changed(  # half-finished "add an expert" forms
+                session,
+                delete(ExpertDraft)
+                .where(ExpertDraft.updated_at < now - DRAFT_LIFETIME)
+                .execution_options(synchronize_session=False),
+            )
         return deleted
 
 

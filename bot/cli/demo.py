@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from datetime import datetime
@@ -17,10 +18,11 @@ from bot.settings import Settings
 from scheduling.clock import SimulatedClock
 from scheduling.people.promises import PROMISE_WORDS
 from scheduling.sending.dispatcher import DispatchEvent
-from scheduling.text.words import label
+from scheduling.text.words import in_sentence, label
 from store.enums import Channel, MessageStatus, Purpose
 
 MARKER = ".linkline-demo"
+DEFAULT_OUT = Path("var/demo")
 _SHOWN = {
     "sent": "sent",
     "deferred": "held",
@@ -45,6 +47,16 @@ def _fresh_folder(folder: Path) -> None:
     (folder / MARKER).write_text("made by `linkline demo`; safe to delete\n", encoding="utf-8")
 
 
+def demo_settings(out: Path) -> Settings:
+    """The demo ignores .env: it must never touch real data or providers."""
+    return Settings(
+        _env_file=None,
+        data_dir=out,
+        database_url=f"sqlite:///{out / 'demo.db'}",
+        outbox_dir=out / "outbox",
+    )
+
+
 def _when(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%a %d %b %H:%M")
 
@@ -57,21 +69,25 @@ def _purpose(value: str) -> str:
         return value
 
 
+_CHANNEL_NAMED = re.compile(r"\b(" + "|".join(c.value for c in Channel) + r")(?=: | skipped)")
+
+
+def _detail(text: str) -> str:
+    """The router names channels by value ("sms: preferred channel"); the story uses the
+    words people read ("text message: preferred channel")."""
+    return _CHANNEL_NAMED.sub(lambda m: in_sentence(Channel(m.group(1))), text)
+
+
 def run_demo(
     out: Path = typer.Option(
-        Path("var/demo"),
+        DEFAULT_OUT,
         "--out",
         help="Folder for the demo's database and the messages it writes (replaced on each run).",
     ),
 ) -> None:
     """Run three simulated weeks with six sample experts: no network, no credentials."""
     _fresh_folder(out)
-    settings = Settings(  # the demo ignores .env: it must never touch real data or providers
-        _env_file=None,
-        data_dir=out,
-        database_url=f"sqlite:///{out / 'demo.db'}",
-        outbox_dir=out / "outbox",
-    )
+    settings = demo_settings(out)
     zone = ZoneInfo(settings.default_time_zone)
     names: dict[int, str] = {}
 
@@ -84,7 +100,7 @@ def run_demo(
         console.print(
             f"[dim]{_when(event.at, zone)}[/]  {who:<7} {_purpose(event.purpose):<17} "
             f"{channel:<13} {_SHOWN.get(event.outcome, event.outcome):<12} "
-            f"[dim]{event.detail}[/]",
+            f"[dim]{_detail(event.detail)}[/]",
             highlight=False,
         )
 
@@ -152,4 +168,10 @@ def _summary(result: DemoResult, out: Path, seconds: float, zone: ZoneInfo) -> N
         f"{out / 'outbox'} (dry-run: nothing was sent); {len(letters)} PDF letters waiting "
         f"under {out / 'letters'} for printing. Database: {out / 'demo.db'}. "
         f"Ran in {seconds:.1f} s."
+    )
+    serve = "make demo-serve" if out == DEFAULT_OUT else f"linkline demo-serve --out {out}"
+    console.print(
+        f"\nTo look around the demo in the staff pages, run [bold]{serve}[/] and open "
+        "http://127.0.0.1:8000/ (it prints the demo sign-ins).",
+        highlight=False,
     )

@@ -54,6 +54,12 @@ COMMANDS = (
         "run_demo",
         "Run three simulated weeks with six sample experts: no network, no credentials.",
     ),
+    Entry(
+        "demo-serve",
+        "demo_serve",
+        "serve_demo",
+        "Open the demo's data in the staff pages on this machine; nothing is sent.",
+    ),
     Entry("db", "db", "app", "Create or upgrade the database."),
     Entry(
         "experts",
@@ -173,4 +179,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # A pass skipped because the previous one is still running is by design (max_instances=1).
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    # Letters: WeasyPrint says which font library it fell back to, and fontTools reports
+    # each table it subsets. Neither is something a person running Linkline can act on.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
     app()

@@ -11,6 +11,7 @@ import uvicorn
 
 from bot.bootstrap import App
 from bot.web.app import create_web_app
+from scheduling.worker import Worker
 
 
 class GentleServer(uvicorn.Server):
@@ -25,14 +26,14 @@ class GentleServer(uvicorn.Server):
         self._captured_signals.clear()
 
 
-def web_config(built: App, host: str, port: int) -> uvicorn.Config:
+def web_config(built: App, host: str, port: int, worker: Worker | None = None) -> uvicorn.Config:
     """X-Forwarded-For is believed only from the proxies in LINKLINE_TRUSTED_PROXIES.
 
     uvicorn on its own trusts it from 127.0.0.1, which would let anyone on the same
     machine, or any local proxy passing it through, choose the address sign-in sees."""
     proxies = built.settings.trusted_proxy_list
     return uvicorn.Config(
-        create_web_app(built),
+        create_web_app(built, worker),
         host=host,
         port=port,
         log_level="warning",

@@ -8,7 +8,7 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
+from bot.cli.common import CLI_ACTOR, console, err_console, fail, open_app, run
 from bot.services.staff.accounts import (
     create_staff,
     find_staff,
@@ -17,6 +17,7 @@ from bot.services.staff.accounts import (
     set_cover,
 )
 from bot.services.staff.sign_in import check_password_rules, set_password, unlock
+from scheduling.text.words import in_sentence, label
 from store.enums import Channel, Role
 from store.errors import Refused
 
@@ -33,7 +34,7 @@ def create(
     ),
 ) -> None:
     """Add a staff member. At a terminal it asks for their password for the web pages."""
-    password = _read_password(password_stdin)
+    password = _read_password(password_stdin, email=email)
 
     async def action() -> None:
         async with open_app() as built, built.sessions.begin() as session:
@@ -51,7 +52,9 @@ def create(
                     now=now,
                     actor=CLI_ACTOR,
                 )
-            console.print(f"Added {staff.name} ({role.value}) as staff {staff.id}.")
+            console.print(
+                f"Added {staff.name} ({in_sentence(role)}) as staff {staff.id}.", highlight=False
+            )
             if password is None:
                 console.print(
                     "They cannot sign in yet: set a password with "
@@ -69,7 +72,7 @@ def password_(
     ),
 ) -> None:
     """Set a new web password; signs them out everywhere and lifts a lockout."""
-    password = _read_password(password_stdin, required=True)
+    password = _read_password(password_stdin, email=email, required=True)
     assert password is not None
 
     async def action() -> None:
@@ -105,23 +108,39 @@ def unlock_(email: str = typer.Argument(..., help="Their work email.")) -> None:
     run(action)
 
 
-def _read_password(from_stdin: bool, *, required: bool = False) -> str | None:
-    """From stdin, or asked twice at a terminal; checked here so a weak one costs nothing."""
+def _read_password(from_stdin: bool, *, email: str, required: bool = False) -> str | None:
+    """From stdin, or asked twice at a terminal; checked here (with the same rules the
+    service applies) so a weak one costs nothing: at a terminal the reason is said and the
+    question asked again, otherwise it is one line and exit code 1."""
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
-        password = typer.prompt(
-            "Password for the web pages", hide_input=True, confirmation_prompt=True
-        )
+    elif at_a_terminal():
+        while True:
+            password = typer.prompt(
+                "Password for the web pages", hide_input=True, confirmation_prompt=True
+            )
+            try:
+                check_password_rules(password, email=email)
+            except Refused as exc:
+                err_console.print(
+                    f"That password will not do: {exc}. Try another.", highlight=False
+                )
+                continue
+            return password
     elif required:
         fail("give the password on standard input with --password-stdin")
     else:
         return None
     try:
-        check_password_rules(password)
+        check_password_rules(password, email=email)
     except Refused as exc:
         fail(f"that password will not do: {exc}")
     return password
+
+
+def at_a_terminal() -> bool:
+    """Whether a person is typing: only then is a question asked (and asked again)."""
+    return sys.stdin.isatty()
 
 
 @app.command("list")
@@ -133,7 +152,9 @@ def list_() -> None:
             table = Table("id", "name", "email", "role", "cover", "away")
             for s in await list_staff(session):
                 away = f"{s.away_from} to {s.away_until}" if s.away_from else ""
-                table.add_row(str(s.id), s.name, s.email, s.role.value, str(s.cover_id or ""), away)
+                table.add_row(
+                    str(s.id), s.name, s.email, label(s.role), str(s.cover_id or ""), away
+                )
             console.print(table)
 
     run(action)

@@ -63,9 +63,14 @@ class SafeWindow:
         for edge in (self.start, self.end):
             if not isinstance(edge, time) or edge.tzinfo is not None:
                 raise WindowError("safe window times must be plain local clock times, no time zone")
-        if self.start == self.end:
+        if self.start == self.end and not self.all_day:
             raise WindowError("a safe window needs some allowed hours: start and end are the same")
         object.__setattr__(self, "days", days)
+
+    @property
+    def all_day(self) -> bool:
+        """Midnight to midnight ("00:00-24:00"): the whole of each of its days."""
+        return self.start == self.end == time(0)
 
     @classmethod
     def parse(cls, days: str, hours: str) -> SafeWindow:
@@ -75,6 +80,8 @@ class SafeWindow:
 
     def describe(self) -> str:
         """Plain English for people reviewing settings, e.g. "Monday to Friday, 9am to 8pm"."""
+        if self.all_day:
+            return f"{_describe_days(self.days)}, at any time"
         tail = " the next day" if self.end <= self.start and self.end != time(0) else ""
         return f"{_describe_days(self.days)}, {_clock(self.start)} to {_clock(self.end)}{tail}"
 

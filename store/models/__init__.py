@@ -1,6 +1,7 @@
 """All tables. Import from here so every model is registered on the metadata."""
 
 from store.models.base import Base
+from store.models.drafts import ExpertDraft
 from store.models.engagements import (
     ADVANCE_INFORMATION_FIELDS,
     Engagement,
@@ -34,6 +35,7 @@ __all__ = [
     "DeliveryAttempt",
     "Engagement",
     "Expert",
+    "ExpertDraft",
     "Invitation",
     "Message",
     "Meta",

@@ -36,6 +36,7 @@ from bot.services.delivery.log import STATUS_COLOURS
 from bot.services.staff.access import NotFound, Scope, scope_for
 from bot.services.staff.sessions import Limits, live_staff
 from bot.web.admin.edges import check_address, check_fields
+from bot.web.admin.navigation import menus
 from bot.web.admin.security import CSRF_FIELD, WebSession
 from scheduling.clock import local_today
 from scheduling.rules.given import is_given
@@ -70,32 +71,6 @@ Errors = dict[str, str]
 def sentence(text: str) -> str:
     """Service messages are written for the command line too: start them with a capital."""
     return text[:1].upper() + text[1:]
-
-
-@dataclass(frozen=True)
-class NavItem:
-    text: str
-    href: str
-
-
-LINK_WORKER_NAV = (
-    NavItem("Home", "/"),
-    NavItem("Experts", "/experts"),
-    NavItem("Engagements", "/engagements"),
-    NavItem("Contact plans", "/plans"),
-    NavItem("Replies", "/replies"),
-    NavItem("Tasks", "/tasks"),
-    NavItem("Cover", "/cover"),
-)
-ADMIN_NAV = (
-    *LINK_WORKER_NAV,
-    NavItem("Delivery log", "/admin/delivery"),
-    NavItem("Needs attention", "/admin/attention"),
-    NavItem("Channels", "/admin/channels"),
-    NavItem("Staff", "/admin/staff"),
-    NavItem("Audit log", "/admin/audit"),
-    NavItem("Privacy", "/admin/privacy"),
-)
 
 
 def _error_message(errors: Mapping[str, str] | None, name: str) -> dict[str, str] | None:
@@ -317,22 +292,12 @@ class Web:
     ) -> HTMLResponse:
         session: WebSession | None = getattr(request.state, "session", None)
         viewer: Staff | None = context.get("viewer")
-        nav = () if viewer is None else ADMIN_NAV if viewer.role is Role.ADMIN else LINK_WORKER_NAV
-        path = request.url.path
         base: dict[str, Any] = {
             "csrf_field": CSRF_FIELD,
             "csrf_token": session.csrf_token() if session is not None else "",
             "csp_nonce": getattr(request.state, "csp_nonce", ""),
             "flashes": session.take_flashes() if session is not None else [],
-            "nav": [
-                {
-                    "text": item.text,
-                    "href": item.href,
-                    "active": path == item.href
-                    or (item.href != "/" and path.startswith(item.href + "/")),
-                }
-                for item in nav
-            ],
+            **menus(viewer, request.url.path),
             "errors": {},
             "values": {},
         }

@@ -1,7 +1,8 @@
-"""The experts pages, one module per area: the list, adding someone and their profile
-(``listing``), new contact details (``contact``), consent, channels and safe times
-(``safety``), keeping in touch (``keeping_in_touch``), and the conversation with them:
-writing through Linkline and staff notes (``conversation``); ``forms`` reads their forms.
+"""The experts pages, one module per area: the list and one expert's profile
+(``listing``), adding someone as a task list (``adding``), new contact details
+(``contact``), consent, channels and safe times (``safety``), keeping in touch
+(``keeping_in_touch``), and the conversation with them: writing through Linkline and
+staff notes (``conversation``); ``forms`` reads their forms.
 
 Every page with an expert's id asks ``expert_in_scope`` first, so someone else's expert is
 "not found". The work is done by the same services the command line uses; the handlers
@@ -13,16 +14,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from bot.web.admin.areas import area_routes
-from bot.web.admin.experts import contact, conversation, keeping_in_touch, listing, safety
+from bot.web.admin.experts import adding, contact, conversation, keeping_in_touch, listing, safety
 from bot.web.admin.pages import Web
 
 
 def routes(web: Web) -> APIRouter:
-    """Every experts page, each handed this app's `Web` through the request. ``listing``
-    comes first: its fixed paths (/experts/new, /experts/changes) come before any
-    /experts/{expert_id} page."""
+    """Every experts page, each handed this app's `Web` through the request. ``adding`` and
+    ``listing`` come first: their fixed paths (/experts/new..., /experts/changes) come
+    before any /experts/{expert_id} page."""
     return area_routes(
         web,
+        adding.router,
         listing.router,
         contact.router,
         safety.router,

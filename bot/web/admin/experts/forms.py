@@ -31,17 +31,17 @@ class FormError(Refused):
 # ExpertInput's fields, in words for a form: what to do, never the value they typed.
 _FIELD_WORDS = {
     "ref": "Enter a reference of 40 characters or fewer",
-    "link_worker": "Choose their link worker",
+    "link_worker": "Select their link worker",
     "time_zone": "Enter a time zone like Europe/London",
     "language": "Enter a short language code, like en for English or gd for Gaelic",
-    "preferred_channel": "Choose how they would most like to hear from us",
-    "fallback_channels": "Choose other ways to contact them from the list only",
+    "preferred_channel": "Select how they would most like to hear from us",
+    "fallback_channels": "Select other ways to contact them from the list",
     "phone": "Enter a phone number in the correct format, like 07123 456789",
     "email": "Enter an email address in the correct format, like name@example.org",
     "postal_address": "Enter the address on at least two lines, ending with the postcode",
-    "access_needs": "Choose access needs from the list only",
-    "pastoral_level": "Choose how often to keep in touch",
-    "discreet": "Choose yes or no",
+    "access_needs": "Select access needs from the list",
+    "pastoral_level": "Select how often to keep in touch",
+    "discreet": "Select yes or no",
     "consent_confirmed_on": "Enter the day consent was confirmed with them",
     "consent_confirmed_by": "Say who confirmed it with them",
 }
@@ -101,38 +101,53 @@ def _whole_form_problem(message: str) -> tuple[str, str]:
 
 
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?")
+# "9", "09:00", "17.30", "9am", "9:30 pm", "9.30 p.m.": the ways people write a time.
+_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*(?:([ap])\.?\s*m\.?)?")
+_NAMED = {"midnight": 0, "noon": 12, "midday": 12, "12 noon": 12, "12 midnight": 0}
+ALL_DAY = "all-day"
 
 
 def form_window(
-    days: list[str], start: str, end: str, channel: Channel | None = None
+    days: list[str], start: str, end: str, channel: Channel | None = None, *, all_day: bool = False
 ) -> WindowInput:
-    """A safe window from a form: ticked days and two 24-hour clock times.
+    """A safe window from a form: ticked days and two times as people write them ("9am",
+    "21:30", "noon", "midnight"), or the whole of each day.
 
     The end must come after the start. A span past midnight is entered as two windows
-    (until 24:00, then from 00:00), so a slip of the keyboard never turns "9 to 5" into
-    "5pm to 9am". Errors are keyed window_days, window_from and window_until.
+    (until midnight, then from midnight), so a slip of the keyboard never turns "9 to 5"
+    into "5pm to 9am". Errors are keyed window_days, window_from and window_until.
     """
     errors: dict[str, str] = {}
     if not days:
-        errors["window_days"] = "Choose at least one day"
+        errors["window_days"] = "Select the days when contact is safe"
     elif any(day not in DAY_KEYS for day in days):
-        errors["window_days"] = "Choose days from the list only"
-    times = []
-    for field, text, what in (("window_from", start, "from"), ("window_until", end, "until")):
-        moment = _form_clock(text, end=field == "window_until")
-        if moment is None:
-            errors[field] = f"Enter the time contact is safe {what}, in 24-hour time like 09:00"
-        times.append(moment)
+        errors["window_days"] = "Select days from the list"
+    times = [time(0), time(0)]
+    if not all_day:
+        for i, (field, text, what, like) in enumerate(
+            (
+                ("window_from", start, "from", "9am or 09:00"),
+                ("window_until", end, "until", "5pm or 17:30"),
+            )
+        ):
+            moment = form_clock(text, end=field == "window_until")
+            if moment is None:
+                errors[field] = (
+                    f"Enter the time contact is safe {what}, like {like}"
+                    if text
+                    else f"Enter the time contact is safe {what}"
+                )
+            else:
+                times[i] = moment
     if errors:
         raise FormError(errors)
     opens, closes = times
-    assert opens is not None and closes is not None
     if closes <= opens and closes != time(0):
         raise FormError(
             {
-                "window_until": "The end time must be after the start time. For safe times "
-                "past midnight, add two: one until 24:00 and one from 00:00"
+                "window_until": "The time contact is safe until must be after the time it is "
+                "safe from. For times past midnight, add two: one until midnight and one "
+                "from midnight"
             }
         )
     hours = f"{opens:%H:%M}-{'24:00' if closes == time(0) else f'{closes:%H:%M}'}"
@@ -146,15 +161,25 @@ def form_window(
     return window
 
 
-def _form_clock(text: str, *, end: bool) -> time | None:
-    """ "9", "09:00" or "17.30"; "24:00" only as an end (midnight). None when unreadable."""
-    found = _CLOCK.fullmatch(text.strip())
+def form_clock(text: str, *, end: bool) -> time | None:
+    """A time as typed; "24:00" and "midnight" as an end mean the end of the day (returned
+    as 00:00, the way windows store it). None when it cannot be read."""
+    cleaned = " ".join(text.strip().lower().split())
+    if cleaned in _NAMED:
+        return time(_NAMED[cleaned])
+    found = _CLOCK.fullmatch(cleaned)
     if not found:
         return None
-    hour, minute = int(found.group(1)), int(found.group(2) or 0)
-    if end and hour == 24 and minute == 0:
+    hour, minute, half = int(found.group(1)), int(found.group(2) or 0), found.group(3)
+    if minute > 59:
+        return None
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "p" else 0)
+    elif end and hour == 24 and minute == 0:
         return time(0)
-    if hour > 23 or minute > 59:
+    if hour > 23:
         return None
     return time(hour, minute)
 
@@ -285,10 +310,10 @@ def channels_from_form(preferred: str, fallbacks: list[str]) -> tuple[Channel, l
     errors: dict[str, str] = {}
     first = parsed_channel(preferred)
     if first is None:
-        errors["preferred_channel"] = "Choose how they would most like to hear from us"
+        errors["preferred_channel"] = "Select how they would most like to hear from us"
     others = [parsed_channel(t) for t in fallbacks]
     if any(c is None for c in others):
-        errors["fallback_channels"] = "Choose other ways from the list only"
+        errors["fallback_channels"] = "Select other ways from the list"
     if errors or first is None:
         raise FormError(errors)
     return first, [c for c in others if c is not None]

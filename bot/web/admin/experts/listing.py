@@ -14,12 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.services.experts import contact_changes as changes
-from bot.services.experts.new_contact import visible_sharing
 from bot.services.experts.profile import (
     confirm_safe_contact,
-    create_expert,
     is_paused,
-    link_worker_choices,
     list_experts,
     safe_contact_confirmer,
     safe_contact_due,
@@ -29,13 +26,9 @@ from bot.services.experts.profile import (
 from bot.services.staff.access import NotFound
 from bot.web.admin.areas import StaffWeb
 from bot.web.admin.experts.forms import (
-    FormError,
-    NewExpertForm,
     details_from_form,
-    expert_from_form,
 )
 from bot.web.admin.experts.shared import (
-    NEW_CHANNELS,
     change_rows,
     common,
     describe,
@@ -50,19 +43,11 @@ from bot.web.admin.planned import coming_up_for
 from scheduling.people.promises import promise_lines
 from scheduling.sending.gate import refusals_for
 from scheduling.text.words import CHANNELS
-from store.enums import Channel, PastoralLevel
+from store.enums import Channel
 from store.errors import Refused
-from store.models import ContactChange, Expert, Staff
+from store.models import ContactChange, Expert
 
 router = APIRouter()
-
-# The add form's fields from top to bottom, so the error summary reads in page order.
-_NEW_ORDER = (
-    "preferred_name", "ref", "link_worker", "time_zone", "discreet", "access_needs", "phone",
-    "email", "postal_address", "preferred_channel", "fallback_channels",
-    *(f"consent_{c.value}" for c in NEW_CHANNELS),
-    "window_days", "window_from", "window_until", "pastoral_level",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -89,93 +74,6 @@ async def experts_list(request: Request, web: StaffWeb) -> Response:
             for e in experts
         ]
         return page.render("experts/list.html", **common(rows=rows, waiting=len(waiting)))
-
-
-async def _new_form(page: Page, errors: dict[str, str] | None = None) -> HTMLResponse:
-    if errors:
-        place = {name: i for i, name in enumerate(_NEW_ORDER)}
-        errors = dict(sorted(errors.items(), key=lambda kv: place.get(kv[0], len(place))))
-    workers = await link_worker_choices(page.session, page.scope)
-    values = (
-        posted(page)
-        if page.form is not None
-        else {
-            "link_worker": str(page.viewer.id),
-            "time_zone": page.web.built.settings.default_time_zone,
-            "discreet": "yes",
-            "pastoral_level": PastoralLevel.OFF.value,
-        }
-    )
-    return page.render(
-        "experts/new.html",
-        errors=errors,
-        values=values,
-        **common(page, workers=workers, channels=NEW_CHANNELS),
-    )
-
-
-@router.get("/experts/new", response_class=HTMLResponse)
-async def new_page(request: Request, web: StaffWeb) -> Response:
-    async with web.page(request) as page:
-        return await _new_form(page)
-
-
-def _new_expert_form(page: Page, worker: Staff | None) -> NewExpertForm:
-    return NewExpertForm(
-        preferred_name=page.field("preferred_name"),
-        ref=page.field("ref"),
-        link_worker=worker.email if worker else page.viewer.email,
-        time_zone=page.field("time_zone") or page.web.built.settings.default_time_zone,
-        discreet=page.field("discreet") != "no",
-        access_needs=page.fields("access_needs"),
-        phone=page.field("phone"),
-        email=page.field("email"),
-        postal_address=page.field("postal_address"),
-        preferred_channel=page.field("preferred_channel"),
-        fallback_channels=page.fields("fallback_channels"),
-        allow=page.fields("allow"),
-        details=page.fields("details"),
-        window_days=page.fields("window_days"),
-        window_from=page.field("window_from"),
-        window_until=page.field("window_until"),
-        pastoral_level=page.field("pastoral_level"),
-        confirmed_on=page.today,
-        confirmed_by=page.viewer.email,
-    )
-
-
-@router.post("/experts/new")
-async def new_post(request: Request, web: StaffWeb) -> Response:
-    async with web.page(request) as page:
-        workers = {str(s.id): s for s in await link_worker_choices(page.session, page.scope)}
-        worker = workers.get(page.field("link_worker"))
-        # Only someone the viewer may give experts to; said together with the form's problems.
-        unknown = {} if worker else {"link_worker": "Choose their link worker from the list"}
-        try:
-            valid = expert_from_form(_new_expert_form(page, worker), NEW_CHANNELS)
-            if unknown:
-                raise FormError(unknown)
-            expert = await create_expert(
-                page.session,
-                page.web.built.cipher,
-                valid,
-                actor=page.actor,
-                now=page.now,
-                safe_contact_confirmed_by=page.viewer,
-            )
-        except Refused as exc:
-            return await _new_form(page, {**exc.by_field("preferred_name"), **unknown})
-        others = (await changes.shared_contacts(page.session, [expert.id])).get(expert.id, set())
-        shared = await visible_sharing(
-            page.session, page.scope, expert, others, what="phone number or email", now=page.now
-        )
-        note = (
-            " Their phone number or email is also on another expert's record: please "
-            "check it is right."
-            if shared
-            else ""
-        )
-        return page.redirect(f"/experts/{expert.id}", flash=f"Added {flash_name(expert)}.{note}")
 
 
 async def _changes_list(page: Page, errors: dict[str, str] | None = None) -> HTMLResponse:

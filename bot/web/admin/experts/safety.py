@@ -11,6 +11,7 @@ from bot.services.experts.windows import add_window, remove_window
 from bot.services.staff.access import NotFound
 from bot.web.admin.areas import StaffWeb
 from bot.web.admin.experts.forms import (
+    ALL_DAY,
     channels_from_form,
     consent_from_form,
     form_window,
@@ -131,6 +132,7 @@ async def windows_add(request: Request, web: StaffWeb, expert_id: int) -> Respon
                 page.field("window_from"),
                 page.field("window_until"),
                 window_channel(page.field("window_channel")),
+                all_day=page.field("window_all_day") == ALL_DAY,
             )
             await add_window(page.session, expert, window, now=page.now, actor=page.actor)
         except Refused as exc:

@@ -52,7 +52,7 @@ def test_the_first_administrator_is_created_with_a_password_and_can_sign_in(cli:
         "--password-stdin",
     )
     assert made.exit_code == 0, made.output
-    assert "(admin)" in made.output
+    assert "(administrator)" in made.output
     assert _try("alex@example.org", "three random words here") is SignInOutcome.SIGNED_IN
 
 
@@ -63,6 +63,76 @@ def test_a_weak_password_is_refused_and_nobody_is_created(cli: Invoke) -> None:
     )
     assert refused.exit_code == 1 and "at least 12 characters" in refused.output
     assert "alex@example.org" not in cli("staff", "list").output
+
+
+def test_a_password_with_their_email_in_it_is_one_clear_line_not_a_traceback(
+    ready: Invoke,
+) -> None:
+    assert ready("staff", "create", "Morven", "--email", "morven@example.org").exit_code == 0
+    refused = _with_input(
+        "morven horse battery staple\n",
+        "staff",
+        "password",
+        "morven@example.org",
+        "--password-stdin",
+    )
+    assert refused.exit_code == 1
+    assert "Do not use your email address" in refused.output
+    assert "Traceback" not in refused.output
+    assert _try("morven@example.org", "morven horse battery") is SignInOutcome.NO_PASSWORD
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["", "\n", "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\n", "a" * 400 + "\n"],
+)
+def test_malformed_passwords_on_standard_input_are_refused_plainly(
+    ready: Invoke, typed: str
+) -> None:
+    refused = _with_input(typed, "staff", "password", "sam@example.org", "--password-stdin")
+    assert refused.exit_code == 1 and "that password will not do" in refused.output
+    assert "Traceback" not in refused.output
+    assert _try("sam@example.org", "anything at all here") is SignInOutcome.NO_PASSWORD
+
+
+@pytest.fixture
+def at_a_terminal(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if a person were typing: the runner feeds the hidden prompts from its input."""
+    from bot.cli import staff
+
+    assert cli("db", "upgrade").exit_code == 0
+    assert cli("staff", "create", "Morven", "--email", "morven@example.org").exit_code == 0
+    monkeypatch.setattr(staff, "at_a_terminal", lambda: True)
+
+
+@pytest.mark.usefixtures("at_a_terminal")
+def test_at_a_terminal_a_short_password_is_explained_and_asked_again() -> None:
+    made = _with_input(
+        "short\nshort\nthree random words here\nthree random words here\n",
+        *("staff", "create", "Alex Morgan", "--email", "alex@example.org", "--admin"),
+    )
+    assert made.exit_code == 0, made.output
+    assert "Use at least 12 characters" in made.output and "Try another" in made.output
+    assert _try("alex@example.org", "three random words here") is SignInOutcome.SIGNED_IN
+
+
+@pytest.mark.usefixtures("at_a_terminal")
+def test_at_a_terminal_a_weak_new_password_is_asked_again_not_a_traceback() -> None:
+    typed = "morven horse battery\n" * 2 + "password1234\n" * 2 + "a new pass phrase\n" * 2
+    set_it = _with_input(typed, "staff", "password", "morven@example.org")
+    assert set_it.exit_code == 0, set_it.output
+    assert "Do not use your email address" in set_it.output
+    assert "too easy to guess" in set_it.output
+    assert "Traceback" not in set_it.output and "New password set" in set_it.output
+    assert _try("morven@example.org", "a new pass phrase") is SignInOutcome.SIGNED_IN
+
+
+@pytest.mark.usefixtures("at_a_terminal")
+def test_at_a_terminal_two_different_passwords_are_asked_again() -> None:
+    typed = "three random words here\nthree random words hear\n" + "one two three four\n" * 2
+    made = _with_input(typed, "staff", "create", "Alex", "--email", "alex@example.org")
+    assert made.exit_code == 0, made.output
+    assert _try("alex@example.org", "one two three four") is SignInOutcome.SIGNED_IN
 
 
 def test_without_a_terminal_the_account_waits_for_a_password(ready: Invoke) -> None:

@@ -38,7 +38,9 @@ def test_the_demo_shows_sent_held_suppressed_and_the_24_hour_rule(
     assert calendar and calendar[0].get_param("method") == "REQUEST"  # an invitation too
     letters = list((out / "letters" / "pending").glob("*.pdf"))
     assert letters and "Dev" in PdfReader(letters[0]).pages[0].extract_text()
-    assert "Traceback" not in text
+    assert "Traceback" not in text and "WARNING" not in text  # no library's warnings
+    assert "sms:" not in text and "text message: preferred channel" in text  # our words
+    assert "make demo-serve" not in text and f"linkline demo-serve --out {out}" in text
     # Ana's pre-brief text promised the details; they went by email, and the promise shows kept.
     assert "The full details" in text and "Sent by email" in text
     assert list((out / "outbox" / "email").glob("*exp1_details*.eml"))

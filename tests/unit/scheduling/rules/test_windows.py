@@ -212,6 +212,7 @@ def test_a_blocked_date_given_as_a_datetime_is_refused() -> None:
         ("mon,wed,fri", "22:00-02:00", {0, 2, 4}, time(22), time(2)),
         ("fri-mon", "9 - 17", {4, 5, 6, 0}, time(9), time(17)),
         ("weekends", "10:00-24:00", {5, 6}, time(10), time(0)),
+        ("weekends", "00:00-24:00", {5, 6}, time(0), time(0)),  # all day
         ("WEEKDAYS", "8-9", {0, 1, 2, 3, 4}, time(8), time(9)),
     ],
 )
@@ -250,10 +251,21 @@ def test_parse_errors_name_the_problem_and_show_the_right_form(
         ("mon,wed,fri", "12:00-13:15", "Monday, Wednesday and Friday, midday to 1:15pm"),
         ("fri-mon", "22-06", "Friday to Monday, 10pm to 6am the next day"),
         ("sun", "18-24", "Sunday, 6pm to midnight"),
+        ("sat,sun", "00:00-24:00", "Saturday and Sunday, at any time"),
     ],
 )
 def test_describe_speaks_plain_english(days: str, hours: str, text: str) -> None:
     assert SafeWindow.parse(days, hours).describe() == text
+
+
+def test_an_all_day_window_is_open_through_its_days_and_closed_on_the_others() -> None:
+    weekend = ContactRules("Europe/London", (SafeWindow.parse("sat,sun", "00:00-24:00"),))
+    saturday = datetime(2026, 3, 28, 0, 0, tzinfo=UTC)  # GMT: midnight local
+    assert is_allowed(saturday, weekend)
+    assert is_allowed(datetime(2026, 3, 29, 22, 59, tzinfo=UTC), weekend)  # BST, 23:59
+    assert not is_allowed(datetime(2026, 3, 29, 23, 0, tzinfo=UTC), weekend)  # Monday
+    friday_noon = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+    assert next_allowed(friday_noon, weekend) == saturday
 
 
 # --- properties over many settings, weighted towards clock changes ---------------------------

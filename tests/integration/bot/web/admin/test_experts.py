@@ -27,7 +27,8 @@ from store.models import (
     TelegramLink,
 )
 from tests.builders import add_expert
-from tests.staff_client import add_account, signed_in
+from tests.integration.bot.web.admin.expert_adding import SECTIONS, fill_in, new_expert
+from tests.staff_client import add_account, cookie_contents, signed_in
 
 SAM, JO, ALI = "sam@example.org", "jo@example.org", "ali@example.org"
 ANA_PHONE = "+447123456789"
@@ -194,40 +195,16 @@ async def test_the_list_says_who_is_paused_or_held(app: App) -> None:
 # Adding someone
 
 
-def _new_expert(worker_id: int, **overrides: Any) -> dict[str, Any]:
-    form: dict[str, Any] = {
-        "preferred_name": "Cat",
-        "ref": "EX-9",
-        "link_worker": str(worker_id),
-        "time_zone": "Europe/London",
-        "discreet": "yes",
-        "access_needs": ["large_print"],
-        "phone": "07123 456702",
-        "email": "cat@example.net",
-        "postal_address": "1 Quiet Road\nEdinburgh\nEH3 3CC",
-        "preferred_channel": "sms",
-        "fallback_channels": ["email"],
-        "allow": ["sms", "email"],
-        "details": ["sms"],
-        "window_days": ["mon", "tue", "wed", "thu", "fri"],
-        "window_from": "09:00",
-        "window_until": "17:30",
-        "pastoral_level": "monthly",
-    }
-    form.update(overrides)
-    return form
-
-
 async def test_adding_an_expert_saves_what_they_agreed_and_counts_as_going_through_it(
     app: App,
 ) -> None:
     world = await _world(app)
     async with signed_in(app, SAM) as sam:
-        form = await sam.get("/experts/new")
+        form = await sam.get("/experts/new/worker")
         assert form.status_code == 200
         assert f'<option value="{world.sam}" selected>' in form.text
         assert f'value="{world.jo}"' not in form.text  # not someone Sam covers
-        done = await sam.post("/experts/new", _new_expert(world.sam))
+        done = await fill_in(sam, new_expert(world.sam))
         assert done.status_code == 303, _text(done)
         profile = await sam.get(done.headers["location"])
     words = _text(profile)
@@ -245,6 +222,7 @@ async def test_adding_an_expert_saves_what_they_agreed_and_counts_as_going_throu
     assert cat.pastoral_level is PastoralLevel.MONTHLY
     assert cat.safe_contact_confirmed_at == app.clock.now()
     assert cat.safe_contact_confirmed_by_id == world.sam
+    # Consent asked once: each way chosen is agreed; full details only where ticked.
     assert await _consents(app, cat.id) == {Channel.SMS: True, Channel.EMAIL: False}
     assert [(w.days, f"{w.start:%H:%M}", f"{w.end:%H:%M}") for w in windows] == [
         ("mon,tue,wed,thu,fri", "09:00", "17:30")
@@ -253,13 +231,11 @@ async def test_adding_an_expert_saves_what_they_agreed_and_counts_as_going_throu
     assert phone is not None and phone.value == "+447123456702" and phone.usable
 
 
-async def test_a_link_worker_may_give_a_new_expert_to_the_colleague_they_cover(
-    app: App,
-) -> None:
+async def test_a_cover_worker_adds_an_expert_for_the_colleague_they_cover(app: App) -> None:
     world = await _world(app)
     await _jo_covers_sam(app, world)
     async with signed_in(app, JO) as jo:
-        done = await jo.post("/experts/new", _new_expert(world.sam))
+        done = await fill_in(jo, new_expert(world.sam))
         assert done.status_code == 303
     async with app.sessions() as session:
         assert await session.scalar(select(Expert.link_worker_id).where(Expert.ref == "EX-9")) == (
@@ -271,48 +247,156 @@ async def test_a_link_worker_may_give_a_new_expert_to_the_colleague_they_cover(
     ("overrides", "field", "says"),
     [
         ({"preferred_name": ""}, "preferred_name", "Enter the name they would like us to use"),
-        ({"ref": "EX-1"}, "ref", "Another expert already has this reference"),
         ({"phone": "12345"}, "phone", "Enter a phone number in the correct format"),
         ({"email": "cat at example"}, "email", "Enter an email address in the correct format"),
         ({"postal_address": "Just one line"}, "postal_address", "at least two lines"),
         ({"time_zone": "Mars/Olympus"}, "time_zone", "Enter a time zone like Europe/London"),
-        ({"preferred_channel": "pigeon"}, "preferred_channel", "Choose how they would most"),
-        ({"preferred_channel": ""}, "preferred_channel", "Choose how they would most"),
-        ({"fallback_channels": ["fax"]}, "fallback_channels", "from the list only"),
-        ({"fallback_channels": ["letter"]}, "fallback_channels", "Tick that they agree to letter"),
+        ({"preferred_channel": "pigeon"}, "preferred_channel", "Select how they would most"),
+        ({"preferred_channel": ""}, "preferred_channel", "Select how they would most"),
+        ({"fallback_channels": ["fax"]}, "fallback_channels", "from the list"),
         (
-            {"preferred_channel": "letter", "postal_address": "", "allow": ["letter"]},
-            "consent_letter",
-            "Add their postal address above",
+            {"fallback_channels": ["letter"], "postal_address": ""},
+            "fallback_channels",
+            "Enter their postal address in Contact details, or choose another way",
         ),
-        ({"allow": ["sms"], "details": ["sms", "email"]}, "consent_email", "tick that they agree"),
-        ({"window_from": "17:00", "window_until": "09:00"}, "window_until", "after the start"),
-        ({"window_from": "nine"}, "window_from", "24-hour time like 09:00"),
-        ({"window_days": []}, "window_days", "Choose at least one day"),
-        ({"pastoral_level": "daily"}, "pastoral_level", "Choose how often to keep in touch"),
+        (
+            {"preferred_channel": "letter", "postal_address": ""},
+            "preferred_channel",
+            "Enter their postal address in Contact details",
+        ),
+        ({"details": ["sms", "letter"]}, "details", "Select only ways they agree to"),
+        ({"window_from": "5pm", "window_until": "9am"}, "window_until", "must be after"),
+        ({"window_from": "nine"}, "window_from", "Enter the time contact is safe from, like 9am"),
+        ({"window_until": ""}, "window_until", "Enter the time contact is safe until"),
+        ({"window_days": []}, "window_days", "Select the days when contact is safe"),
+        ({"window_days": ["funday"]}, "window_days", "Select days from the list"),
+        ({"pastoral_level": "daily"}, "pastoral_level", "Select how often to keep in touch"),
+        ({"link_worker": "999"}, "link_worker", "Select their link worker from the list"),
+        ({"access_needs": ["braille"]}, "access_needs", "Select access needs from the list"),
+        ({"discreet": "perhaps"}, "discreet", "Select yes or no"),
     ],
 )
-async def test_a_new_expert_with_a_mistake_is_shown_again_and_nothing_is_saved(
+async def test_a_mistake_in_any_section_is_shown_by_its_field_and_nothing_is_lost(
     app: App, overrides: dict[str, Any], field: str, says: str
 ) -> None:
     world = await _world(app)
     before = await _count(app, Expert)
     async with signed_in(app, SAM) as sam:
-        page = await sam.post("/experts/new", _new_expert(world.sam, **overrides))
-    assert_error_by(page, field, says)
-    assert 'value="Cat"' in page.text or field == "preferred_name"  # what they typed stays
+        page = await fill_in(sam, new_expert(world.sam, **overrides))
+        assert_error_by(page, field, says)
+        if field not in SECTIONS["name"]:
+            listed = _text(await sam.get("/experts/new"))
+            assert "Name and reference Completed" in listed  # the earlier sections are kept
+            assert 'value="Cat"' in (await sam.get("/experts/new/name")).text
     assert await _count(app, Expert) == before
     assert await _count(app, ContactPoint) == 4  # Ana's and Bo's only
 
 
-async def test_a_link_worker_cannot_give_a_new_expert_to_someone_they_do_not_cover(
+@pytest.mark.parametrize(
+    ("start", "end", "stored"),
+    [
+        ("9am", "5pm", ("09:00", "17:00")),
+        ("9:30am", "9:30pm", ("09:30", "21:30")),
+        ("09:00", "21:30", ("09:00", "21:30")),
+        ("noon", "midnight", ("12:00", "00:00")),
+        ("7.15 a.m.", "24:00", ("07:15", "00:00")),
+        ("12am", "12pm", ("00:00", "12:00")),
+        ("", "", ("00:00", "00:00")),  # at any time on those days (the box below)
+    ],
+)
+async def test_safe_times_are_read_as_people_write_them(
+    app: App, start: str, end: str, stored: tuple[str, str]
+) -> None:
+    world = await _world(app)
+    all_day = {"window_all_day": "all-day"} if not start else {}
+    form = new_expert(world.sam, window_from=start, window_until=end, **all_day)
+    async with signed_in(app, SAM) as sam:
+        check = await fill_in(sam, {**form, "window_days": ["sat", "sun"]})
+        assert check.status_code == 303, _text(check)
+    async with app.sessions() as session:
+        (window,) = list(await session.scalars(select(ContactWindow)))
+    assert (f"{window.start:%H:%M}", f"{window.end:%H:%M}") == stored
+
+
+async def test_nothing_is_saved_until_the_answers_are_checked_and_confirmed(app: App) -> None:
+    world = await _world(app)
+    async with signed_in(app, SAM) as sam:
+        form = new_expert(world.sam)
+        for slug in ("name", "contact", "channels"):
+            fields = {k: v for k, v in form.items() if k in SECTIONS[slug]}
+            assert (await sam.post(f"/experts/new/{slug}", fields)).status_code == 303
+        assert await _count(app, Expert) == 2
+        check = _text(await sam.get("/experts/new/check"))
+        assert "Check your answers before adding them" in check
+        assert "Name they would like us to use Cat" in check
+        assert "Preferred way, agreed today Text message" in check
+        assert "Full details may go by Text message" in check
+        assert "Every day, 9am to 8pm (the usual hours)" in check  # times left optional
+        assert "Link worker Sam Taylor" in check
+        assert await _count(app, Expert) == 2
+        # Changing an answer from the check page comes back to it.
+        changed = await sam.post(
+            "/experts/new/name",
+            {**{k: form[k] for k in SECTIONS["name"]}, "ref": "EX-10", "from": "check"},
+        )
+        assert changed.headers["location"] == "/experts/new/check"
+        added = await sam.post("/experts/new/check", {})
+        assert added.status_code == 303
+        assert await _count(app, Expert) == 3
+        # The draft went with it: the next add starts empty.
+        assert "Not yet started" in _text(await sam.get("/experts/new"))
+        assert 'value="Cat"' not in (await sam.get("/experts/new/name")).text
+
+
+async def test_the_check_page_waits_for_the_sections_that_are_not_optional(app: App) -> None:
+    world = await _world(app)
+    async with signed_in(app, SAM) as sam:
+        fields = {k: v for k, v in new_expert(world.sam).items() if k in SECTIONS["name"]}
+        await sam.post("/experts/new/name", fields)
+        waiting = await sam.get("/experts/new/check")
+        assert waiting.status_code == 303 and waiting.headers["location"] == "/experts/new"
+        refused = await sam.post("/experts/new/check", {})
+        assert refused.status_code == 400
+        assert "Complete contact details" in _text(refused)
+        assert 'href="#section-contact"' in refused.text and 'id="section-contact"' in refused.text
+    assert await _count(app, Expert) == 2
+
+
+async def test_a_reference_taken_meanwhile_is_shown_by_its_field_when_confirming(
     app: App,
 ) -> None:
     world = await _world(app)
     async with signed_in(app, SAM) as sam:
-        page = await sam.post("/experts/new", _new_expert(world.jo))
-    assert_error_by(page, "link_worker", "Choose their link worker from the list")
+        page = await fill_in(sam, new_expert(world.sam, ref="EX-1"))
+        assert_error_by(page, "ref", "Another expert already has this reference")
+        assert 'action="/experts/new/name"' in page.text
     assert await _count(app, Expert) == 2
+
+
+async def test_the_draft_is_kept_on_the_server_encrypted_and_never_in_the_cookie(
+    app: App,
+) -> None:
+    world = await _world(app)
+    async with signed_in(app, SAM) as sam:
+        fields = {k: v for k, v in new_expert(world.sam).items() if k in SECTIONS["contact"]}
+        assert (await sam.post("/experts/new/contact", fields)).status_code == 303
+        assert "456702" not in str(cookie_contents(sam))
+        assert "07123 456702" in (await sam.get("/experts/new/contact")).text
+    async with app.engine.connect() as connection:
+        stored = (await connection.exec_driver_sql("SELECT answers FROM expert_draft")).scalar()
+    assert stored and "456702" not in stored and "cat@example" not in stored
+    async with signed_in(app, SAM) as again:  # a new session, the same draft
+        assert "07123 456702" in (await again.get("/experts/new/contact")).text
+        thrown = await again.post("/experts/new/discard", {})
+        assert thrown.status_code == 303
+        assert "07123 456702" not in (await again.get("/experts/new/contact")).text
+
+
+async def test_an_unknown_section_is_not_found(app: App) -> None:
+    await _world(app)
+    async with signed_in(app, SAM) as sam:
+        assert (await sam.get("/experts/new/nothing")).status_code == 404
+        assert (await sam.post("/experts/new/nothing", {"preferred_name": "X"})).status_code == 404
 
 
 # Who may see which expert
@@ -435,7 +519,7 @@ async def test_the_safe_contact_prompt_comes_back_after_three_months_until_confi
 ) -> None:
     world = await _world(app)
     async with signed_in(app, SAM) as sam:
-        done = await sam.post("/experts/new", _new_expert(world.sam))
+        done = await fill_in(sam, new_expert(world.sam))
         profile = done.headers["location"]
         prompt = "Please go through their safe-contact details with them again"
         assert prompt not in _text(await sam.get(profile))
@@ -538,7 +622,7 @@ async def test_changing_their_details(app: App) -> None:
         ({"ref": "x" * 41}, "ref", "40 characters or fewer"),
         ({"time_zone": "Nowhere/Land"}, "time_zone", "Enter a time zone like Europe/London"),
         ({"language": "e"}, "language", "Enter a short language code"),
-        ({"access_needs": ["braille"]}, "access_needs", "from the list only"),
+        ({"access_needs": ["braille"]}, "access_needs", "from the list"),
     ],
 )
 async def test_a_mistake_in_their_details_saves_nothing(
@@ -603,11 +687,11 @@ async def test_choosing_the_ways_to_contact_them(app: App) -> None:
 @pytest.mark.parametrize(
     ("form", "field", "says"),
     [
-        ({"preferred_channel": "pigeon"}, "preferred_channel", "Choose how they would most"),
+        ({"preferred_channel": "pigeon"}, "preferred_channel", "Select how they would most"),
         (
             {"preferred_channel": "sms", "fallback_channels": ["fax"]},
             "fallback_channels",
-            "from the list only",
+            "from the list",
         ),
         (
             {"preferred_channel": "sms", "fallback_channels": ["email"]},
@@ -700,11 +784,13 @@ async def test_adding_and_removing_safe_times(app: App) -> None:
 @pytest.mark.parametrize(
     ("form", "field", "says"),
     [
-        ({"window_from": "17:00", "window_until": "09:00"}, "window_until", "after the start"),
-        ({"window_from": "09:00", "window_until": "09:00"}, "window_until", "after the start"),
-        ({"window_from": "25:00", "window_until": "26:00"}, "window_from", "24-hour time"),
-        ({"window_days": []}, "window_days", "Choose at least one day"),
-        ({"window_days": ["funday"]}, "window_days", "from the list only"),
+        ({"window_from": "17:00", "window_until": "09:00"}, "window_until", "must be after"),
+        ({"window_from": "09:00", "window_until": "09:00"}, "window_until", "must be after"),
+        ({"window_from": "25:00", "window_until": "26:00"}, "window_from", "like 9am or 09:00"),
+        ({"window_from": "13pm", "window_until": "5pm"}, "window_from", "like 9am or 09:00"),
+        ({"window_from": "", "window_until": "5pm"}, "window_from", "Enter the time contact is"),
+        ({"window_days": []}, "window_days", "Select the days"),
+        ({"window_days": ["funday"]}, "window_days", "from the list"),
         ({"window_channel": "pigeon"}, "window_channel", "Choose from the list"),
     ],
 )
@@ -1027,3 +1113,18 @@ async def test_audit_events_from_the_contact_pages_hold_no_contact_details(app: 
         data = str(list(await session.scalars(select(AuditEvent.data))))
     for secret in ("456700", "Hidden Close", "EH9", "private@"):
         assert secret not in data
+
+
+async def test_a_safe_time_on_their_page_takes_everyday_times_and_the_whole_day(
+    app: App,
+) -> None:
+    world = await _world(app)
+    async with signed_in(app, SAM) as sam:
+        evening = {"window_days": ["mon"], "window_from": "6pm", "window_until": "midnight"}
+        weekend = {"window_days": ["sat", "sun"], "window_all_day": "all-day"}
+        for form in (evening, weekend):
+            added = await sam.post(f"/experts/{world.ana}/windows", form)
+            assert added.status_code == 303, _text(added)
+        listed = _text(await sam.get(f"/experts/{world.ana}/windows"))
+    assert "Monday, 6pm to midnight" in listed
+    assert "Saturday and Sunday, at any time" in listed

@@ -67,6 +67,7 @@ def _paths(ids: dict[str, int]) -> list[str]:
         "/",
         "/experts",
         "/experts/new",
+        *(f"/experts/new/{part}" for part in ("name", "contact", "channels", "times", "worker")),
         "/experts/changes",
         expert,
         *(f"{expert}/{part}" for part in ("edit", "channels", "consent", "contact", "windows")),

@@ -130,23 +130,14 @@ async def test_the_session_cookie_never_carries_an_experts_name(app: App) -> Non
     from itsdangerous import URLSafeTimedSerializer
 
     from bot.web.admin.security import COOKIE
+    from tests.integration.bot.web.admin.expert_adding import fill_in, new_expert
 
     async with app.sessions.begin() as session:
         sam = await add_account(app, session)
     async with signed_in(app, "sam@example.org") as client:
-        added = await client.post(
-            "/experts/new",
-            {
-                "preferred_name": "Zephyrine",
-                "ref": "EX-77",
-                "link_worker": str(sam.id),
-                "time_zone": "Europe/London",
-                "preferred_channel": "sms",
-                "phone": "07123 456789",
-                "allow": "sms",
-                "discreet": "yes",
-                "pastoral_level": "off",
-            },
+        added = await fill_in(
+            client,
+            new_expert(sam.id, preferred_name="Zephyrine", ref="EX-77", phone="07123 456789"),
         )
         assert added.status_code == 303, added.text
         cookie = client.http.cookies.get(COOKIE)

@@ -137,7 +137,11 @@ NOT_IN_THE_TABLE = {
     "/account/password": "one's own password",
     "/cover": "one's own cover",
     "/engagements/new": "a new engagement is led by whoever creates it",
-    "/experts/new": "the link worker is chosen from those one covers (test_experts.py)",
+    "/experts/new/{slug}": "one's own draft; the link worker is chosen from those one covers "
+    "(test_experts.py)",
+    "/experts/new/check": "adds from one's own draft, to a link worker one covers "
+    "(test_experts.py)",
+    "/experts/new/discard": "one's own draft",
     "/plans/new": "the organisation's plans, for every member of staff (test_plans.py)",
     "/plans/{kind}": "the organisation's plans, for every member of staff (test_plans.py)",
     "/tasks/letters/batch": "the letters waiting today, for every member of staff",

@@ -88,10 +88,12 @@ async def sign_in(page: Page, url: str, email: str, password: str = PASSWORD) ->
     await page.wait_for_url(url + "/")
 
 
-async def screenshot(page: Page, name: str) -> None:
-    """Saved only when LINKLINE_SCREENSHOTS names a folder (`make screenshots`)."""
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """Saved only when LINKLINE_SCREENSHOTS names a folder (`make screenshots`); a phone's
+    long page is better shown as one screenful (``full_page=False``)."""
     if SCREENSHOTS:
-        await page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+        path = os.path.join(SCREENSHOTS, f"{name}.png")
+        await page.screenshot(path=path, full_page=full_page)
 
 
 @asynccontextmanager
