@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from scheduling.rules.template_files import TEMPLATES
 from store.errors import Refused
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 DEFAULT_BLOCKED_WORDS = TEMPLATES / "discreet_blocked_words.txt"
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scheduling.rules.reply_text import words_of
+from scheduling.rules.template_files import TEMPLATES
 from store.errors import Refused
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 DEFAULT_DISTRESS_WORDS = TEMPLATES / "replies" / "distress_words.txt"
 
 

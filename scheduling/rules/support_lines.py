@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from scheduling.rules.template_files import TEMPLATES
 from store.errors import Refused
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 DEFAULT_SUPPORT_LINES = TEMPLATES / "support_lines.toml"
 STALE_AFTER_DAYS = 365  # flag entries older than 12 months
 

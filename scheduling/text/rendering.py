@@ -25,10 +25,11 @@ from jinja2 import (
     TemplateRuntimeError,
 )
 
+from scheduling.rules.template_files import TEMPLATES
 from store.enums import Channel, Purpose
 from store.errors import Refused
 
-DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_TEMPLATE_DIR = TEMPLATES
 
 
 class RenderError(Refused):
