@@ -59,6 +59,7 @@ from scheduling.text.context import template_context
 from scheduling.text.rendering import Rendered, Renderer
 from store.enums import (
     FINAL_STATUSES,
+    AttemptOutcome,
     Channel,
     MessageStatus,
     Purpose,
@@ -156,6 +157,10 @@ class Dispatcher:
             )
             prepared: list[Prepared] = []
             for message in messages:
+                if any(a.outcome is AttemptOutcome.IN_PROGRESS for a in message.attempts_log):
+                    # A try is already open (a batch whose commit failed late): it may
+                    # have gone, so only the sweeper, asking the provider, settles it.
+                    continue
                 capped = recent.get(message.expert_id) if message.purpose.capped else None
                 plan = await self._decide_one(session, message, capped, now)
                 if plan is not None:

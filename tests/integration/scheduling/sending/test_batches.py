@@ -136,3 +136,32 @@ async def test_deciding_a_batch_takes_the_same_queries_however_long_it_is(
         counts.append(gate.before_sending)
     assert len(await outbox(app, status=MessageStatus.SENT)) == 8
     assert counts[1] == counts[0]
+
+
+async def test_a_message_with_an_open_try_is_never_sent_again_by_its_own_worker(
+    app: App, clock: SimulatedClock
+) -> None:
+    """Its try was committed and then the batch failed (say, the commit's answer was
+    lost): deciding it again must not send a second copy; the sweeper asks the provider."""
+    from scheduling.rules.decisions import Send, decide
+    from scheduling.sending.outbox import claim_due, load_message
+
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert])
+    await _pre_briefs_due_now(app, clock)
+    dispatcher = app.dispatcher()
+    config = dispatcher.config
+    ids = await claim_due(
+        app.sessions, worker=config.worker, now=clock.now(), limit=10, lease=config.lease
+    )
+    async with app.sessions.begin() as session:
+        message = await load_message(session, ids[0])
+        assert message is not None
+        decision = decide(message, app.channels, Limits(), clock.now())
+        assert isinstance(decision, Send)
+        assert await dispatcher._prepare(session, message, decision, clock.now()) is not None
+    await dispatcher._process(ids[0])  # the same worker, its lease still good
+    files = [p for p in app.settings.resolved_outbox_dir.rglob("*") if p.is_file()]
+    assert files == []
+    assert [m.id for m in await outbox(app, status=MessageStatus.SENDING)] == ids
