@@ -80,15 +80,22 @@ async def load_engagement(session: AsyncSession, engagement_id: int) -> Engageme
 
 
 async def replan_engagement(
-    session: AsyncSession, engagement: Engagement, base: PlanOffsets, now: datetime
+    session: AsyncSession,
+    engagement: Engagement,
+    base: PlanOffsets,
+    now: datetime,
+    *,
+    only: int | None = None,
 ) -> PlanReport:
-    """Bring the outbox in line with the engagement as it is now."""
+    """Bring the outbox in line with the engagement as it is now; with ``only`` (an
+    expert's id), just that person's part of it, when only their answer changed."""
     report = PlanReport()
     layers = await layers_for(session, engagement, base)
-    slots = _latest_by_slot(await _messages_by_key(session, engagement.id))
-    await _load_channels(session, [i.expert_id for i in engagement.invitations])
+    invitations = [i for i in engagement.invitations if only is None or i.expert_id == only]
+    slots = _latest_by_slot(await _messages_by_key(session, engagement.id, only))
+    await _load_channels(session, [i.expert_id for i in invitations])
     new: list[dict[str, Any]] = []
-    for invitation in engagement.invitations:
+    for invitation in invitations:
         wanted: list[PlannedMessage] = []
         if _should_plan(engagement, invitation):
             wanted = plan_invitation(
@@ -214,9 +221,13 @@ def _new_row(
     }
 
 
-async def _messages_by_key(session: AsyncSession, engagement_id: int) -> dict[str, Message]:
-    rows = await session.scalars(select(Message).where(Message.engagement_id == engagement_id))
-    return {m.idempotency_key: m for m in rows}
+async def _messages_by_key(
+    session: AsyncSession, engagement_id: int, expert_id: int | None = None
+) -> dict[str, Message]:
+    query = select(Message).where(Message.engagement_id == engagement_id)
+    if expert_id is not None:
+        query = query.where(Message.expert_id == expert_id)
+    return {m.idempotency_key: m for m in await session.scalars(query)}
 
 
 async def move_engagement(

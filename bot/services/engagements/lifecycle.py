@@ -243,7 +243,8 @@ async def record_answer(
         expert_id=expert_id,
         at=now,
     )
-    return await replan_engagement(session, engagement, offsets, now)
+    # Only their answer changed, so only their part of the plan can.
+    return await replan_engagement(session, engagement, offsets, now, only=expert_id)
 
 
 async def move(
