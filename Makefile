@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-unit test-integration test-system demo demo-serve lint screenshots clean help
+.PHONY: run test test-unit test-integration test-system bench-quick demo demo-serve lint screenshots clean help
 
 help:
 	@echo "make run   - set up, create the SQLite database, start Linkline (dry-run channels)"
@@ -11,6 +11,7 @@ help:
 	@echo "make test-unit        - the pure tests: no database, socket or process (seconds)"
 	@echo "make test-integration - a real database, loopback fakes, the pages over ASGI"
 	@echo "make test-system      - processes, workers, the browser and the demo"
+	@echo "make bench-quick - every benchmark with small counts: fails on a lost, duplicated or unstored message, never on speed"
 	@echo "make demo  - three simulated weeks with six sample experts, in under a minute"
 	@echo "make demo-serve - look around the demo's data in the staff pages (sign-ins printed)"
 	@echo "make lint  - ruff (check and format), the import-layer contracts and mypy"
@@ -59,6 +60,12 @@ test-integration: $(VENV)/.installed-dev
 
 test-system: $(VENV)/.installed-dev
 	$(PYTEST) tests/system
+
+bench-quick: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/dispatch.py --quick
+	$(BIN)/python benchmarks/dispatch.py --quick --lag
+	$(BIN)/python benchmarks/webhooks.py --requests 40 --experts 20 --concurrency 4 --json
+	$(BIN)/python benchmarks/plan.py --experts 300
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -66,7 +66,14 @@ async def bench_lag(
                     await _wait_settled(app, processes, within=args.duration * 10 + 60)
                 finally:
                     stop_all([process for process, _ in processes], wait=60)
+                texted = [sms.to for sms in twilio.ledger()]
             figures = await _lag_figures(app)
+    twice = len(texted) - len(set(texted))
+    if figures["not_sent"] or figures["sent"] != total or len(set(texted)) != total or twice:
+        raise SystemExit(
+            f"{workers} worker(s): {figures['sent']} of {total} stored as sent, "
+            f"{len(set(texted))} reached the provider, {twice} twice"
+        )
     return {**figures, "fed_per_s": fed}
 
 

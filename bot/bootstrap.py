@@ -73,7 +73,7 @@ class App:
             worker=f"{socket.gethostname()}:{os.getpid()}",
             batch_size=self.settings.dispatch_batch_size,
             lease=timedelta(seconds=self.settings.lease_seconds),
-            concurrency=4 if self.engine.dialect.name == "sqlite" else 8,
+            concurrency=16,
             cap=FrequencyCap(self.settings.cap_per_day, self.settings.cap_per_week),
         )
         return Dispatcher(self.sessions, self.channels, self.renderer, self.clock, config, on_event)

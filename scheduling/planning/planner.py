@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -79,14 +80,22 @@ async def load_engagement(session: AsyncSession, engagement_id: int) -> Engageme
 
 
 async def replan_engagement(
-    session: AsyncSession, engagement: Engagement, base: PlanOffsets, now: datetime
+    session: AsyncSession,
+    engagement: Engagement,
+    base: PlanOffsets,
+    now: datetime,
+    *,
+    only: int | None = None,
 ) -> PlanReport:
-    """Bring the outbox in line with the engagement as it is now."""
+    """Bring the outbox in line with the engagement as it is now; with ``only`` (an
+    expert's id), just that person's part of it, when only their answer changed."""
     report = PlanReport()
     layers = await layers_for(session, engagement, base)
-    slots = _latest_by_slot(await _messages_by_key(session, engagement.id))
-    await _load_channels(session, [i.expert_id for i in engagement.invitations])
-    for invitation in engagement.invitations:
+    invitations = [i for i in engagement.invitations if only is None or i.expert_id == only]
+    slots = _latest_by_slot(await _messages_by_key(session, engagement.id, only))
+    await _load_channels(session, [i.expert_id for i in invitations])
+    new: list[dict[str, Any]] = []
+    for invitation in invitations:
         wanted: list[PlannedMessage] = []
         if _should_plan(engagement, invitation):
             wanted = plan_invitation(
@@ -100,7 +109,7 @@ async def replan_engagement(
         wanted_purposes = {planned.purpose for planned in wanted}
         for planned in wanted:
             slot = slots.get((invitation.expert_id, planned.purpose))
-            _apply(session, slot, planned, engagement, invitation, now, report)
+            _apply(new, slot, planned, engagement, invitation, now, report)
         for purpose in _PLANNED:
             message, _ = slots.get((invitation.expert_id, purpose), (None, 0))
             if (
@@ -111,6 +120,9 @@ async def replan_engagement(
                 reason = _drop_reason(engagement, invitation)
                 message.move(_drop_status(invitation), reason, now)
                 report.cancelled += 1
+    if new:
+        # One multi-row INSERT, not one ORM object (and, on SQLite, one round trip) each.
+        await session.execute(insert(Message), new)
     return report
 
 
@@ -158,7 +170,7 @@ def _drop_status(invitation: Invitation) -> MessageStatus:
 
 
 def _apply(
-    session: AsyncSession,
+    new: list[dict[str, Any]],
     slot: tuple[Message, int] | None,
     planned: PlannedMessage,
     engagement: Engagement,
@@ -172,7 +184,7 @@ def _apply(
     dropped = message is not None and message.attempts == 0 and message.status in _DROPPED
     if message is None or dropped:
         key = message_key(engagement.id, invitation.expert_id, planned.purpose, count)
-        session.add(_new_message(key, planned, engagement.id, invitation.expert_id, now))
+        new.append(_new_row(key, planned, engagement.id, invitation.expert_id, now))
         report.added += 1
     elif message.status is MessageStatus.PENDING and message.due_at != planned.due_at:
         message.due_at = planned.due_at
@@ -188,23 +200,34 @@ def _apply(
 def _new_message(
     key: str, planned: PlannedMessage, engagement_id: int | None, expert_id: int, now: datetime
 ) -> Message:
-    return Message(
-        expert_id=expert_id,
-        engagement_id=engagement_id,
-        purpose=planned.purpose,
-        idempotency_key=key,
-        due_at=planned.due_at,
-        next_attempt_at=planned.due_at,
-        not_after=planned.not_after,
-        status=MessageStatus.PENDING,
-        created_at=now,
-        updated_at=now,
-    )
+    return Message(**_new_row(key, planned, engagement_id, expert_id, now))
 
 
-async def _messages_by_key(session: AsyncSession, engagement_id: int) -> dict[str, Message]:
-    rows = await session.scalars(select(Message).where(Message.engagement_id == engagement_id))
-    return {m.idempotency_key: m for m in rows}
+def _new_row(
+    key: str, planned: PlannedMessage, engagement_id: int | None, expert_id: int, now: datetime
+) -> dict[str, Any]:
+    """A planned message's columns, for :func:`_new_message` or a bulk INSERT."""
+    return {
+        "expert_id": expert_id,
+        "engagement_id": engagement_id,
+        "purpose": planned.purpose,
+        "idempotency_key": key,
+        "due_at": planned.due_at,
+        "next_attempt_at": planned.due_at,
+        "not_after": planned.not_after,
+        "status": MessageStatus.PENDING,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def _messages_by_key(
+    session: AsyncSession, engagement_id: int, expert_id: int | None = None
+) -> dict[str, Message]:
+    query = select(Message).where(Message.engagement_id == engagement_id)
+    if expert_id is not None:
+        query = query.where(Message.expert_id == expert_id)
+    return {m.idempotency_key: m for m in await session.scalars(query)}
 
 
 async def move_engagement(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from scheduling.rules.template_files import TEMPLATES
@@ -27,6 +28,12 @@ def _pattern(word: str) -> re.Pattern[str]:
     # ("survivor" is in "survivors"); "£" matches anywhere, as in "£20".
     start = r"(?<!\w)" if word[:1].isalnum() else ""
     return re.compile(start + re.escape(word), re.IGNORECASE)
+
+
+@lru_cache(maxsize=8)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for the whole list: whether any word is there at all."""
+    return re.compile("|".join(f"(?:{_pattern(w).pattern})" for w in words), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,4 +56,6 @@ class BlockedWords:
     def first_in(self, text: str) -> str | None:
         """The first listed word the text contains, or None."""
         folded = text.replace("\u2019", "'")
+        if not self.words or not _any_of(self.words).search(folded):
+            return None  # the usual answer, from one search rather than one per word
         return next((w for w in self.words if _pattern(w).search(folded)), None)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from store.errors import Refused
@@ -196,8 +197,16 @@ def _spans(
     yield from pending
 
 
-def _wall_intervals(day: date, rules: ContactRules) -> Iterator[tuple[datetime, datetime]]:
-    """Wall-clock spans of the windows that start on `day`, with closed local dates cut out."""
+@lru_cache(maxsize=4096)
+def _wall_intervals(day: date, rules: ContactRules) -> tuple[tuple[datetime, datetime], ...]:
+    """Wall-clock spans of the windows that start on `day`, with closed local dates cut out.
+
+    Pure, and asked again for every message a batch sends to people with the same rules on
+    the same days: remembered."""
+    return tuple(_wall_pieces(day, rules))
+
+
+def _wall_pieces(day: date, rules: ContactRules) -> Iterator[tuple[datetime, datetime]]:
     for window in rules.windows:
         if day.weekday() not in window.days:
             continue
@@ -211,13 +220,15 @@ def _wall_intervals(day: date, rules: ContactRules) -> Iterator[tuple[datetime, 
                 yield lo, hi
 
 
+@lru_cache(maxsize=4096)
 def _utc_spans(
     wall_start: datetime, wall_end: datetime, zone: ZoneInfo
-) -> list[tuple[datetime, datetime]]:
+) -> tuple[tuple[datetime, datetime], ...]:
     """All UTC spans whose local clock reading lies in [wall_start, wall_end).
 
     On each stretch of constant UTC offset the clock runs straight, so the preimage there is one
     interval; across a repeated hour there can be two, across a gap the gap simply drops out.
+    Pure and costly (the offset changes are found by bisection): remembered.
     """
     lo = min(_to_utc(wall_start, zone, 0), _to_utc(wall_start, zone, 1))
     hi = max(_to_utc(wall_end, zone, 0), _to_utc(wall_end, zone, 1))
@@ -226,7 +237,7 @@ def _utc_spans(
         start, end = max(piece_start, wall_start - offset), min(piece_end, wall_end - offset)
         if start < end:
             spans.append((start, end))
-    return spans
+    return tuple(spans)
 
 
 def _offset_pieces(

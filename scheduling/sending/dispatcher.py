@@ -1,23 +1,25 @@
 """Sending what is due: claim, check every rule again, route, render, send, record.
 
-Each message is reloaded after it is claimed and every rule is checked afresh, because
-the world may have changed since it was planned (an answer, a pause, a cancellation).
-The delivery attempt is committed *before* the provider is called and the result after,
-with no transaction held open across the call. If a worker dies in between, the lease
-sweeper finds the open attempt and never resends blindly.
+The batch is the unit of database work: it is claimed, then reloaded in one transaction
+with a fixed number of queries, and every rule is checked afresh for each message in
+memory (the world may have changed since it was planned: an answer, a pause, a
+cancellation). Every try is committed *before* any provider is called; the sends then go
+at once, and the answers are recorded as they come, a slice per transaction, with no
+transaction held open across a call. If a worker dies in between, the lease sweeper finds
+the open attempt and never resends blindly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.base import OutgoingMessage, Receipt
+from channels.base import Receipt
 from channels.registry import ChannelRegistry
 from scheduling.clock import Clock
 from scheduling.people.handoff import (
@@ -28,18 +30,31 @@ from scheduling.people.handoff import (
 from scheduling.planning.pastoral_drafts import close_approval_task
 from scheduling.planning.planner import keep_word
 from scheduling.rules.decisions import Decision, Finish, Limits, Send
-from scheduling.rules.frequency import FrequencyCap
+from scheduling.sending.dispatch_types import (
+    SLICE_WAIT,
+    DispatchConfig,
+    DispatchEvent,
+    EventSink,
+    Prepared,
+    Ready,
+)
 from scheduling.sending.gate import Gate, Kind, Outbound, held_back
 from scheduling.sending.outbox import (
     claim_due,
     expired_leases,
-    load_for_result,
     load_message,
-    recent_capped,
-    renew_lease,
+    load_messages,
+    recent_capped_for,
+    renew_leases,
 )
 from scheduling.sending.outgoing import build_outgoing
-from scheduling.sending.results import Retry, ask_provider, phone_script_fallback, record_result
+from scheduling.sending.results import (
+    Retry,
+    new_attempt,
+    phone_script_fallback,
+    record_result,
+)
+from scheduling.sending.sweeper import settle
 from scheduling.text.context import template_context
 from scheduling.text.rendering import Rendered, Renderer
 from store.enums import (
@@ -53,40 +68,6 @@ from store.enums import (
 from store.models import DeliveryAttempt, Message
 
 log = logging.getLogger(__name__)
-
-MAX_REQUEUES = 3
-
-
-@dataclass(frozen=True)
-class DispatchEvent:
-    """What happened to one message on one pass; the demo and logs read these."""
-
-    at: datetime
-    message_id: int
-    expert_id: int
-    purpose: str
-    outcome: str
-    channel: Channel | None
-    detail: str
-
-
-EventSink = Callable[[DispatchEvent], None]
-
-
-@dataclass(frozen=True)
-class DispatchConfig:
-    worker: str = "worker-1"
-    batch_size: int = 50
-    lease: timedelta = timedelta(minutes=2)
-    retry_base: timedelta = timedelta(seconds=30)
-    retry_cap: timedelta = timedelta(hours=1)
-    max_transient_per_channel: int = 5
-    max_overdue: timedelta = timedelta(days=7)
-    cap: FrequencyCap = field(default_factory=FrequencyCap)
-    # Messages of one batch worked on at once. Their database work queues for SQLite's
-    # write lock (taken at BEGIN), but their provider calls overlap, which is where a
-    # real provider's time goes: bootstrap uses 4 on SQLite and 8 on PostgreSQL.
-    concurrency: int = 1
 
 
 class Dispatcher:
@@ -120,17 +101,8 @@ class Dispatcher:
             limit=self.config.batch_size,
             lease=self.config.lease,
         )
-        gate = asyncio.Semaphore(self.config.concurrency)
-
-        async def one(message_id: int) -> None:
-            async with gate:
-                try:
-                    await self._process(message_id)
-                except Exception:
-                    # The lease sweeper settles it; the rest of the batch goes on.
-                    log.exception("message %s could not be processed", message_id)
-
-        await asyncio.gather(*(one(message_id) for message_id in ids))
+        if ids:
+            await self._dispatch(ids)
         return len(ids)
 
     async def run_until_idle(
@@ -149,37 +121,75 @@ class Dispatcher:
         return total
 
     async def _process(self, message_id: int) -> None:
+        """One message on its own: the same path as a batch of one."""
+        await self._dispatch([message_id])
+
+    async def _dispatch(self, ids: Sequence[int]) -> None:
+        """Decide the batch together, then send it; if deciding together fails (a bug in
+        one message's path rolls the whole transaction back), decide each on its own, so
+        one bad message cannot hold up the rest. The sweeper settles any left behind."""
+        try:
+            ready = await self._decide(ids)
+        except Exception:
+            if len(ids) == 1:
+                log.exception("message %s could not be processed", ids[0])
+                return
+            log.exception("a batch of %d could not be decided together; one at a time", len(ids))
+            ready = []
+            for message_id in ids:
+                try:
+                    ready += await self._decide([message_id])
+                except Exception:
+                    log.exception("message %s could not be processed", message_id)
+        await self._send_all(ready)
+
+    async def _decide(self, ids: Sequence[int]) -> list[Ready]:
+        """One transaction for the batch: renew the leases, load what the rules need, let
+        the gate decide each message in memory, record every try; committed before any
+        provider is called. A fixed number of queries, however long the batch."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            if not await renew_lease(
-                session, message_id, self.config.worker, now, self.config.lease
-            ):
-                return  # the lease ran out (a long batch) and another worker may have it
-            message = await load_message(session, message_id)
-            if message is None:
-                return
-            recent = (
-                await recent_capped(session, message.expert_id, now)
-                if message.purpose.capped
-                else ()
+            held = await renew_leases(session, ids, self.config.worker, now, self.config.lease)
+            # A lease that ran out (a long batch): another worker may have the message now.
+            messages = await load_messages(session, held)
+            recent = await recent_capped_for(
+                session, {m.expert_id for m in messages if m.purpose.capped}, now
             )
-            decision = self.gate.decide(message, self._limits, now, recent)
-            if decision.late_cancellation and message.engagement is not None:
-                await open_phone_task_for_cancellation(
-                    session, message.engagement, message.expert, now
-                )
-                await open_venue_task(session, message.engagement, now)
-            if isinstance(decision, Finish):
-                await self._finish(session, message, decision, now)
-                return
-            plan = await self._prepare(session, message, decision, now)
-        if plan is not None:
-            await self._send(*plan)
+            prepared: list[Prepared] = []
+            for message in messages:
+                if any(a.outcome is AttemptOutcome.IN_PROGRESS for a in message.attempts_log):
+                    # A try is already open (a batch whose commit failed late): it may
+                    # have gone, so only the sweeper, asking the provider, settles it.
+                    continue
+                capped = recent.get(message.expert_id) if message.purpose.capped else None
+                plan = await self._decide_one(session, message, capped, now)
+                if plan is not None:
+                    prepared.append(plan)
+                    if capped is not None:
+                        capped.append(now)  # the next message to them in this batch counts it
+            return await _record_tries(session, prepared)
+
+    async def _decide_one(
+        self,
+        session: AsyncSession,
+        message: Message,
+        recent: Sequence[datetime] | None,
+        now: datetime,
+    ) -> Prepared | None:
+        decision = self.gate.decide(message, self._limits, now, recent or ())
+        if decision.late_cancellation and message.engagement is not None:
+            await open_phone_task_for_cancellation(session, message.engagement, message.expert, now)
+            await open_venue_task(session, message.engagement, now)
+        if isinstance(decision, Finish):
+            await self._finish(session, message, decision, now)
+            return None
+        return await self._prepare(session, message, decision, now)
 
     async def _prepare(
         self, session: AsyncSession, message: Message, decision: Send, now: datetime
-    ) -> tuple[int, int, OutgoingMessage] | None:
-        """Render and record the attempt; the caller commits before the provider call."""
+    ) -> Prepared | None:
+        """Render and add the attempt; the caller flushes and commits before the provider
+        call."""
         route = decision.route
         if route.channel is Channel.PHONE:
             await self._hand_to_caller(session, message, decision, now)
@@ -188,7 +198,8 @@ class Dispatcher:
         try:
             rendered = self.renderer.render(message.purpose, route.channel, context)
         except ValueError as exc:
-            await self._finish(session, message, _render_failure(str(exc)), now)
+            failed = Finish(MessageStatus.FAILED, str(exc), TaskKind.DELIVERY_PROBLEM)
+            await self._finish(session, message, failed, now)
             return None
         limit = self.channels[route.channel].limits.max_body_chars
         if limit is not None and len(rendered.body) > limit:
@@ -197,18 +208,8 @@ class Dispatcher:
                 f"the {route.channel.value} text is {len(rendered.body)} characters; the most "
                 f"is {limit}"
             )
-            session.add(
-                DeliveryAttempt(
-                    message_id=message.id,
-                    channel=route.channel,
-                    router_reason=decision.reason[:500],
-                    outcome=AttemptOutcome.PERMANENT_FAILURE,
-                    error=detail,
-                    worker=self.config.worker,
-                    started_at=now,
-                    finished_at=now,
-                )
-            )
+            too_long = new_attempt(message, decision, self.config.worker, now, error=detail)
+            session.add(too_long)
             message.last_error, message.next_attempt_at = detail, now
             message.move(MessageStatus.PENDING, f"{detail}; trying the next channel", now)
             self._emit(message, "fallback", route.channel, detail, now)
@@ -222,18 +223,10 @@ class Dispatcher:
         message.subject, message.body = rendered.subject, rendered.body
         message.promised = ",".join(rendered.promises) or None
         message.attempts += 1
-        attempt = DeliveryAttempt(
-            message_id=message.id,
-            channel=route.channel,
-            router_reason=decision.reason[:500],
-            outcome=AttemptOutcome.IN_PROGRESS,
-            worker=self.config.worker,
-            started_at=now,
-        )
+        attempt = new_attempt(message, decision, self.config.worker, now)
         session.add(attempt)
-        await session.flush()
         details = bool(context["details"])
-        return message.id, attempt.id, build_outgoing(message, route, rendered, details, now)
+        return Prepared(message.id, attempt, build_outgoing(message, route, rendered, details, now))
 
     async def _hand_to_caller(
         self, session: AsyncSession, message: Message, decision: Send, now: datetime
@@ -256,14 +249,49 @@ class Dispatcher:
         )
         await self._finish(session, message, finish, now)
 
-    async def _send(self, message_id: int, attempt_id: int, outgoing: OutgoingMessage) -> None:
-        receipt: Receipt | Exception = await self.gate.send(outgoing)
-        async with self.sessions.begin() as session:
-            message = await load_for_result(session, message_id)
-            attempt = await session.get(DeliveryAttempt, attempt_id)
-            if message is None or attempt is None:
+    async def _send_all(self, ready: Sequence[Ready]) -> None:
+        """Every send of the batch at once (at most ``concurrency`` in flight; each channel
+        keeps its provider's own pace), and the answers recorded as they come: whatever
+        has arrived is recorded together, one transaction per slice."""
+        if not ready:
+            return
+        slots = asyncio.Semaphore(self.config.concurrency)
+
+        async def send(one: Ready) -> tuple[Ready, Receipt | Exception]:
+            async with slots:
+                return one, await self.gate.send(one.outgoing)
+
+        pending = {asyncio.ensure_future(send(one)) for one in ready}
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if pending:  # answers come close together: a moment more makes a fuller slice
+                more, pending = await asyncio.wait(pending, timeout=SLICE_WAIT)
+                done |= more
+            await self._record_slice([task.result() for task in done])
+
+    async def _record_slice(self, answers: Sequence[tuple[Ready, Receipt | Exception]]) -> None:
+        """The providers' answers for a slice of the batch, in one transaction; if that
+        fails, each on its own (a message whose answer cannot be written stays open for
+        the sweeper, which asks the provider rather than sending again)."""
+        try:
+            async with self.sessions.begin() as session:
+                messages = await load_messages(session, [one.message_id for one, _ in answers])
+                by_id = {message.id: message for message in messages}
+                for one, result in answers:
+                    message = by_id.get(one.message_id)
+                    attempt = (
+                        next((a for a in message.attempts_log if a.id == one.attempt_id), None)
+                        if message is not None
+                        else None
+                    )
+                    if message is not None and attempt is not None:
+                        await self._record(session, message, attempt, result)
+        except Exception:
+            if len(answers) == 1:
+                log.exception("the answer for message %s could not be recorded", answers[0][0])
                 return
-            await self._record(session, message, attempt, receipt)
+            for answer in answers:
+                await self._record_slice([answer])
 
     async def _record(
         self,
@@ -278,14 +306,12 @@ class Dispatcher:
             message, attempt, result, now, worker=self.config.worker, retry=retry
         )
         if recorded.finish is not None:
-            await load_message(session, message.id)  # a person's task needs the whole picture
             await self._finish(session, message, recorded.finish, now)
         elif recorded.outcome is not None:
             self._emit(message, recorded.outcome, message.channel, recorded.detail, now)
         if message.status is MessageStatus.SENT and (
             message.promised or message.purpose is Purpose.DETAILS
         ):
-            await load_message(session, message.id)  # the ledger needs the whole picture
             await keep_word(session, message, now)
 
     async def _finish(
@@ -310,52 +336,8 @@ class Dispatcher:
         async with self.sessions.begin() as session:
             stale = await expired_leases(session, now)
             for message in stale:
-                await self._settle(session, message, now)
+                await settle(session, message, now, self.channels, self._finish)
         return len(stale)
-
-    async def _settle(self, session: AsyncSession, message: Message, now: datetime) -> None:
-        await session.refresh(message, ["attempts_log", "expert"])
-        open_attempts = [a for a in message.attempts_log if a.outcome is AttemptOutcome.IN_PROGRESS]
-        if not open_attempts:
-            message.requeues += 1
-            if message.requeues >= MAX_REQUEUES:
-                # Something about this message stops every worker: a person looks instead.
-                await load_message(session, message.id)
-                stuck = Finish(
-                    MessageStatus.HANDED_TO_PERSON,
-                    f"could not be worked on after {message.requeues} tries; a person checks",
-                    TaskKind.DELIVERY_PROBLEM,
-                )
-                await self._finish(session, message, stuck, now)
-                return
-            message.move(MessageStatus.PENDING, "worker stopped before sending; trying again", now)
-            return
-        attempt = open_attempts[-1]
-        await session.refresh(message.expert, ["contact_points"])  # a provider asked by number
-        attempt.outcome, attempt.finished_at = AttemptOutcome.UNKNOWN, now
-        channel = self.channels.get(attempt.channel)
-        found, conclusive = await ask_provider(channel, message, attempt)
-        if found is not None:
-            attempt.outcome = AttemptOutcome.ACCEPTED
-            attempt.provider_id = message.provider_id = found.provider_id
-            message.sent_at = now
-            message.move(MessageStatus.SENT, "found at the provider after a worker stopped", now)
-            await load_message(session, message.id)
-            await keep_word(session, message, now)
-            return
-        if conclusive:
-            # Certain nothing went out: the try must not count against the frequency cap.
-            attempt.outcome = AttemptOutcome.TRANSIENT_FAILURE
-            attempt.error = "the worker stopped before the provider had it"
-            message.move(MessageStatus.PENDING, "worker stopped; provider has no copy", now)
-            return
-        await load_message(session, message.id)
-        finish = Finish(
-            MessageStatus.UNCERTAIN,
-            "a worker stopped while sending; it may have been sent, so it is not resent",
-            TaskKind.CHECK_POSSIBLE_SEND,
-        )
-        await self._finish(session, message, finish, now)
 
     def _emit(
         self, message: Message, outcome: str, channel: Channel | None, detail: str, now: datetime
@@ -375,13 +357,28 @@ class Dispatcher:
             )
 
 
+async def _record_tries(session: AsyncSession, prepared: Sequence[Prepared]) -> list[Ready]:
+    """Every try of the batch in one multi-row INSERT (the ORM would insert them one row at
+    a time on SQLite, to read back each id); the messages' own changes are flushed first."""
+    for plan in prepared:
+        session.expunge(plan.attempt)
+    await session.flush()
+    if not prepared:
+        return []
+    columns = [c.key for c in DeliveryAttempt.__table__.columns if c.key != "id"]
+    rows = [{key: getattr(plan.attempt, key) for key in columns} for plan in prepared]
+    inserted = await session.execute(
+        insert(DeliveryAttempt)
+        .values(rows)
+        .returning(DeliveryAttempt.id, DeliveryAttempt.message_id)
+    )
+    ids = {message_id: attempt_id for attempt_id, message_id in inserted}
+    return [Ready(p.message_id, ids[p.message_id], p.outgoing) for p in prepared]
+
+
 def _outbound(message: Message, channel: Channel, rendered: Rendered) -> Outbound:
     text = f"{rendered.subject or ''}\n{rendered.body}"
     return Outbound(Kind.SCHEDULED, channel, text, purpose=message.purpose)
-
-
-def _render_failure(reason: str) -> Finish:
-    return Finish(MessageStatus.FAILED, reason, TaskKind.DELIVERY_PROBLEM)
 
 
 __all__ = ["Decision", "DispatchConfig", "DispatchEvent", "Dispatcher", "load_message"]

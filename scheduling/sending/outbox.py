@@ -7,6 +7,7 @@ safe by taking the write lock at BEGIN (see store.engine).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import literal_column, select, update
@@ -171,3 +172,84 @@ async def latest_question(session: AsyncSession, expert_id: int, now: datetime) 
         .limit(1)
         .options(joinedload(Message.engagement), joinedload(Message.invitation))
     )
+
+
+# A batch at a time: the same questions as above, asked once for many messages.
+
+
+async def renew_leases(
+    session: AsyncSession, ids: Sequence[int], worker: str, now: datetime, lease: timedelta
+) -> list[int]:
+    """:func:`renew_lease` for a whole batch in one UPDATE: the ids this worker still holds,
+    in the order given. On PostgreSQL their rows stay locked until commit, so the sweeper
+    (SKIP LOCKED) passes them by while the batch is decided."""
+    if not ids:
+        return []
+    renewed = set(
+        await session.scalars(
+            update(Message)
+            .where(
+                Message.id.in_(ids),
+                Message.status == MessageStatus.SENDING,
+                Message.claimed_by == worker,
+                Message.lease_until > now,
+            )
+            .values(lease_until=now + lease)
+            .returning(Message.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    return [i for i in ids if i in renewed]
+
+
+async def load_messages(session: AsyncSession, ids: Sequence[int]) -> list[Message]:
+    """:func:`load_message` for a batch: the same picture in the same five queries, however
+    many messages; in the order given."""
+    if not ids:
+        return []
+    expert = joinedload(Message.expert)
+    engagement = joinedload(Message.engagement)
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.id.in_(ids))
+        .options(
+            expert.joinedload(Expert.link_worker).joinedload(Staff.cover),
+            engagement.joinedload(Engagement.lead),
+            joinedload(Message.invitation),
+            selectinload(Message.attempts_log),
+            expert.selectinload(Expert.consents),
+            expert.selectinload(Expert.contact_points),
+            expert.selectinload(Expert.windows),
+        )
+        .execution_options(populate_existing=True)
+    )
+    by_id = {message.id: message for message in rows.unique()}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def recent_capped_for(
+    session: AsyncSession, expert_ids: Collection[int], now: datetime
+) -> dict[int, list[datetime]]:
+    """:func:`recent_capped` for everyone in a batch: their rows locked in one statement (in
+    id order, so two workers never wait on each other in a circle), their counted
+    attempts in one query. Every expert asked about has a list, empty or not."""
+    recent: dict[int, list[datetime]] = {i: [] for i in expert_ids}
+    if not recent:
+        return recent
+    ordered = sorted(recent)
+    await session.execute(
+        select(Expert.id).where(Expert.id.in_(ordered)).order_by(Expert.id).with_for_update()
+    )
+    rows = await session.execute(
+        select(Message.expert_id, DeliveryAttempt.started_at)
+        .join(Message, DeliveryAttempt.message_id == Message.id)
+        .where(
+            Message.expert_id.in_(ordered),
+            Message.purpose.in_([p for p in Purpose if p.capped]),
+            DeliveryAttempt.outcome.in_(_COUNTED),
+            DeliveryAttempt.started_at > now - timedelta(days=7),
+        )
+    )
+    for expert_id, started_at in rows:
+        recent[expert_id].append(started_at)
+    return recent

@@ -22,7 +22,7 @@ from channels.base import (
     Sought,
     TransientError,
 )
-from scheduling.rules.decisions import RETRY_BUDGET, Finish
+from scheduling.rules.decisions import RETRY_BUDGET, Finish, Send
 from scheduling.sending.delivery_reports import mark_opted_out
 from scheduling.text.words import in_sentence
 from store.enums import AttemptOutcome, MessageStatus, TaskKind
@@ -47,6 +47,23 @@ class Recorded:
     outcome: str | None = None
     detail: str = ""
     finish: Finish | None = None
+
+
+def new_attempt(
+    message: Message, decision: Send, worker: str, now: datetime, *, error: str | None = None
+) -> DeliveryAttempt:
+    """A try on the decided route: open until the provider answers, or, with ``error``,
+    failed for good before any call (the text does not fit the channel)."""
+    return DeliveryAttempt(
+        message_id=message.id,
+        channel=decision.route.channel,
+        router_reason=decision.reason[:500],
+        outcome=AttemptOutcome.IN_PROGRESS if error is None else AttemptOutcome.PERMANENT_FAILURE,
+        error=error,
+        worker=worker,
+        started_at=now,
+        finished_at=None if error is None else now,
+    )
 
 
 def still_ours(message: Message, attempt: DeliveryAttempt, worker: str) -> bool:

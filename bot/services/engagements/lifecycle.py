@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.engagements.rules import (
@@ -194,10 +195,11 @@ async def invite(
 ) -> PlanReport:
     refuse(may_invite(engagement))
     invited = {i.expert_id for i in engagement.invitations}
-    for expert in experts:
-        if expert.id in invited:
-            continue
-        session.add(Invitation(engagement_id=engagement.id, expert_id=expert.id, created_at=now))
+    new = list({e.id: e for e in experts if e.id not in invited}.values())
+    if new:  # one multi-row INSERT, not one ORM object (and SQLite round trip) each
+        rows = [{"engagement_id": engagement.id, "expert_id": e.id, "created_at": now} for e in new]
+        await session.execute(insert(Invitation), rows)
+    for expert in new:
         audit.record(
             session,
             actor=actor,
@@ -241,7 +243,8 @@ async def record_answer(
         expert_id=expert_id,
         at=now,
     )
-    return await replan_engagement(session, engagement, offsets, now)
+    # Only their answer changed, so only their part of the plan can.
+    return await replan_engagement(session, engagement, offsets, now, only=expert_id)
 
 
 async def move(
