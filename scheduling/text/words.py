@@ -20,7 +20,11 @@ from store.enums import (
     ExpertStatus,
     InvitationAnswer,
     MessageStatus,
+    OfferKind,
     PastoralLevel,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
     Purpose,
     Role,
     TaskKind,
@@ -125,6 +129,8 @@ TASK_KINDS: dict[TaskKind, str] = {
     TaskKind.STRANGER: "A message from someone we do not know",
     TaskKind.GO_OVER_DETAILS: "Go over the details with them",
     TaskKind.SHARED_CONTACT: "Check a contact detail two experts share",
+    TaskKind.RECORD_PAYMENTS: "Record time and expenses owed",
+    TaskKind.EXPLAIN_DECLINE: "Explain a declined payment in person",
 }
 TASK_STATUSES: dict[TaskStatus, str] = {
     TaskStatus.OPEN: "Open",
@@ -164,6 +170,33 @@ CHANGE_STATUSES: dict[ChangeStatus, str] = {
     ChangeStatus.CONFIRMED: "Confirmed",
     ChangeStatus.REJECTED: "Turned down",
 }
+OFFER_KINDS: dict[OfferKind, str] = {
+    OfferKind.PER_SESSION: "A fee for the session",
+    OfferKind.PER_HOUR: "A fee for each hour",
+    OfferKind.VOUCHER: "A voucher",
+    OfferKind.NONE: "No payment for time",
+}
+PAYMENT_PURPOSES: dict[PaymentPurpose, str] = {
+    PaymentPurpose.TIME: "Time",
+    PaymentPurpose.TRAVEL: "Travel",
+    PaymentPurpose.CHILDCARE: "Childcare",
+    PaymentPurpose.CARER: "Carer or support worker",
+    PaymentPurpose.MEALS: "Meals",
+    PaymentPurpose.OTHER: "Other costs",
+    PaymentPurpose.CANCELLATION_COSTS: "Costs of a cancelled engagement",
+}
+PAYMENT_STATUSES: dict[PaymentStatus, str] = {
+    PaymentStatus.OWED: "Owed",
+    PaymentStatus.APPROVED: "Approved, waiting to be paid",
+    PaymentStatus.PAID: "Paid",
+    PaymentStatus.DECLINED: "Declined",
+}
+PAYMENT_METHODS: dict[PaymentMethod, str] = {
+    PaymentMethod.BANK_TRANSFER: "Bank transfer",
+    PaymentMethod.VOUCHER: "Voucher",
+    PaymentMethod.NO_PAYMENT: "Please don't pay me (a thank-you instead)",
+    PaymentMethod.TALK_FIRST: "Talk to me first (benefits)",
+}
 
 _TABLES: dict[type[StrEnum], dict[StrEnum, str]] = {
     Channel: CHANNELS,  # type: ignore[dict-item]
@@ -180,6 +213,10 @@ _TABLES: dict[type[StrEnum], dict[StrEnum, str]] = {
     AccessNeed: ACCESS_NEEDS,  # type: ignore[dict-item]
     AlertStatus: ALERT_STATUSES,  # type: ignore[dict-item]
     ChangeStatus: CHANGE_STATUSES,  # type: ignore[dict-item]
+    OfferKind: OFFER_KINDS,  # type: ignore[dict-item]
+    PaymentPurpose: PAYMENT_PURPOSES,  # type: ignore[dict-item]
+    PaymentStatus: PAYMENT_STATUSES,  # type: ignore[dict-item]
+    PaymentMethod: PAYMENT_METHODS,  # type: ignore[dict-item]
 }
 # Words that keep their capital inside a sentence.
 _PROPER = {"Telegram"}

@@ -9,6 +9,7 @@ from store.models.engagements import (
 )
 from store.models.inbox import StaffAlert, TelegramLink
 from store.models.outbox import DeliveryAttempt, Message
+from store.models.payments import PaymentChange, PaymentLine
 from store.models.people import (
     ChannelConsent,
     ContactChange,
@@ -37,6 +38,8 @@ __all__ = [
     "Message",
     "Meta",
     "OrgSetting",
+    "PaymentChange",
+    "PaymentLine",
     "PlanSetting",
     "Promise",
     "Reply",
