@@ -28,7 +28,9 @@ from store.models import Engagement, Expert, Invitation, PaymentChange, PaymentL
 
 _REF = re.compile(r"^(?:ll)?0*(\d{1,9})$")
 _LOADED = (
-    selectinload(PaymentLine.invitation).selectinload(Invitation.expert),
+    selectinload(PaymentLine.invitation)
+    .selectinload(Invitation.expert)
+    .selectinload(Expert.link_worker),
     selectinload(PaymentLine.invitation).selectinload(Invitation.engagement),
 )
 
