@@ -100,6 +100,13 @@ COMMANDS = (
         "their age.",
     ),
     Entry(
+        "payments",
+        "payments",
+        "app",
+        "Payments for people's time and costs: what is owed, approving and paying it, the "
+        "finance file, and a yearly statement for an expert.",
+    ),
+    Entry(
         "privacy",
         "privacy",
         "app",
