@@ -73,6 +73,7 @@ class Purpose(StrEnum):
     CANCELLATION = "cancellation"
     TIME_CHANGED = "time_changed"
     DETAILS = "details"  # the full details an earlier discreet message promised
+    PAYMENT_SENT = "payment_sent"  # we paid them; the amount only where details are safe
 
     @property
     def essential(self) -> bool:

@@ -13,6 +13,7 @@ from bot.services.experts.profile import find_expert
 from bot.services.payments import claims, finance, statement
 from channels.letter import LetterConfig
 from scheduling.people import ledger
+from scheduling.planning.payment_notices import pay
 from scheduling.rules.payments import PaymentChoice, pounds
 from scheduling.text.words import label
 from store.enums import Channel
@@ -136,7 +137,7 @@ def _each(references: list[str], step: str, done: str, reason: str = "") -> None
                 if step == "approve":
                     await ledger.approve(session, line, now=now, actor=CLI_ACTOR)
                 elif step == "pay":
-                    await ledger.mark_paid(session, line, now=now, actor=CLI_ACTOR)
+                    await pay(session, line, now=now, actor=CLI_ACTOR)
                 else:
                     await ledger.decline(session, line, reason, now=now, actor=CLI_ACTOR)
                 console.print(f"{line.reference} {done}.")

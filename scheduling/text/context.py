@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from scheduling.clock import local_today
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.given import given
+from scheduling.rules.payments import pounds
 from scheduling.rules.promises import can_follow_up
 from scheduling.rules.questions import asks_for_answer
 from scheduling.rules.reach import reach_of
@@ -67,6 +68,8 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
         # Only promise a follow-up that something can keep; a details message promises none.
         "follow_up": message.purpose is not Purpose.DETAILS and can_follow_up(expert),
         "about_outcomes": message.purpose is Purpose.DETAILS and message.variant == ABOUT_OUTCOMES,
+        # A payment notice's variant is the amount paid, in pence (shown only with details).
+        "amount": pounds(message.variant or 0) if message.purpose is Purpose.PAYMENT_SENT else "",
     }
     engagement = message.engagement
     if engagement is not None:

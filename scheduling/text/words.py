@@ -59,6 +59,7 @@ PURPOSES: dict[Purpose, str] = {
     Purpose.CANCELLATION: "Cancellation",
     Purpose.TIME_CHANGED: "Change of time",
     Purpose.DETAILS: "The full details",
+    Purpose.PAYMENT_SENT: "Payment sent",
 }
 # The same purposes said in full, for someone who does not know our words (an expert
 # reading their own record, a cover worker reading a reply).
@@ -72,6 +73,7 @@ PURPOSE_DESCRIPTIONS: dict[Purpose, str] = {
     Purpose.CANCELLATION: "Cancellation",
     Purpose.TIME_CHANGED: "Change of time",
     Purpose.DETAILS: "The full details we said we would send",
+    Purpose.PAYMENT_SENT: "To say we had sent a payment",
 }
 # One engagement's planned messages, as its page lists them: the cancellation is the notice.
 PLAN_PURPOSES: dict[Purpose, str] = {**PURPOSES, Purpose.CANCELLATION: "Cancellation notice"}

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.people import ledger
+from scheduling.planning.payment_notices import pay
 from scheduling.rules.payments import PaymentError, parse_amount, pounds
 from scheduling.text.words import label
 from store.enums import PaymentStatus
@@ -99,7 +100,7 @@ async def mark_paid_from_csv(
     if not chosen:
         raise PaymentError("No row says yes in the paid column: nothing was marked paid")
     for line in chosen:
-        await ledger.mark_paid(session, line, now=now, actor=actor)
+        await pay(session, line, now=now, actor=actor)
     return chosen
 
 

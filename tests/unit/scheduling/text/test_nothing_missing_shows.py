@@ -38,6 +38,7 @@ GIVEN: dict[str, Any] = {
     "ask_answer": True,
     "follow_up": True,
     "about_outcomes": False,
+    "amount": "£25.00",
 }
 # Details a message may go without: templates show them only when they are there.
 OPTIONAL = (

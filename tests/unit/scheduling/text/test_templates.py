@@ -36,6 +36,7 @@ CONTEXT = {
     "ask_answer": True,
     "follow_up": True,
     "about_outcomes": False,
+    "amount": "£25.00",
 }
 SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
 ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]
