@@ -83,3 +83,12 @@ def test_a_payment_choice_is_kept_structured_and_an_old_free_text_is_only_a_note
     assert read_choice("cash please") == PaymentChoice(note="cash please")  # never guessed
     assert read_choice(None) == PaymentChoice()
     assert not PaymentChoice(PaymentMethod.TALK_FIRST).pays_money
+
+
+@pytest.mark.parametrize("text", ["PAID?", "paid", "Have I been paid?", "payment sent?"])
+def test_paid_is_a_keyword_whatever_we_last_asked(text: str) -> None:
+    from scheduling.rules.distress import DistressWords
+    from scheduling.rules.intents import Asked, Intent, understand
+
+    for asked in Asked:
+        assert understand(text, asked, DistressWords.load()).intent is Intent.PAID
