@@ -86,6 +86,7 @@ class App:
                 (self.staff_alerts().send_due, min(every, 5.0)),
                 (self.reply_escalation().run, 60.0),
                 (self.maintenance().escalate_promises, 300.0),
+                (self.maintenance().alert_unpaid_payments, 3600.0),
             ),
         )
 
