@@ -37,6 +37,17 @@ async def set_kind_default(
     )  # fmt: skip
 
 
+async def settle_offer(session: AsyncSession, engagement: Engagement) -> None:
+    """On publishing, an engagement without its own offer takes its kind's default, so
+    what people were told stays what they were told if the default changes later."""
+    if engagement.offer_kind is None:
+        default = await kind_default(session, engagement.kind)
+        engagement.offer_kind = default.kind
+        engagement.offer_pence = default.pence
+        engagement.expenses_covered = [e.value for e in default.expenses]
+        engagement.expense_limit_pence = default.limit_pence
+
+
 async def offer_for(session: AsyncSession, engagement: Engagement) -> Offer:
     """The engagement's own offer if it has one, else its kind's default."""
     if engagement.offer_kind is None:

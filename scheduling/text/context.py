@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from scheduling.clock import local_today
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.given import given
-from scheduling.rules.payments import pounds
+from scheduling.rules.payments import Offer, pounds
 from scheduling.rules.promises import can_follow_up
 from scheduling.rules.questions import asks_for_answer
 from scheduling.rules.reach import reach_of
 from scheduling.rules.wording import clock_time, spoken_datetime, spoken_day
-from store.enums import Purpose
-from store.models import Expert, Message
+from store.enums import EXPENSES, PaymentPurpose, Purpose
+from store.models import Engagement, Expert, Message
 
 # A details message's ``variant``: what the promise it keeps was about.
 ABOUT_OUTCOMES = 1
@@ -53,6 +53,19 @@ def signature(expert: Expert, on: datetime) -> str:
     return first_name(worker.name)
 
 
+def engagement_offer(engagement: Engagement) -> Offer:
+    """The offer an engagement carries itself (none until set or published)."""
+    if engagement.offer_kind is None:
+        return Offer()
+    covered = {p.value for p in EXPENSES}
+    return Offer(
+        engagement.offer_kind,
+        engagement.offer_pence,
+        tuple(PaymentPurpose(e) for e in engagement.expenses_covered if e in covered),
+        engagement.expense_limit_pence,
+    )
+
+
 def template_context(message: Message, details_safe: bool, now: datetime) -> dict[str, Any]:
     expert = message.expert
     context: dict[str, Any] = {
@@ -82,5 +95,8 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
             ends=clock_time(time(local_end.hour, local_end.minute)),
             day_of_meeting=f"{engagement.starts_at.astimezone(ZoneInfo(tz)):%A}",
             **{name: given(getattr(engagement, name)) for name in ENGAGEMENT_DETAILS},
+            # What it pays, in plain words (set, or copied from its kind's default, when
+            # it was published); shown only where the details are.
+            offer=" ".join(engagement_offer(engagement).sentences()) or None,
         )
     return context

@@ -37,6 +37,7 @@ CONTEXT = {
     "follow_up": True,
     "about_outcomes": False,
     "amount": "£25.00",
+    "offer": "You will be paid £25.00 for your time.",
 }
 SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
 ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]

@@ -166,3 +166,40 @@ async def test_a_time_line_is_one_per_person(app: App, clock: SimulatedClock) ->
         )
     async with app.sessions() as session:
         assert len(list(await session.scalars(select(PaymentLine)))) == 1
+
+
+async def test_publishing_fixes_the_kinds_offer_into_the_advance_information(
+    app: App, clock: SimulatedClock
+) -> None:
+    from bot.services.engagements import lifecycle
+    from scheduling.text.context import engagement_offer
+    from scheduling.text.rendering import Renderer
+    from store.enums import Channel, Purpose
+
+    offer = Offer(OfferKind.VOUCHER, 2000, (PaymentPurpose.TRAVEL,), None)
+    async with app.sessions.begin() as session:
+        await set_kind_default(session, "panel", offer, now=clock.now(), actor="t")
+        engagement = await add_engagement(app, session, kind="panel", publish=False)
+        assert engagement_offer(engagement) == Offer()  # a draft follows the default
+        await lifecycle.publish(session, engagement, app.offsets, now=clock.now(), actor="t")
+        assert engagement_offer(engagement) == offer
+    async with app.sessions.begin() as session:  # a later default changes nothing told
+        await set_kind_default(session, "panel", Offer(), now=clock.now(), actor="t")
+        engagement = await claims.engagement_for(session, engagement.id)
+        assert engagement_offer(engagement) == offer
+    from tests.unit.scheduling.text.test_templates import CONTEXT
+
+    said = " ".join(offer.sentences())
+    for channel in (Channel.EMAIL, Channel.LETTER):
+        body = (
+            Renderer()
+            .render(Purpose.PRE_BRIEF, channel, {**CONTEXT, "details": True, "offer": said})
+            .body
+        )
+        assert "You will get a £20.00 voucher to thank you for your time." in body
+        quiet = (
+            Renderer()
+            .render(Purpose.PRE_BRIEF, channel, {**CONTEXT, "details": False, "offer": said})
+            .body
+        )
+        assert "£" not in quiet
