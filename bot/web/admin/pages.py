@@ -90,6 +90,7 @@ ADMIN_NAV = (
     *LINK_WORKER_NAV,
     NavItem("Delivery log", "/admin/delivery"),
     NavItem("Needs attention", "/admin/attention"),
+    NavItem("Payments", "/admin/payments"),
     NavItem("Channels", "/admin/channels"),
     NavItem("Staff", "/admin/staff"),
     NavItem("Audit log", "/admin/audit"),
