@@ -31,6 +31,7 @@ from bot.services.experts.profile import describe_status
 from bot.services.privacy.audit_search import about_expert, describe_action, describe_entity
 from scheduling.rules.windows import SafeWindow, WindowError
 from scheduling.text import words
+from scheduling.text.payment_words import choice_words
 from store import audit
 from store.enums import Channel, InvitationAnswer, MessageStatus, Purpose
 from store.models import (
@@ -212,6 +213,7 @@ def _environment() -> Environment:
         lines=_lines,
         action=describe_action,
         entity=describe_entity,
+        payment_choice=choice_words,
     )
     return env
 

@@ -92,3 +92,12 @@ def test_paid_is_a_keyword_whatever_we_last_asked(text: str) -> None:
 
     for asked in Asked:
         assert understand(text, asked, DistressWords.load()).intent is Intent.PAID
+
+
+def test_a_payment_choice_reads_in_words_never_as_stored() -> None:
+    from scheduling.text.payment_words import choice_words
+
+    voucher = PaymentChoice(PaymentMethod.VOUCHER, "supermarket", "paper ones").stored()
+    assert choice_words(voucher) == "Voucher: supermarket. They said: paper ones"
+    assert choice_words("cash please") == "cash please"
+    assert choice_words(None) == "Not recorded"
