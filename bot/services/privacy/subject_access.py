@@ -29,6 +29,8 @@ from sqlalchemy.orm import selectinload
 
 from bot.services.experts.profile import describe_status
 from bot.services.privacy.audit_search import about_expert, describe_action, describe_entity
+from scheduling.people import ledger
+from scheduling.rules.payments import pounds
 from scheduling.rules.windows import SafeWindow, WindowError
 from scheduling.text import words
 from scheduling.text.payment_words import choice_words
@@ -43,6 +45,7 @@ from store.models import (
     Expert,
     Invitation,
     Message,
+    PaymentLine,
     Reply,
     Staff,
     Task,
@@ -70,6 +73,7 @@ class ExpertRecord:
     audit_events: list[AuditEvent]
     tz: str  # the organisation's time zone: every time in the document is read in it
     staff_names: dict[int, str] = field(default_factory=dict)
+    payments: list[PaymentLine] = field(default_factory=list)  # what we owed or paid them
 
 
 async def build_export(
@@ -90,6 +94,7 @@ async def build_export(
     assert loaded is not None
     staff = {s.id: s.name for s in await session.scalars(select(Staff))}
     return ExpertRecord(
+        payments=await ledger.lines_for(session, expert_id=eid),
         expert=loaded,
         status=describe_status(loaded, now),
         generated_at=now,
@@ -214,6 +219,8 @@ def _environment() -> Environment:
         action=describe_action,
         entity=describe_entity,
         payment_choice=choice_words,
+        money=pounds,
+        payment_words=lambda v: words.label(v),
     )
     return env
 

@@ -74,3 +74,23 @@ async def test_the_exported_file_marks_the_batch_paid_once(app: App, clock: Simu
     assert made.total_pence == 3140
     assert "Total for 2026: £31.40." in made.body and "None" not in made.body
     assert "12 January 2026: Time, £25.00" in made.body
+
+
+async def test_their_own_record_lists_what_we_owed_and_paid_them(app: App) -> None:
+    from bot.services.payments.claims import set_choice
+    from bot.services.privacy.subject_access import build_export, render_export
+    from scheduling.rules.payments import PaymentChoice
+    from store.enums import PaymentMethod
+
+    ana_id = await _approved(app)
+    async with app.sessions.begin() as session:
+        ana = await session.get_one(Expert, ana_id)
+        choice = PaymentChoice(PaymentMethod.VOUCHER, "supermarket", "")
+        await set_choice(session, ana, choice, now=app.clock.now(), actor="t")
+    async with app.sessions() as session:
+        ana = await session.get_one(Expert, ana_id)
+        record = await build_export(session, ana, now=app.clock.now(), tz="Europe/London")
+        html = render_export(record)
+    assert "LL000001: Time for First contact workshop, £25.00." in html
+    assert "Approved, waiting to be paid" in html
+    assert "Voucher: supermarket" in html and "voucher_kind" not in html
