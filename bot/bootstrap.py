@@ -92,6 +92,7 @@ class App:
                 (self.reply_escalation().run, 60.0),
                 (self.maintenance().escalate_promises, 300.0),
                 *self._mail_jobs(),
+                (self.maintenance().alert_unpaid_payments, 3600.0),
             ),
         )
 

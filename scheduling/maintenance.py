@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from scheduling.clock import Clock, local_today
 from scheduling.job_lock import try_job_lock
 from scheduling.people.followups import FollowupReport, open_due_followups
+from scheduling.people.payment_alerts import alert_unpaid
 from scheduling.people.promises import escalate_overdue
 from scheduling.planning.pastoral_planner import PastoralReport, pastoral_candidates, plan_pastoral
 from scheduling.rules.cover import responsible_staff
@@ -155,6 +156,13 @@ class Maintenance:
             if not await try_job_lock(session, "escalate_promises"):
                 return 0
             return await escalate_overdue(session, self.clock.now(), self.office_tz)
+
+    async def alert_unpaid_payments(self) -> int:
+        """Hourly: an approved payment unpaid past the organisation's limit alerts admins."""
+        async with self.sessions.begin() as session:
+            if not await try_job_lock(session, "alert_unpaid_payments"):
+                return 0
+            return await alert_unpaid(session, self.clock.now(), self.office_tz)
 
     async def purge(self) -> int:
         """Delete message texts and replies past the message retention period, keeping the

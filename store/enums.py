@@ -74,6 +74,7 @@ class Purpose(StrEnum):
     TIME_CHANGED = "time_changed"
     DETAILS = "details"  # the full details an earlier discreet message promised
     WRITTEN = "written"  # words a member of staff wrote to them, through the same gate
+    PAYMENT_SENT = "payment_sent"  # we paid them; the amount only where details are safe
 
     @property
     def essential(self) -> bool:
@@ -172,6 +173,8 @@ class TaskKind(StrEnum):
     STRANGER = "stranger"  # a message from a number or chat we do not know
     GO_OVER_DETAILS = "go_over_details"  # a promise to talk the details through in person
     SHARED_CONTACT = "shared_contact"  # experts in different caseloads share a number or email
+    RECORD_PAYMENTS = "record_payments"  # after attendance: record time and expenses owed
+    EXPLAIN_DECLINE = "explain_decline"  # a payment was declined: explain it in person
 
 
 class TaskStatus(StrEnum):
@@ -191,3 +194,58 @@ class ChangeStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
+
+
+class OfferKind(StrEnum):
+    """How an engagement recognises people's time."""
+
+    PER_SESSION = "per_session"
+    PER_HOUR = "per_hour"
+    VOUCHER = "voucher"
+    NONE = "none"
+
+
+class PaymentPurpose(StrEnum):
+    """What one ledger line pays for: one line per purpose per invitation."""
+
+    TIME = "time"
+    TRAVEL = "travel"
+    CHILDCARE = "childcare"
+    CARER = "carer"
+    MEALS = "meals"
+    OTHER = "other"
+    CANCELLATION_COSTS = "cancellation_costs"
+
+
+# The expenses an engagement can cover (the purposes that are not time).
+EXPENSES = (
+    PaymentPurpose.TRAVEL,
+    PaymentPurpose.CHILDCARE,
+    PaymentPurpose.CARER,
+    PaymentPurpose.MEALS,
+    PaymentPurpose.OTHER,
+)
+
+
+class PaymentStatus(StrEnum):
+    """A ledger line's lifecycle: owed -> approved -> paid, or declined (with a reason)."""
+
+    OWED = "owed"
+    APPROVED = "approved"
+    PAID = "paid"
+    DECLINED = "declined"
+
+
+PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    PaymentStatus.OWED: frozenset({PaymentStatus.APPROVED, PaymentStatus.DECLINED}),
+    PaymentStatus.APPROVED: frozenset({PaymentStatus.PAID, PaymentStatus.DECLINED}),
+}
+
+
+class PaymentMethod(StrEnum):
+    """How a person chose to be paid, asked by their link worker and never guessed."""
+
+    BANK_TRANSFER = "bank_transfer"
+    VOUCHER = "voucher"
+    NO_PAYMENT = "no_payment"  # "please don't pay me": a thank-you instead
+    TALK_FIRST = "talk_first"  # benefits: talk to me before paying anything

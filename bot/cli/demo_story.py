@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
+from bot.cli import demo_pay
 from bot.cli.demo_cast import DETAILS, sample_experts
 from bot.cli.demo_talk import ana_conversation, jo_answers
 from bot.services.engagements import lifecycle as engagement_service
@@ -84,6 +85,7 @@ class Story:
             await set_cover(
                 session, sam, jo, date(2026, 3, 27), date(2026, 3, 27), now=now, actor=ACTOR
             )
+            await demo_pay.set_offer(session, now)
             experts = [
                 await create_expert(
                     session, self.app.cipher, ExpertInput.model_validate(d), actor=ACTOR, now=now
@@ -149,6 +151,17 @@ class Story:
                     datetime(2026, 3, 27, 12, 5, tzinfo=self.zone),
                     'Cara texts from a new number: "call me". A stranger gets one neutral line',
                     self._stranger_writes,
+                ),
+                (
+                    datetime(2026, 3, 26, 17, 0, tzinfo=self.zone),
+                    "Morven records that Ana came (£25.00 for her time is owed) and her bus "
+                    "fares, £6.40, receipt seen",
+                    self._ana_claims,
+                ),
+                (
+                    datetime(2026, 3, 30, 11, 0, tzinfo=self.zone),
+                    "Morven approves and pays Ana's time and fares: Ana is told it was sent",
+                    self._ana_paid,
                 ),
                 (
                     datetime(2026, 4, 1, 11, 0, tzinfo=self.zone),
@@ -250,6 +263,13 @@ class Story:
     async def _stranger_writes(self) -> None:
         answer = await self._hear("07123 456799", "call me")
         self.say(self.clock.now(), f"   answered: {answer}")
+
+    async def _ana_claims(self) -> None:
+        await demo_pay.ana_came_and_claims(self.app, self.workshop, self.clock.now())
+
+    async def _ana_paid(self) -> None:
+        paid = await demo_pay.ana_is_paid(self.app, self.workshop, self.clock.now())
+        self.say(self.clock.now(), f"   paid: {paid}")
 
     async def _record_outcomes(self) -> None:
         async with self.app.sessions.begin() as session:

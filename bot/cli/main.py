@@ -107,6 +107,13 @@ COMMANDS = (
     ),
     Entry("mail", "mail", "app", "Email replies: read the replies mailbox now."),
     Entry(
+        "payments",
+        "payments",
+        "app",
+        "Payments for people's time and costs: what is owed, approving and paying it, the "
+        "finance file, and a yearly statement for an expert.",
+    ),
+    Entry(
         "privacy",
         "privacy",
         "app",

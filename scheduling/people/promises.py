@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from scheduling.clock import local_today
+from scheduling.people.ledger import costs_settled
 from scheduling.people.reply_escalation import escalation_targets
 from scheduling.people.staff_alerts import alert_each
 from scheduling.rules.promises import promise_deadline
@@ -79,12 +80,13 @@ async def record_promises(session: AsyncSession, message: Message, now: datetime
             due_at=promise_deadline(kind, now, starts, await _reminder_at(session, message)),
         )
         session.add(promise)
-        if kind == "costs" and message.engagement_id is not None:
-            task = await session.scalar(
-                select(Task).where(Task.dedupe_key == f"eng{message.engagement_id}:reimburse")
-            )
-            if task is not None:
-                await link_task(promise, task, now)
+        # A costs promise is kept when their line in the payments ledger is settled.
+        if (
+            kind == "costs"
+            and message.engagement_id is not None
+            and await costs_settled(session, message.expert_id, message.engagement_id)
+        ):
+            keep(promise, "Settled in the payments ledger", now)
         made.append(promise)
     await session.flush()
     return made

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from scheduling.people.handoff import open_phone_task_for_cancellation, open_venue_task
+from scheduling.people.ledger import open_cancellation_costs
 from scheduling.people.promises import keep_by_message, link_message, link_task, record_promises
 from scheduling.people.task_scripts import person_context, render_task_script, staff_for
 from scheduling.people.tasks import close_obsolete_tasks, open_task
@@ -303,19 +304,8 @@ async def cancel_engagement(
             await open_phone_task_for_cancellation(session, engagement, invitation.expert, now)
         if notify:
             await open_venue_task(session, engagement, now)
-    if notify:
-        await open_task(
-            session,
-            kind=TaskKind.REIMBURSE_COSTS,
-            title="Pay back the costs of a cancelled engagement",
-            details=f"{engagement.title} was cancelled. Pay back everything people had already "
-            "spent or booked: travel, childcare, support workers. Ask each person who was "
-            "coming, and close this task when everyone is paid.",
-            assignee=engagement.lead,
-            engagement=engagement,
-            now=now,
-            dedupe_key=f"eng{engagement.id}:reimburse",
-        )
+    # What people had spent or booked is owed: a line each in the ledger (not a task).
+    await open_cancellation_costs(session, notify, now)
     return report
 
 

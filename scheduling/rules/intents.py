@@ -52,6 +52,7 @@ class Intent(StrEnum):
     PAUSE = "pause"
     HELP = "help"
     CALL = "call"
+    PAID = "paid"  # "PAID?": what is owed to them, answered in words safe for the channel
     SCORE = "score"  # answers to a check-in
     PASS = "pass"
     OTHER = "other"  # free text: kept for the link worker
@@ -119,6 +120,10 @@ _KEYWORDS = _table(
             *("can you call me", "could you call me", "can you ring me", "could you ring me"),
             *("can you phone me", "could you phone me", "can someone call me"),
             *("can someone ring me", "give me a call", "give me a ring"),
+        ),
+        Intent.PAID: (
+            *("paid", "payment", "have i been paid", "am i paid", "what am i owed"),
+            *("has my payment been sent", "is my payment sent", "payment sent"),
         ),
     }
 )

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from scheduling.clock import local_today
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.given import given
+from scheduling.rules.payments import Offer, pounds
 from scheduling.rules.promises import can_follow_up
 from scheduling.rules.questions import asks_for_answer
 from scheduling.rules.reach import reach_of
 from scheduling.rules.wording import clock_time, spoken_datetime, spoken_day
-from store.enums import Purpose
-from store.models import Expert, Message
+from store.enums import EXPENSES, PaymentPurpose, Purpose
+from store.models import Engagement, Expert, Message
 
 # A details message's ``variant``: what the promise it keeps was about.
 ABOUT_OUTCOMES = 1
@@ -52,6 +53,19 @@ def signature(expert: Expert, on: datetime) -> str:
     return first_name(worker.name)
 
 
+def engagement_offer(engagement: Engagement) -> Offer:
+    """The offer an engagement carries itself (none until set or published)."""
+    if engagement.offer_kind is None:
+        return Offer()
+    covered = {p.value for p in EXPENSES}
+    return Offer(
+        engagement.offer_kind,
+        engagement.offer_pence,
+        tuple(PaymentPurpose(e) for e in engagement.expenses_covered if e in covered),
+        engagement.expense_limit_pence,
+    )
+
+
 def template_context(message: Message, details_safe: bool, now: datetime) -> dict[str, Any]:
     expert = message.expert
     context: dict[str, Any] = {
@@ -67,6 +81,8 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
         # Only promise a follow-up that something can keep; a details message promises none.
         "follow_up": message.purpose is not Purpose.DETAILS and can_follow_up(expert),
         "about_outcomes": message.purpose is Purpose.DETAILS and message.variant == ABOUT_OUTCOMES,
+        # A payment notice's variant is the amount paid, in pence (shown only with details).
+        "amount": pounds(message.variant or 0) if message.purpose is Purpose.PAYMENT_SENT else "",
     }
     engagement = message.engagement
     if engagement is not None:
@@ -79,5 +95,8 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
             ends=clock_time(time(local_end.hour, local_end.minute)),
             day_of_meeting=f"{engagement.starts_at.astimezone(ZoneInfo(tz)):%A}",
             **{name: given(getattr(engagement, name)) for name in ENGAGEMENT_DETAILS},
+            # What it pays, in plain words (set, or copied from its kind's default, when
+            # it was published); shown only where the details are.
+            offer=" ".join(engagement_offer(engagement).sentences()) or None,
         )
     return context

@@ -20,7 +20,11 @@ from store.enums import (
     ExpertStatus,
     InvitationAnswer,
     MessageStatus,
+    OfferKind,
     PastoralLevel,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
     Purpose,
     Role,
     TaskKind,
@@ -56,6 +60,7 @@ PURPOSES: dict[Purpose, str] = {
     Purpose.TIME_CHANGED: "Change of time",
     Purpose.DETAILS: "The full details",
     Purpose.WRITTEN: "Written by staff",
+    Purpose.PAYMENT_SENT: "Payment sent",
 }
 # The same purposes said in full, for someone who does not know our words (an expert
 # reading their own record, a cover worker reading a reply).
@@ -70,6 +75,7 @@ PURPOSE_DESCRIPTIONS: dict[Purpose, str] = {
     Purpose.TIME_CHANGED: "Change of time",
     Purpose.DETAILS: "The full details we said we would send",
     Purpose.WRITTEN: "A message a member of staff wrote to them",
+    Purpose.PAYMENT_SENT: "To say we had sent a payment",
 }
 # One engagement's planned messages, as its page lists them: the cancellation is the notice.
 PLAN_PURPOSES: dict[Purpose, str] = {**PURPOSES, Purpose.CANCELLATION: "Cancellation notice"}
@@ -127,6 +133,8 @@ TASK_KINDS: dict[TaskKind, str] = {
     TaskKind.STRANGER: "A message from someone we do not know",
     TaskKind.GO_OVER_DETAILS: "Go over the details with them",
     TaskKind.SHARED_CONTACT: "Check a contact detail two experts share",
+    TaskKind.RECORD_PAYMENTS: "Record time and expenses owed",
+    TaskKind.EXPLAIN_DECLINE: "Explain a declined payment in person",
 }
 TASK_STATUSES: dict[TaskStatus, str] = {
     TaskStatus.OPEN: "Open",
@@ -166,6 +174,33 @@ CHANGE_STATUSES: dict[ChangeStatus, str] = {
     ChangeStatus.CONFIRMED: "Confirmed",
     ChangeStatus.REJECTED: "Turned down",
 }
+OFFER_KINDS: dict[OfferKind, str] = {
+    OfferKind.PER_SESSION: "A fee for the session",
+    OfferKind.PER_HOUR: "A fee for each hour",
+    OfferKind.VOUCHER: "A voucher",
+    OfferKind.NONE: "No payment for time",
+}
+PAYMENT_PURPOSES: dict[PaymentPurpose, str] = {
+    PaymentPurpose.TIME: "Time",
+    PaymentPurpose.TRAVEL: "Travel",
+    PaymentPurpose.CHILDCARE: "Childcare",
+    PaymentPurpose.CARER: "Carer or support worker",
+    PaymentPurpose.MEALS: "Meals",
+    PaymentPurpose.OTHER: "Other costs",
+    PaymentPurpose.CANCELLATION_COSTS: "Costs of a cancelled engagement",
+}
+PAYMENT_STATUSES: dict[PaymentStatus, str] = {
+    PaymentStatus.OWED: "Owed",
+    PaymentStatus.APPROVED: "Approved, waiting to be paid",
+    PaymentStatus.PAID: "Paid",
+    PaymentStatus.DECLINED: "Declined",
+}
+PAYMENT_METHODS: dict[PaymentMethod, str] = {
+    PaymentMethod.BANK_TRANSFER: "Bank transfer",
+    PaymentMethod.VOUCHER: "Voucher",
+    PaymentMethod.NO_PAYMENT: "Please don't pay me (a thank-you instead)",
+    PaymentMethod.TALK_FIRST: "Talk to me first (benefits)",
+}
 
 _TABLES: dict[type[StrEnum], dict[StrEnum, str]] = {
     Channel: CHANNELS,  # type: ignore[dict-item]
@@ -182,6 +217,10 @@ _TABLES: dict[type[StrEnum], dict[StrEnum, str]] = {
     AccessNeed: ACCESS_NEEDS,  # type: ignore[dict-item]
     AlertStatus: ALERT_STATUSES,  # type: ignore[dict-item]
     ChangeStatus: CHANGE_STATUSES,  # type: ignore[dict-item]
+    OfferKind: OFFER_KINDS,  # type: ignore[dict-item]
+    PaymentPurpose: PAYMENT_PURPOSES,  # type: ignore[dict-item]
+    PaymentStatus: PAYMENT_STATUSES,  # type: ignore[dict-item]
+    PaymentMethod: PAYMENT_METHODS,  # type: ignore[dict-item]
 }
 # Words that keep their capital inside a sentence.
 _PROPER = {"Telegram"}

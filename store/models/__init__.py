@@ -11,6 +11,7 @@ from store.models.engagements import (
 from store.models.inbox import StaffAlert, TelegramLink
 from store.models.notes import StaffNote
 from store.models.outbox import DeliveryAttempt, Message
+from store.models.payments import PaymentChange, PaymentLine
 from store.models.people import (
     ChannelConsent,
     ContactChange,
@@ -40,6 +41,8 @@ __all__ = [
     "Message",
     "Meta",
     "OrgSetting",
+    "PaymentChange",
+    "PaymentLine",
     "PlanSetting",
     "Promise",
     "Reply",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from store.enums import EngagementStatus, InvitationAnswer
+from store.enums import EngagementStatus, InvitationAnswer, OfferKind
 from store.models.base import Base, enum_column
 from store.models.people import Expert, Staff
 from store.types import EncryptedText
@@ -59,6 +59,13 @@ class Engagement(Base):
     # "You said, we did": what changed because of what people said, fed back to them.
     outcomes: Mapped[str | None] = mapped_column(EncryptedText)
     outcomes_recorded_at: Mapped[datetime | None]
+    # What it offers for people's time: None means the default for its kind (an
+    # administrator's setting), so an engagement follows that until someone sets its own.
+    offer_kind: Mapped[OfferKind | None] = enum_column(OfferKind, nullable=True)
+    offer_pence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The expenses it covers (PaymentPurpose values) and a limit per expense, if any.
+    expenses_covered: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    expense_limit_pence: Mapped[int | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.engagements.rules import EngagementError, may_record_attendance, refuse
 from bot.services.experts.profile import is_paused
+from bot.services.payments.claims import after_attendance, withdraw_time
 from scheduling.people.missed_meetings import (
     MissedFollowup,
     open_missed_you,
@@ -81,7 +82,10 @@ async def record_attendance(
     )
     if attended:
         withdrawn = await withdraw_missed_you(session, invitation, now) if was is False else 0
+        await after_attendance(session, engagement, invitation, now, actor)
         return AttendanceResult(True, None, withdrawn, None)
+    if was is True:
+        await withdraw_time(session, invitation, now, actor)
     reason = _why_not_contact(expert, now)
     if reason is not None:
         return AttendanceResult(False, None, 0, reason)

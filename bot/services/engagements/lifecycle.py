@@ -27,6 +27,7 @@ from bot.services.engagements.rules import (
     refuse,
     refuse_problems,
 )
+from scheduling.people.offers import settle_offer
 from scheduling.planning.plan_settings import check_engagement_overrides, normalise_kind
 from scheduling.planning.planner import (
     PlanReport,
@@ -171,6 +172,7 @@ async def publish(
         raise EngagementError(
             "people must be told these before it can be published: " + ", ".join(missing)
         )
+    await settle_offer(session, engagement)
     engagement.status = EngagementStatus.PUBLISHED
     engagement.updated_at = now
     audit.record(

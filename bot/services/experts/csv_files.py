@@ -25,6 +25,7 @@ from bot.services.contact_details import _unguard, guard_formula, phone_for_peop
 from bot.services.experts.details import FALLBACK_ZONE, ExpertInput
 from bot.services.experts.profile import create_expert, is_paused, load_experts
 from scheduling.rules.characters import typeable
+from scheduling.text.payment_words import choice_words
 from store import audit
 from store.crypto import Cipher
 from store.enums import Channel, ExpertStatus
@@ -361,7 +362,7 @@ def _export_row(expert: Expert, now: datetime) -> tuple[dict[str, str], bool]:
         "access_needs": ";".join(expert.access_needs),
         "discreet": "yes" if expert.discreet else "no",
         "pastoral_level": expert.pastoral_level.value,
-        "payment_preference": expert.payment_preference or "",
+        "payment_preference": choice_words(expert.payment_preference, ""),
     }
     return row, len(given) < len(allowed)
 

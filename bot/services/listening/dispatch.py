@@ -25,6 +25,7 @@ RULES: dict[Intent, Rule] = {
     Intent.PAUSE: keywords.pause,
     Intent.HELP: keywords.help_,
     Intent.CALL: keywords.call,
+    Intent.PAID: keywords.paid,
     Intent.YES: answers.invitation,
     Intent.NO: answers.invitation,
     Intent.MAYBE: answers.invitation,

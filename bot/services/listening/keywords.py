@@ -1,4 +1,4 @@
-"""The words the machine acts on by itself: STOP, START, PAUSE, HELP, CALL and PASS."""
+"""The words the machine acts on by itself: STOP, START, PAUSE, HELP, CALL, PAID and PASS."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from bot.services.experts.profile import ExpertError, is_paused, pause_expert, r
 from bot.services.listening.answers import free_text
 from bot.services.listening.inbound import ACTOR
 from bot.services.listening.turn import Turn
+from bot.services.payments.telling import owed_to
 from scheduling.clock import local_today
 from scheduling.rules.intents import Understood
 from scheduling.text.words import in_sentence, label
@@ -85,6 +86,12 @@ async def call(turn: Turn, expert: Expert, *_: object) -> str | None:
         expert=expert,
     )
     return turn.render("call", turn.people(expert))
+
+
+async def paid(turn: Turn, expert: Expert, *_: object) -> str | None:
+    """What we owe them; the amount only where the channel is safe for details."""
+    owed = await owed_to(turn.session, expert)
+    return turn.render("paid", {**turn.people(expert), **owed, "details": turn.details(expert)})
 
 
 async def pass_(turn: Turn, *_: object) -> str | None:

@@ -29,8 +29,11 @@ from sqlalchemy.orm import selectinload
 
 from bot.services.experts.profile import describe_status
 from bot.services.privacy.audit_search import about_expert, describe_action, describe_entity
+from scheduling.people import ledger
+from scheduling.rules.payments import pounds
 from scheduling.rules.windows import SafeWindow, WindowError
 from scheduling.text import words
+from scheduling.text.payment_words import choice_words
 from store import audit
 from store.enums import Channel, InvitationAnswer, MessageStatus, Purpose
 from store.models import (
@@ -42,6 +45,7 @@ from store.models import (
     Expert,
     Invitation,
     Message,
+    PaymentLine,
     Reply,
     Staff,
     StaffNote,
@@ -72,6 +76,7 @@ class ExpertRecord:
     staff_names: dict[int, str] = field(default_factory=dict)
     # Staff-only notes on their conversation: they never saw them, but they are theirs to see.
     notes: list[StaffNote] = field(default_factory=list)
+    payments: list[PaymentLine] = field(default_factory=list)  # what we owed or paid them
 
 
 async def build_export(
@@ -92,6 +97,7 @@ async def build_export(
     assert loaded is not None
     staff = {s.id: s.name for s in await session.scalars(select(Staff))}
     return ExpertRecord(
+        payments=await ledger.lines_for(session, expert_id=eid),
         expert=loaded,
         status=describe_status(loaded, now),
         generated_at=now,
@@ -222,6 +228,9 @@ def _environment() -> Environment:
         lines=_lines,
         action=describe_action,
         entity=describe_entity,
+        payment_choice=choice_words,
+        money=pounds,
+        payment_words=lambda v: words.label(v),
     )
     return env
 

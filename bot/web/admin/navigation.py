@@ -31,6 +31,7 @@ LINK_WORKER_NAV = (
 ADMIN_NAV = (
     NavItem("Delivery log", "/admin/delivery"),
     NavItem("Needs attention", "/admin/attention"),
+    NavItem("Payments", "/admin/payments"),
     NavItem("Channels", "/admin/channels"),
     NavItem("Staff", "/admin/staff"),
     NavItem("Audit log", "/admin/audit"),

@@ -172,11 +172,14 @@ def test_the_whole_engagement_journey_on_the_command_line(ready: Invoke, tmp_pat
     assert ready("engagements", "answer", "1", "EX-1", "perhaps").exit_code == 2
     cancelled = ready("engagements", "cancel", "1", "--reason", "venue closed")
     assert cancelled.exit_code == 0
-    tasks = ready("tasks")
-    assert "Pay back the costs" in tasks.output
-    closed = ready("tasks", "done", "1", "--outcome", "paid Ana's bus fare")
-    assert closed.exit_code == 0
-    assert ready("tasks", "done", "1", "--outcome", "again").exit_code == 1
+    # The costs of the cancelled engagement are a line in the payments ledger, not a task.
+    owed = ready("payments", "owed")
+    assert "Costs of a cancelled engagement" in owed.output
+    claimed = ready("payments", "claim", "1", "EX-1", "cancellation-costs", "3.20")
+    assert claimed.exit_code == 0, claimed.output
+    assert ready("payments", "approve", "LL000001").exit_code == 0
+    assert ready("payments", "paid", "LL000001").exit_code == 0
+    assert ready("payments", "paid", "LL000001").exit_code == 1
 
 
 def test_keys_generate_prints_a_usable_key(cli: Invoke) -> None:

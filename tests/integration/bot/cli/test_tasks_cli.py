@@ -3,14 +3,15 @@ pages, counts the word "None" as a detail not filled in."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from tests.cli_runner import Invoke
-from tests.integration.bot.cli.test_cli import DETAILS, _create, _future
+from tests.integration.bot.cli.test_cli import DETAILS, _create
 
 
-def test_the_task_list_names_the_cancelled_engagement(ready: Invoke, tmp_path: Path) -> None:
+def test_a_cancellation_leaves_its_costs_in_the_ledger_not_a_task(
+    ready: Invoke, tmp_path: Path
+) -> None:
     csv = tmp_path / "people.csv"
     csv.write_text(
         "ref,preferred_name,link_worker,preferred_channel,phone,consent_sms,"
@@ -24,10 +25,12 @@ def test_the_task_list_names_the_cancelled_engagement(ready: Invoke, tmp_path: P
     assert ready("engagements", "cancel", "1", "--reason", "venue closed").exit_code == 0
     listed = ready("tasks")
     assert listed.exit_code == 0, listed.output
-    day = date.fromisoformat(_future(10)[:10]).strftime("%-d %B %Y")
-    line = next(row for row in listed.output.splitlines() if "Pay back the costs" in row)
-    assert f"Panel, {day} (cancelled)" in line
-    assert "None" not in listed.output
+    assert "Pay back" not in listed.output and "None" not in listed.output
+    owed = ready("payments", "owed")
+    assert owed.exit_code == 0, owed.output
+    line = next(row for row in owed.output.splitlines() if "LL000001" in row)
+    assert "Costs of a cancelled engagement" in line and "EX-1" in line and "Panel" in line
+    assert "£0.00" in line and "None" not in owed.output
 
 
 def test_none_typed_as_a_detail_is_still_to_fill_in(ready: Invoke) -> None:

@@ -15,6 +15,7 @@ from bot.services.engagements import lifecycle as engagements
 from bot.services.engagements.attendance import record_attendance
 from bot.services.inbox.tasks import close_task
 from scheduling.clock import SimulatedClock
+from scheduling.people import ledger
 from scheduling.planning.planner import load_engagement, replan_engagement
 from store.enums import Channel, MessageStatus, Purpose, Role, TaskKind, TaskStatus
 from store.models import Message, Promise, Staff, StaffAlert, Task
@@ -257,7 +258,7 @@ async def test_a_discreet_you_said_we_did_is_followed_by_what_changed_on_a_safe_
     assert len(outcomes) == 1 and outcomes[0].kept_at is not None
 
 
-async def test_costs_promised_in_a_cancellation_are_kept_when_the_costs_task_is_closed(
+async def test_costs_promised_in_a_cancellation_are_kept_when_the_costs_are_paid(
     app: App, clock: SimulatedClock
 ) -> None:
     _, engagement_id = await _invited(app)
@@ -271,11 +272,18 @@ async def test_costs_promised_in_a_cancellation_are_kept_when_the_costs_task_is_
         notice = (await outbox(app, id=notice.id))[0]
     assert notice.status is MessageStatus.SENT and "will be paid back" in (notice.body or "")
     [promise] = await _promises(app)
-    assert promise.kind == "costs" and promise.task_id is not None and promise.kept_at is None
+    assert promise.kind == "costs" and promise.kept_at is None
     async with app.sessions.begin() as session:
-        assert await close_task(session, promise.task_id, "paid", clock.now())
+        [line] = await ledger.lines_for(session, engagement_id=engagement_id)
+        await ledger.change_amount(session, line, 640, "bus fares", now=clock.now(), actor="t")
+        await ledger.approve(session, line, now=clock.now(), actor="t")
     [promise] = await _promises(app)
-    assert promise.kept_at is not None
+    assert promise.kept_at is None  # approved is not yet paid
+    async with app.sessions.begin() as session:
+        [line] = await ledger.lines_for(session, engagement_id=engagement_id)
+        await ledger.mark_paid(session, line, now=clock.now(), actor="t")
+    [promise] = await _promises(app)
+    assert promise.kept_at is not None and promise.kept_how == "Paid"
 
 
 async def test_details_owed_for_a_cancelled_engagement_raise_no_alarm(

@@ -79,7 +79,6 @@ async def test_a_late_cancellation_closes_the_old_pre_brief_call_beside_the_new_
         ("phone_call", False, False),  # the other meeting's pre-brief call is untouched
         ("phone_call", True, True),  # the urgent call about the cancellation
         ("read_reply", True, False),  # what Ana wrote still needs reading
-        ("reimburse_costs", True, False),
         ("venue_visit", True, True),
     ]
 

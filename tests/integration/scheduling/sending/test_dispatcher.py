@@ -13,8 +13,17 @@ from bot.bootstrap import App
 from bot.services.engagements import lifecycle as service
 from channels.base import OutgoingMessage
 from scheduling.clock import SimulatedClock
+from scheduling.people.ledger import lines_for
 from scheduling.sending.dispatcher import Dispatcher
-from store.enums import AttemptOutcome, InvitationAnswer, MessageStatus, Purpose, TaskKind
+from store.enums import (
+    AttemptOutcome,
+    InvitationAnswer,
+    MessageStatus,
+    PaymentPurpose,
+    PaymentStatus,
+    Purpose,
+    TaskKind,
+)
 from store.models import DeliveryAttempt, Message
 from tests.builders import add_engagement, add_expert, all_tasks, outbox
 
@@ -207,8 +216,11 @@ async def test_a_late_cancellation_tells_people_and_gives_staff_the_calls_to_mak
         await service.cancel(session, engagement, "venue closed", now=clock.now(), actor="test")
     await app.dispatcher().run_until_idle()
     kinds = sorted(t.kind.value for t in await all_tasks(app))
-    assert kinds == ["phone_call", "reimburse_costs", "venue_visit"]
-    assert all(t.urgent for t in await all_tasks(app) if t.kind is not TaskKind.REIMBURSE_COSTS)
+    assert kinds == ["phone_call", "venue_visit"]
+    assert all(t.urgent for t in await all_tasks(app))
+    async with app.sessions() as session:  # the costs are a line in the ledger, not a task
+        (costs,) = await lines_for(session, engagement_id=engagement.id)
+    assert (costs.purpose, costs.status) == (PaymentPurpose.CANCELLATION_COSTS, PaymentStatus.OWED)
     notice = (await outbox(app, purpose=Purpose.CANCELLATION))[0]
     assert notice.status is MessageStatus.SENT
     others = await outbox(app)

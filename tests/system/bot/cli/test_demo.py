@@ -56,6 +56,10 @@ def test_the_demo_shows_sent_held_suppressed_and_the_24_hour_rule(
     assert talk.index("Thanks for ringing") < talk.index("Written by staff, Jo Reid")
     written = list((out / "outbox" / "sms").glob("*written*"))
     assert written and "I'll ring again on Friday" in written[0].read_text(encoding="utf-8")
+    # The paid journey: Ana's time and fares paid, and her (discreet) text says only that.
+    assert "LL000001: Time for Ana" in text and "£25.00, paid" in text and "£6.40, paid" in text
+    paid_text = next((out / "outbox" / "sms").glob("*exp1_payment_sent*.txt")).read_text()
+    assert "We have sent what we owed you for Thursday" in paid_text and "£" not in paid_text
 
 
 def test_the_demo_never_deletes_a_folder_it_did_not_make(tmp_path: Path) -> None:

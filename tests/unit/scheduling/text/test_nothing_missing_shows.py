@@ -38,6 +38,8 @@ GIVEN: dict[str, Any] = {
     "ask_answer": True,
     "follow_up": True,
     "about_outcomes": False,
+    "amount": "£25.00",
+    "offer": "You will be paid £25.00 for your time.",
 }
 # Details a message may go without: templates show them only when they are there.
 OPTIONAL = (
@@ -50,6 +52,7 @@ OPTIONAL = (
     "meeting_point",
     "how_to_claim",
     "note",
+    "offer",
 )
 # Details a message cannot go without: missing, the message is stopped for a person.
 REQUIRED = tuple(

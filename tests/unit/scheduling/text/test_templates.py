@@ -36,6 +36,8 @@ CONTEXT = {
     "ask_answer": True,
     "follow_up": True,
     "about_outcomes": False,
+    "amount": "£25.00",
+    "offer": "You will be paid £25.00 for your time.",
 }
 SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
 ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]
@@ -109,12 +111,19 @@ def test_every_answer_is_short_signed_by_the_worker_and_reveals_nothing(name: st
         "lines": [line for line in lines if line is not danger],
         "danger": danger,
         "details": True,
+        "waiting": True,
+        "owed": "£31.40",
+        "last_paid": "£6.40 on Tuesday 3 March",
     }
     body = Renderer().render_named(f"replies/{name}.txt", context).body
     assert len(body) <= (640 if "worrying" in name else 200), f"{name}: {len(body)} characters"
     assert bool(re.search(r"\bSam\b", body)) is (name not in UNSIGNED)
     helplines = " ".join(line.name.lower() for line in lines)
-    found = [w for w in blocked_words() if w in body.lower() and w not in helplines]
+    # The answer to PAID? gives the amount, but only on a channel safe for details.
+    amounts = {"£"} if name == "paid" else set()
+    found = [
+        w for w in blocked_words() if w in body.lower() and w not in helplines and w not in amounts
+    ]
     assert found == [], f"replies/{name} shows {found}"
 
 
@@ -135,6 +144,9 @@ def test_an_answer_on_a_channel_not_safe_for_details_names_no_service(name: str)
         "lines": [line for line in lines if line is not danger],
         "danger": danger,
         "details": False,
+        "waiting": True,
+        "owed": "£31.40",
+        "last_paid": "£6.40 on Tuesday 3 March",
     }
     body = Renderer().render_named(f"replies/{name}.txt", context).body
     assert [line.name for line in lines if line.name in body] == []

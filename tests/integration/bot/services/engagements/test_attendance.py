@@ -166,10 +166,12 @@ async def test_correcting_missed_to_came_withdraws_the_follow_ups_and_back_again
         (TaskKind.MISSED_YOU, meetings[0].id): TaskStatus.OPEN,
         (TaskKind.MISSED_YOU, meetings[1].id): TaskStatus.CANCELLED,
         (TaskKind.GET_IN_TOUCH, meetings[1].id): TaskStatus.CANCELLED,
+        # Someone came after all: the lead records their time and expenses.
+        (TaskKind.RECORD_PAYMENTS, meetings[1].id): TaskStatus.OPEN,
     }
     await _record(app, meetings[1].id, expert_id, came=False)
     assert {t.status for t in await _tasks(app)} == {TaskStatus.OPEN}
-    assert len(await _tasks(app)) == 3
+    assert len(await _tasks(app)) == 4
 
 
 async def test_no_follow_up_is_suggested_for_someone_who_paused_contact(

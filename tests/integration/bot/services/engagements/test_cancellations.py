@@ -14,7 +14,8 @@ from bot.services.engagements.cancellations import ToldResult, cancellation_call
 from bot.services.engagements.lifecycle import EngagementError
 from scheduling.clock import SimulatedClock
 from scheduling.people.handoff import open_phone_task_for_cancellation, open_venue_task
-from store.enums import TaskKind, TaskStatus
+from scheduling.people.ledger import lines_for
+from store.enums import PaymentPurpose, PaymentStatus, TaskKind, TaskStatus
 from store.models import AuditEvent, Engagement, Expert, Invitation, Task
 from tests.builders import add_engagement, add_expert
 
@@ -82,8 +83,12 @@ async def test_telling_everyone_closes_their_calls_and_then_the_venue_visit(
     (venue,) = await _tasks(app, TaskKind.VENUE_VISIT)
     assert venue.status is TaskStatus.DONE
     assert venue.outcome == "everyone was told; nobody needs meeting at the venue"
-    # The costs still have to be paid back.
-    assert [t.status for t in await _tasks(app, TaskKind.REIMBURSE_COSTS)] == [TaskStatus.OPEN]
+    # The costs still have to be paid back: a line each in the payments ledger.
+    async with app.sessions() as session:
+        lines = await lines_for(session, engagement_id=meeting.id)
+    assert {(line.purpose, line.status) for line in lines} == {
+        (PaymentPurpose.CANCELLATION_COSTS, PaymentStatus.OWED)
+    }
 
 
 async def test_the_call_list_shows_who_is_still_to_phone_and_who_was_told_when(

@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.web.app import create_web_app
+from scheduling.people import ledger
 from scheduling.people.tasks import open_task
-from store.enums import ChangeStatus, Channel, Role, TaskKind
+from store.enums import ChangeStatus, Channel, PaymentPurpose, Role, TaskKind
 from store.models import Base, ContactChange, ContactWindow, Message, Reply, Staff
 from tests.builders import add_engagement, add_expert
 from tests.staff_client import StaffClient, add_account, signed_in
@@ -75,6 +76,8 @@ TABLE: dict[str, dict[str, set[str]]] = {
     "/engagements/{engagement_id}/attendance": {"sam": ANYONE_FOR_SAM},
     "/engagements/{engagement_id}/outcomes": {"sam": ANYONE_FOR_SAM},
     "/engagements/{engagement_id}/cancel": {"sam": ANYONE_FOR_SAM},
+    "/engagements/{engagement_id}/payments": {"sam": ANYONE_FOR_SAM},
+    "/engagements/{engagement_id}/offer": {"sam": ANYONE_FOR_SAM},
     # one expert's invitation: that expert's own worker (or cover) and an administrator
     "/engagements/{engagement_id}/told/{invitation_id}": {
         "sam": ANYONE_FOR_SAM,
@@ -104,6 +107,7 @@ TABLE: dict[str, dict[str, set[str]]] = {
             "write",
             "write/send",
             "notes",
+            "payment-choice",
         )
     },
     "/experts/{expert_id}/windows/{window_id}/remove": {"sam": ANYONE_FOR_SAM},
@@ -123,6 +127,10 @@ TABLE: dict[str, dict[str, set[str]]] = {
     },
     "/admin/privacy": {"sam": {"admin"}},
     "/admin/staff/new": {"sam": {"admin"}},
+    **{
+        f"/admin/payments/{{line_id}}/{step}": {"sam": {"admin"}}
+        for step in ("approve", "paid", "decline")
+    },
     # someone's own cover, or anyone's for an administrator
     "/cover/{staff_id}": {"sam": {"admin", "lead"}},
 }
@@ -183,6 +191,9 @@ async def _world(app: App) -> World:
         task = await open_task(
             session, kind=TaskKind.PHONE_CALL, title="Phone call", now=now, assignee=sam, expert=ana
         )
+        line = await ledger.open_line(
+            session, engagement.invitations[0], PaymentPurpose.TRAVEL, 640, now=now, actor="t"
+        )
         message = await session.scalar(select(Message).where(Message.expert_id == ana.id))
         assert message is not None
         await session.flush()
@@ -200,6 +211,7 @@ async def _world(app: App) -> World:
             "reply_id": reply.id,
             "message_id": message.id,
             "staff_id": sam.id,
+            "line_id": line.id,
         }
         return World(
             {
@@ -214,7 +226,7 @@ async def _world(app: App) -> World:
 
 _PARAMETERS = (
     *("engagement_id", "invitation_id", "expert_id", "window_id", "change_id"),
-    *("task_id", "reply_id", "message_id", "staff_id"),
+    *("task_id", "reply_id", "message_id", "staff_id", "line_id"),
 )
 
 
