@@ -73,6 +73,9 @@ class Purpose(StrEnum):
     CANCELLATION = "cancellation"
     TIME_CHANGED = "time_changed"
     DETAILS = "details"  # the full details an earlier discreet message promised
+    WELCOME = "welcome"  # once, when their first channel is confirmed
+    AGREEMENT = "agreement"  # "how we'll contact you", after the profile is confirmed or changed
+    GOODBYE = "goodbye"  # their link worker's own words when they leave
 
     @property
     def essential(self) -> bool:
@@ -171,6 +174,9 @@ class TaskKind(StrEnum):
     STRANGER = "stranger"  # a message from a number or chat we do not know
     GO_OVER_DETAILS = "go_over_details"  # a promise to talk the details through in person
     SHARED_CONTACT = "shared_contact"  # experts in different caseloads share a number or email
+    NOT_SAFE = "not_safe"  # they sent their private "not safe now" word: everything stops
+    EXIT_CONVERSATION = "exit_conversation"  # they left: a conversation about leaving well
+    EXPERT_LEFT = "expert_left"  # for an engagement's lead: someone invited has left
 
 
 class TaskStatus(StrEnum):

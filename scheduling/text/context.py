@@ -13,6 +13,7 @@ from scheduling.rules.promises import can_follow_up
 from scheduling.rules.questions import asks_for_answer
 from scheduling.rules.reach import reach_of
 from scheduling.rules.wording import clock_time, spoken_datetime, spoken_day
+from scheduling.text.agreement_text import agreement_context
 from store.enums import Purpose
 from store.models import Expert, Message
 
@@ -68,6 +69,8 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
         "follow_up": message.purpose is not Purpose.DETAILS and can_follow_up(expert),
         "about_outcomes": message.purpose is Purpose.DETAILS and message.variant == ABOUT_OUTCOMES,
     }
+    if message.purpose in (Purpose.WELCOME, Purpose.AGREEMENT):
+        context.update(agreement_context(expert))
     engagement = message.engagement
     if engagement is not None:
         tz = expert.time_zone

@@ -55,6 +55,9 @@ PURPOSES: dict[Purpose, str] = {
     Purpose.CANCELLATION: "Cancellation",
     Purpose.TIME_CHANGED: "Change of time",
     Purpose.DETAILS: "The full details",
+    Purpose.WELCOME: "Welcome",
+    Purpose.AGREEMENT: "How we'll contact you",
+    Purpose.GOODBYE: "Goodbye",
 }
 # The same purposes said in full, for someone who does not know our words (an expert
 # reading their own record, a cover worker reading a reply).
@@ -68,6 +71,9 @@ PURPOSE_DESCRIPTIONS: dict[Purpose, str] = {
     Purpose.CANCELLATION: "Cancellation",
     Purpose.TIME_CHANGED: "Change of time",
     Purpose.DETAILS: "The full details we said we would send",
+    Purpose.WELCOME: "A welcome when they joined",
+    Purpose.AGREEMENT: "How and when we will contact them",
+    Purpose.GOODBYE: "A goodbye from their link worker",
 }
 # One engagement's planned messages, as its page lists them: the cancellation is the notice.
 PLAN_PURPOSES: dict[Purpose, str] = {**PURPOSES, Purpose.CANCELLATION: "Cancellation notice"}
@@ -125,6 +131,9 @@ TASK_KINDS: dict[TaskKind, str] = {
     TaskKind.STRANGER: "A message from someone we do not know",
     TaskKind.GO_OVER_DETAILS: "Go over the details with them",
     TaskKind.SHARED_CONTACT: "Check a contact detail two experts share",
+    TaskKind.NOT_SAFE: "Urgent: they said it is not safe now",
+    TaskKind.EXIT_CONVERSATION: "A conversation about leaving",
+    TaskKind.EXPERT_LEFT: "Someone invited has left",
 }
 TASK_STATUSES: dict[TaskStatus, str] = {
     TaskStatus.OPEN: "Open",

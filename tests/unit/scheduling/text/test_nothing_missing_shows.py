@@ -38,6 +38,9 @@ GIVEN: dict[str, Any] = {
     "ask_answer": True,
     "follow_up": True,
     "about_outcomes": False,
+    "channels": "text message, or else letter",
+    "safe_times": "Monday to Friday, 9am to 8pm",
+    "keeping_in_touch": "about once a month",
 }
 # Details a message may go without: templates show them only when they are there.
 OPTIONAL = (

@@ -36,6 +36,10 @@ CONTEXT = {
     "ask_answer": True,
     "follow_up": True,
     "about_outcomes": False,
+    # A welcome and "how we'll contact you": the contact agreement in their words.
+    "channels": "text message, or else letter",
+    "safe_times": "Monday to Friday, 9am to 8pm",
+    "keeping_in_touch": "about once a month",
 }
 SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
 ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]
@@ -104,6 +108,9 @@ def test_every_answer_is_short_signed_by_the_worker_and_reveals_nothing(name: st
         "worker": "Sam",
         "until": "Monday 16 March",
         "place": "chat",
+        "when": "Wednesday 4 March at 9am",
+        "level": "about once a month",
+        "changed": True,
         "lines": [line for line in lines if line is not danger],
         "danger": danger,
         "details": True,
@@ -130,6 +137,9 @@ def test_an_answer_on_a_channel_not_safe_for_details_names_no_service(name: str)
         "worker": "Sam",
         "until": "Monday 16 March",
         "place": "chat",
+        "when": "Wednesday 4 March at 9am",
+        "level": "about once a month",
+        "changed": True,
         "lines": [line for line in lines if line is not danger],
         "danger": danger,
         "details": False,
