@@ -22,6 +22,7 @@ from bot.cli.common import (
 )
 from bot.cli.expert_contact import new_address
 from bot.cli.expert_files import named, progress_bar, read_text, show_problems, write_private
+from bot.cli.expert_leaving import not_safe_word, withdraw
 from bot.cli.telegram import bot_username
 from bot.services.experts.consent import set_channels, set_consent
 from bot.services.experts.csv_files import (
@@ -46,10 +47,12 @@ from store.enums import Channel
 
 app = typer.Typer(
     help="Experts by experience: list, import and export; consent and channels; "
-    "Telegram links; pause and resume contact.",
+    "Telegram links; pause and resume contact; the not-safe word; withdraw.",
     no_args_is_help=True,
 )
 app.command("new-address")(new_address)
+app.command("withdraw")(withdraw)
+app.command("not-safe-word")(not_safe_word)
 
 
 @app.command("list")

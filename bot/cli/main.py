@@ -60,7 +60,7 @@ COMMANDS = (
         "experts",
         "app",
         "Experts by experience: list, import and export; consent and channels; Telegram "
-        "links; pause and resume contact.",
+        "links; pause and resume contact; the not-safe word; withdraw.",
     ),
     Entry("engagements", "engagements", "app", "Engagements: meetings, sessions and events."),
     Entry("staff", "staff", "app", "Staff: link workers and administrators."),

@@ -32,15 +32,22 @@ async def set_safe_word(
     when it is too common or already means something, so it never fires by chance."""
     problem = safe_word_problem(word, distress)
     if problem is not None:
-        raise ExpertError(f"that word cannot be used: {problem[:1].lower()}{problem[1:]}",
-                          field="safe_word", plain=problem)  # fmt: skip
+        raise ExpertError(
+            f"that word cannot be used: {problem[:1].lower()}{problem[1:]}",
+            field="safe_word",
+            plain=problem,
+        )
     expert.safe_word_hash = cipher.blind_index(safe_word_form(word))
     expert.safe_word_set_at = expert.updated_at = now
     # The word itself is never written anywhere: not here, not in the audit trail.
     audit.record(
-        session, actor=actor, action="expert.safe_word_set", entity="expert",
-        entity_id=expert.id, at=now,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="expert.safe_word_set",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+    )
 
 
 async def clear_safe_word(
@@ -51,9 +58,13 @@ async def clear_safe_word(
     expert.safe_word_hash = expert.safe_word_set_at = None
     expert.updated_at = now
     audit.record(
-        session, actor=actor, action="expert.safe_word_cleared", entity="expert",
-        entity_id=expert.id, at=now,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="expert.safe_word_cleared",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+    )
 
 
 def is_safe_word(cipher: Cipher, expert: Expert, text: str) -> bool:

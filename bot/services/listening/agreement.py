@@ -91,9 +91,13 @@ async def _step(turn: Turn, expert: Expert, *, more: bool) -> str | None:
     new = step_level(old, more, turn.rules.pastoral_min_days)
     if new is not old:
         await set_contact_level(
-            turn.session, expert, new, min_days=turn.rules.pastoral_min_days, now=turn.now,
+            turn.session,
+            expert,
+            new,
+            min_days=turn.rules.pastoral_min_days,
+            now=turn.now,
             actor=ACTOR,
-        )  # fmt: skip
+        )
         news = f"keeping in touch is now {in_sentence(new)} (it was {in_sentence(old)})"
     elif more:
         news = f"keeping in touch stays {in_sentence(old)}, as often as we can: talk it over"
@@ -136,7 +140,13 @@ async def not_safe(turn: Turn, expert: Expert) -> None:
     if expert.held_since is None:
         expert.held_since = now
     audit.record(
-        turn.session, actor="linkline", action="expert.held", entity="expert",
-        entity_id=expert.id, at=now, reply_id=reply.id, why="not_safe",
-    )  # fmt: skip
+        turn.session,
+        actor="linkline",
+        action="expert.held",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+        reply_id=reply.id,
+        why="not_safe",
+    )
     turn.answer = None

@@ -128,9 +128,14 @@ async def _with_word(app: App, expert_id: int, word: str) -> None:
         expert = await session.get(Expert, expert_id)
         assert expert is not None
         await set_safe_word(
-            session, app.cipher, expert, word, DistressWords.load(), now=app.clock.now(),
+            session,
+            app.cipher,
+            expert,
+            word,
+            DistressWords.load(),
+            now=app.clock.now(),
             actor="test",
-        )  # fmt: skip
+        )
 
 
 @pytest.mark.db_contract
