@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.services.experts.profile import ExpertError, load_profile
 from scheduling.clock import local_today
 from scheduling.maintenance import Retention
-from scheduling.people.task_scripts import person_context, render_task_script, staff_for
+from scheduling.people.task_scripts import person_context, render_task_script
 from scheduling.people.tasks import close_obsolete_tasks, open_task
 from scheduling.rules.characters import typeable
 from scheduling.rules.cover import responsible_staff
@@ -49,6 +50,18 @@ class Leaving:
     invitations: int  # open invitations withdrawn (their leads have a task each)
     goodbye: bool  # a goodbye waits for the gate
     exit_task: Task
+
+
+async def responsible_today(session: AsyncSession, expert: Expert, now: datetime) -> Staff:
+    """Their link worker, or the cover while they are away, read afresh: either may be in
+    the session already (as the person signed in) without what this needs."""
+    worker = await session.get(Staff, expert.link_worker_id, populate_existing=True)
+    assert worker is not None  # a foreign key
+    cover = None
+    if worker.cover_id is not None:
+        cover = await session.get(Staff, worker.cover_id, populate_existing=True)
+    set_committed_value(worker, "cover", cover)  # what the rules read, with no lazy load
+    return responsible_staff(worker, local_today(now, expert.time_zone))
 
 
 def check_words(reason: str, goodbye: str | None) -> tuple[str, str | None]:
@@ -95,7 +108,7 @@ async def withdraw_expert(
     expert = await load_profile(session, expert_id)
     if expert.status is ExpertStatus.WITHDRAWN:
         raise ExpertError("they have already withdrawn", plain="They have already left")
-    worker = staff_for(expert, now)
+    worker = await responsible_today(session, expert, now)
     if goodbye is not None and by.id not in (expert.link_worker_id, worker.id):
         raise ExpertError(
             "only their link worker (or whoever covers for them today) can write their goodbye",

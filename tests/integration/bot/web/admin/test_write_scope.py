@@ -97,6 +97,8 @@ TABLE: dict[str, dict[str, set[str]]] = {
             "consent",
             "channels",
             "windows",
+            "not-safe-word",
+            "withdraw",
         )
     },
     "/experts/{expert_id}/windows/{window_id}/remove": {"sam": ANYONE_FOR_SAM},
