@@ -3,8 +3,8 @@
 An expert's own "not safe now" word is kept only as a keyed hash (like a phone number's
 lookup), with the day it was chosen; leaving records when and why (the reason encrypted).
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0008"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
