@@ -144,6 +144,7 @@ class App:
                 ack=self.ack_limits(),
                 office_tz=self.settings.default_time_zone,
                 answer_free_text=self.settings.answer_free_text,
+                pastoral_min_days=self.settings.pastoral_min_days,
             )
         return self._listening
 

@@ -75,6 +75,9 @@ class Purpose(StrEnum):
     DETAILS = "details"  # the full details an earlier discreet message promised
     WRITTEN = "written"  # words a member of staff wrote to them, through the same gate
     PAYMENT_SENT = "payment_sent"  # we paid them; the amount only where details are safe
+    WELCOME = "welcome"  # once, when their first channel is confirmed
+    AGREEMENT = "agreement"  # "how we'll contact you", after the profile is confirmed or changed
+    GOODBYE = "goodbye"  # their link worker's own words when they leave
 
     @property
     def essential(self) -> bool:
@@ -175,6 +178,9 @@ class TaskKind(StrEnum):
     SHARED_CONTACT = "shared_contact"  # experts in different caseloads share a number or email
     RECORD_PAYMENTS = "record_payments"  # after attendance: record time and expenses owed
     EXPLAIN_DECLINE = "explain_decline"  # a payment was declined: explain it in person
+    NOT_SAFE = "not_safe"  # they sent their private "not safe now" word: everything stops
+    EXIT_CONVERSATION = "exit_conversation"  # they left: a conversation about leaving well
+    EXPERT_LEFT = "expert_left"  # for an engagement's lead: someone invited has left
 
 
 class TaskStatus(StrEnum):

@@ -67,8 +67,14 @@ def expert_input(**overrides: Any) -> ExpertInput:
 
 async def add_expert(app: App, session: AsyncSession, **overrides: Any) -> Expert:
     await add_staff(session, now=app.clock.now())
+    # Someone already known (no welcome planned): tests of the welcome add it themselves.
     return await create_expert(
-        session, app.cipher, expert_input(**overrides), actor="test", now=app.clock.now()
+        session,
+        app.cipher,
+        expert_input(**overrides),
+        actor="test",
+        now=app.clock.now(),
+        welcome=False,
     )
 
 

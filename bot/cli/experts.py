@@ -22,6 +22,7 @@ from bot.cli.common import (
 )
 from bot.cli.expert_contact import new_address
 from bot.cli.expert_files import named, progress_bar, read_text, show_problems, write_private
+from bot.cli.expert_leaving import not_safe_word, withdraw
 from bot.cli.expert_talk import message, note, thread
 from bot.cli.telegram import bot_username
 from bot.services.experts.consent import set_channels, set_consent
@@ -47,13 +48,16 @@ from store.enums import Channel
 
 app = typer.Typer(
     help="Experts by experience: list, import and export; consent and channels; "
-    "Telegram links; pause and resume contact; write to them and read the conversation.",
+    "Telegram links; pause and resume contact; write to them and read the conversation; "
+    "the not-safe word; withdraw.",
     no_args_is_help=True,
 )
 app.command("new-address")(new_address)
 app.command("message")(message)
 app.command("thread")(thread)
 app.command("note")(note)
+app.command("withdraw")(withdraw)
+app.command("not-safe-word")(not_safe_word)
 
 
 @app.command("list")

@@ -66,7 +66,8 @@ COMMANDS = (
         "experts",
         "app",
         "Experts by experience: list, import and export; consent and channels; Telegram "
-        "links; pause and resume contact; write to them and read the conversation.",
+        "links; pause and resume contact; write to them and read the conversation; the "
+        "not-safe word; withdraw.",
     ),
     Entry("engagements", "engagements", "app", "Engagements: meetings, sessions and events."),
     Entry("staff", "staff", "app", "Staff: link workers and administrators."),

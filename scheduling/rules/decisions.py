@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from channels.base import MessageChannel
+from scheduling.rules.agreement import not_for_summary
 from scheduling.rules.contact_rules import contact_rules
 from scheduling.rules.frequency import FrequencyCap, lands_on_the_day, next_within_cap
 from scheduling.rules.plan import AFTER_MEETING, CANCELLATION_NOTICE
@@ -109,6 +110,8 @@ def decide(
     exclude = _exhausted(message, limits.max_transient_per_channel, now)
     if message.purpose is Purpose.DETAILS:
         exclude |= not_for_details(message.expert)  # the details go only where they are safe
+    elif message.purpose is Purpose.AGREEMENT:
+        exclude |= not_for_summary(message.expert)  # where details are safe, or a letter
     if message.purpose is Purpose.WRITTEN and message.channel is not None:
         # Staff wrote for one channel and saw its preview: never another in its place.
         exclude |= set(Channel) - {message.channel}
@@ -161,7 +164,7 @@ def _person_tells_them(message: Message, why: str, now: datetime) -> Finish:
 
 def _person_rules(message: Message, now: datetime) -> Finish | None:
     expert, engagement = message.expert, message.engagement
-    if expert.status is ExpertStatus.WITHDRAWN:
+    if expert.status is ExpertStatus.WITHDRAWN and message.purpose is not Purpose.GOODBYE:
         return Finish(MessageStatus.SUPPRESSED, "they have withdrawn: nothing more is sent")
     if (
         engagement is not None

@@ -76,7 +76,8 @@ def check(expert: Expert | None, out: Outbound, blocked: BlockedWords, now: date
 
 
 def _person(expert: Expert, out: Outbound) -> Verdict | None:
-    if expert.status is ExpertStatus.WITHDRAWN:
+    # Their link worker's goodbye, written and approved by them, is the one exception.
+    if expert.status is ExpertStatus.WITHDRAWN and out.purpose is not Purpose.GOODBYE:
         return Verdict(False, "they have withdrawn, so nothing more is sent")
     consent = next((c for c in expert.consents if c.channel is out.channel), None)
     # Linking a chat is their own act with a code we gave them: the answer says only that

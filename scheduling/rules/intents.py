@@ -2,8 +2,8 @@
 
 People read every reply except a few unambiguous ones, so each rule leans towards
 `Intent.OTHER` ("a person reads it"). The order is fixed:
-
-1. A whole-message keyword exactly as typed (STOP, START, PAUSE, HELP, CALL): plain "help" is HELP.
+1. A whole-message keyword exactly as typed (STOP, START, PAUSE, HELP, CALL, PAID?, and the
+   contact agreement's LATER, LESS, MORE, WHO): plain "help" is HELP.
 2. The distress list, on any text. A match is OTHER with worrying=True, even after "yes".
 3. A keyword wrapped in politeness ("stop please", "can you call me thanks x").
 4. The answer to what we last asked: yes/no/maybe to an invitation, or 1-5 or PASS to a check-in.
@@ -20,11 +20,8 @@ Judgement calls:
   it may mean "not good".
 * Check-in words: great, good, fine, well, all good and happy faces are 4. "Really good",
   "brilliant" and the like are 5, because people rarely call an ordinary day their best.
-* "cancel" and "end" are STOP, as Twilio treats them, so our record matches the carrier's.
-  A few plain requests ("stop texting me", "remove me") are STOP too. "resume" and "unpause"
-  are START, the natural way to end a PAUSE.
-* Words typed with extra letters count as the word ("yesss", "nooo", "stoppp"). Numbers never
-  do: "11" is not 1.
+* "cancel" and "end" are STOP, as Twilio treats them; so are "stop texting me", "remove me".
+  "resume" and "unpause" are START. Extra letters count ("yesss", "stoppp"); numbers never.
 """
 
 from __future__ import annotations
@@ -53,6 +50,10 @@ class Intent(StrEnum):
     HELP = "help"
     CALL = "call"
     PAID = "paid"  # "PAID?": what is owed to them, answered in words safe for the channel
+    LATER = "later"  # the contact agreement: not now, the next safe window
+    LESS = "less"
+    MORE = "more"
+    WHO = "who"
     SCORE = "score"  # answers to a check-in
     PASS = "pass"
     OTHER = "other"  # free text: kept for the link worker
@@ -125,6 +126,10 @@ _KEYWORDS = _table(
             *("paid", "payment", "have i been paid", "am i paid", "what am i owed"),
             *("has my payment been sent", "is my payment sent", "payment sent"),
         ),
+        Intent.LATER: ("later", "not now", "text me later", "message me later", "not right now"),
+        Intent.LESS: ("less", "less often", "fewer messages", "less messages", "fewer texts"),
+        Intent.MORE: ("more", "more often", "more messages", "more texts"),
+        Intent.WHO: ("who", "who is this", "whos this", "who are you", "who's this", "who is it"),
     }
 )
 
@@ -206,13 +211,8 @@ _UNIT_DAYS = {"day": 1, "week": 7, "wk": 7, "fortnight": 14, "month": 30, "year"
 _UNIT_DAYS |= {unit + "s": days for unit, days in _UNIT_DAYS.items()}
 _COUNT_AND_UNIT = re.compile(r"([0-9]{1,3})([a-z]+)")  # "2weeks"
 
-_KNOWN = (
-    _KEYWORDS.keys()
-    | _INVITATION.keys()
-    | _CHECK_IN.keys()
-    | _CHECK_IN_FILLERS
-    | _PAUSE_COUNTS.keys()
-)
+_KNOWN = _KEYWORDS.keys() | _INVITATION.keys() | _CHECK_IN.keys() | _CHECK_IN_FILLERS
+_KNOWN |= _PAUSE_COUNTS.keys()
 _VOCABULARY = frozenset(word for phrase in _KNOWN for word in phrase) | {"pause", "for"}
 _VOCABULARY |= _UNIT_DAYS.keys()
 _LONGEST = max(len(phrase) for phrase in _KNOWN)

@@ -14,6 +14,7 @@ from scheduling.rules.promises import can_follow_up
 from scheduling.rules.questions import asks_for_answer
 from scheduling.rules.reach import reach_of
 from scheduling.rules.wording import clock_time, spoken_datetime, spoken_day
+from scheduling.text.agreement_text import agreement_context
 from store.enums import EXPENSES, PaymentPurpose, Purpose
 from store.models import Engagement, Expert, Message
 
@@ -84,6 +85,8 @@ def template_context(message: Message, details_safe: bool, now: datetime) -> dic
         # A payment notice's variant is the amount paid, in pence (shown only with details).
         "amount": pounds(message.variant or 0) if message.purpose is Purpose.PAYMENT_SENT else "",
     }
+    if message.purpose in (Purpose.WELCOME, Purpose.AGREEMENT):
+        context.update(agreement_context(expert))
     engagement = message.engagement
     if engagement is not None:
         tz = expert.time_zone

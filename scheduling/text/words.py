@@ -61,6 +61,9 @@ PURPOSES: dict[Purpose, str] = {
     Purpose.DETAILS: "The full details",
     Purpose.WRITTEN: "Written by staff",
     Purpose.PAYMENT_SENT: "Payment sent",
+    Purpose.WELCOME: "Welcome",
+    Purpose.AGREEMENT: "How we'll contact you",
+    Purpose.GOODBYE: "Goodbye",
 }
 # The same purposes said in full, for someone who does not know our words (an expert
 # reading their own record, a cover worker reading a reply).
@@ -76,6 +79,9 @@ PURPOSE_DESCRIPTIONS: dict[Purpose, str] = {
     Purpose.DETAILS: "The full details we said we would send",
     Purpose.WRITTEN: "A message a member of staff wrote to them",
     Purpose.PAYMENT_SENT: "To say we had sent a payment",
+    Purpose.WELCOME: "A welcome when they joined",
+    Purpose.AGREEMENT: "How and when we will contact them",
+    Purpose.GOODBYE: "A goodbye from their link worker",
 }
 # One engagement's planned messages, as its page lists them: the cancellation is the notice.
 PLAN_PURPOSES: dict[Purpose, str] = {**PURPOSES, Purpose.CANCELLATION: "Cancellation notice"}
@@ -135,6 +141,9 @@ TASK_KINDS: dict[TaskKind, str] = {
     TaskKind.SHARED_CONTACT: "Check a contact detail two experts share",
     TaskKind.RECORD_PAYMENTS: "Record time and expenses owed",
     TaskKind.EXPLAIN_DECLINE: "Explain a declined payment in person",
+    TaskKind.NOT_SAFE: "Urgent: they said it is not safe now",
+    TaskKind.EXIT_CONVERSATION: "A conversation about leaving",
+    TaskKind.EXPERT_LEFT: "Someone invited has left",
 }
 TASK_STATUSES: dict[TaskStatus, str] = {
     TaskStatus.OPEN: "Open",

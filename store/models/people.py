@@ -104,6 +104,13 @@ class Expert(Base):
     safe_contact_confirmed_at: Mapped[datetime | None]
     safe_contact_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     status: Mapped[ExpertStatus] = enum_column(ExpertStatus, default=ExpertStatus.ACTIVE)
+    # Their private "not safe now" word, chosen with their link worker: only its keyed hash
+    # is kept, so nobody reading the database or a page can learn it.
+    safe_word_hash: Mapped[str | None] = mapped_column(String(64))
+    safe_word_set_at: Mapped[datetime | None]
+    # Leaving: when, and why in their link worker's words (personal, so encrypted).
+    withdrawn_at: Mapped[datetime | None]
+    withdrawal_reason: Mapped[str | None] = mapped_column(EncryptedText)
     # Personal (it can tell someone has no bank account), so encrypted like a name.
     payment_preference: Mapped[str | None] = mapped_column(EncryptedText)
     link_worker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))

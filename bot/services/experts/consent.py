@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.experts.introductions import queue_summary, queue_welcome
 from bot.services.experts.profile import ExpertError, who
 from scheduling.text.words import CHANNEL_ADDRESSES, in_sentence
 from store import audit
@@ -70,6 +71,7 @@ async def set_consent(
             ),
         )
     current = next((c for c in expert.consents if c.channel is channel), None)
+    first = allowed and not any(c.allowed for c in expert.consents)
     if not allowed:
         if current is not None:
             expert.consents.remove(current)
@@ -99,6 +101,9 @@ async def set_consent(
         details_safe=details_safe,
         confirmed_by=confirmed_by.id,
     )
+    if first:
+        await queue_welcome(session, expert, now)  # their first agreed way: once ever
+    await queue_summary(session, expert, now)
 
 
 async def record_consents(
@@ -180,3 +185,4 @@ async def set_channels(
         at=now,
         preferred=preferred.value,
     )
+    await queue_summary(session, expert, now)

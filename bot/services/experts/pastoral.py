@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from bot.services.experts.introductions import queue_summary
 from scheduling.clock import local_today
 from scheduling.planning.pastoral_drafts import DraftError, approve_draft, close_approval_task
 from scheduling.rules.cover import responsible_staff
@@ -87,6 +88,7 @@ async def set_contact_level(
         at=now,
         level=level.value,
     )
+    await queue_summary(session, expert, now)
     return withdrawn
 
 

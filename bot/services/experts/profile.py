@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services.experts.details import ExpertDetails, ExpertInput
+from bot.services.experts.introductions import queue_summary, queue_welcome
 from bot.services.staff.access import Scope
 from bot.services.staff.accounts import find_staff
 from scheduling.clock import local_today
@@ -42,9 +43,12 @@ async def create_expert(
     actor: str,
     now: datetime,
     safe_contact_confirmed_by: Staff | None = None,
+    welcome: bool = True,
 ) -> Expert:
     """Add one expert. ``safe_contact_confirmed_by``: the person who just went through the
     safe-contact profile with them (a form filled in with the expert), so it counts from now.
+    With a channel agreed, their welcome is planned (``welcome=False``: someone who has
+    known us for years, added to Linkline, needs none).
     """
     worker = await find_staff(session, data.link_worker)
     if worker is None:
@@ -101,8 +105,10 @@ async def create_expert(
                 verified_at=verified,
             )
         )
+    agreed = False  # a channel agreed: their welcome is planned
     for channel, consent in data.consent.items():
         if consent.allowed and confirmer and data.consent_confirmed_on:
+            agreed = True
             expert.consents.append(
                 ChannelConsent(
                     channel=channel,
@@ -124,6 +130,9 @@ async def create_expert(
     audit.record(
         session, actor=actor, action="expert.created", entity="expert", entity_id=expert.id, at=now
     )
+    if agreed and welcome:
+        await queue_welcome(session, expert, now)
+    await queue_summary(session, expert, now)
     return expert
 
 
@@ -287,6 +296,7 @@ async def confirm_safe_contact(
     session: AsyncSession, expert: Expert, staff: Staff, *, now: datetime, actor: str
 ) -> None:
     """A person went through the safe-contact profile with them again today."""
+    first = expert.safe_contact_confirmed_at is None
     expert.safe_contact_confirmed_at = now
     expert.safe_contact_confirmed_by_id = staff.id
     expert.updated_at = now
@@ -299,6 +309,8 @@ async def confirm_safe_contact(
         at=now,
         by_staff=staff.id,
     )
+    if first:
+        await queue_summary(session, expert, now)  # "how we'll contact you", now it is agreed
 
 
 async def update_details(

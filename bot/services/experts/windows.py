@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.experts.details import WindowInput
+from bot.services.experts.introductions import queue_summary
 from bot.services.experts.profile import ExpertError, who
 from scheduling.rules.windows import WindowError
 from store import audit
@@ -40,6 +41,7 @@ async def add_window(
         at=now,
         window=added.id,
     )
+    await queue_summary(session, expert, now)
     return added
 
 
@@ -65,3 +67,4 @@ async def remove_window(
         at=now,
         window=window_id,
     )
+    await queue_summary(session, expert, now)

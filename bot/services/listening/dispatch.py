@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.services.listening import answers, keywords
+from bot.services.experts.agreement import is_safe_word
+from bot.services.listening import agreement, answers, keywords
 from bot.services.listening.answers import attach_to_open_task
 from bot.services.listening.turn import Turn
 from bot.services.listening.worrying import worrying
@@ -31,12 +32,19 @@ RULES: dict[Intent, Rule] = {
     Intent.MAYBE: answers.invitation,
     Intent.SCORE: answers.score,
     Intent.PASS: keywords.pass_,
+    Intent.LATER: agreement.later,
+    Intent.LESS: agreement.less,
+    Intent.MORE: agreement.more,
+    Intent.WHO: agreement.who,
 }
 
 
 async def from_expert(turn: Turn, expert: Expert) -> None:
     reply, inbound = turn.reply, turn.inbound
     reply.expert_id = expert.id
+    if is_safe_word(turn.rules.cipher, expert, inbound.text):
+        await agreement.not_safe(turn, expert)  # before anything else, and nothing said back
+        return
     question = await _question(turn, expert)
     reply.in_reply_to_id = question.id if question is not None else None
     understood = understand(inbound.text, asked_by(question), turn.rules.distress)

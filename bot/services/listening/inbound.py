@@ -64,6 +64,8 @@ class Listening:
     # The organisation's zone: whether a member of staff is away today is read in it.
     office_tz: str
     answer_free_text: bool = True
+    # The organisation's shortest gap between keeping-in-touch messages (MORE stops there).
+    pastoral_min_days: int = 7
     # The discreet word list every answer is checked against on a channel not safe for details.
     blocked: BlockedWords = field(default_factory=BlockedWords.load)
 

@@ -35,6 +35,7 @@ MULTI_LINE_FIELDS = frozenset(
         "transport_and_expenses",
         "how_to_claim",
         "paperwork",
+        "goodbye",  # their link worker's own words when they leave
     }
 )
 # Ids are 32-bit integers on PostgreSQL: a larger number in an address is no record.

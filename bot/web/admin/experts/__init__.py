@@ -1,8 +1,9 @@
 """The experts pages, one module per area: the list and one expert's profile
 (``listing``), adding someone as a task list (``adding``), new contact details
 (``contact``), consent, channels and safe times (``safety``), keeping in touch
-(``keeping_in_touch``), and the conversation with them: writing through Linkline and
-staff notes (``conversation``); ``forms`` reads their forms.
+(``keeping_in_touch``), the conversation with them: writing through Linkline and
+staff notes (``conversation``), and their "not safe now" word and leaving
+(``leaving``); ``forms`` reads their forms.
 
 Every page with an expert's id asks ``expert_in_scope`` first, so someone else's expert is
 "not found". The work is done by the same services the command line uses; the handlers
@@ -14,7 +15,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from bot.web.admin.areas import area_routes
-from bot.web.admin.experts import adding, contact, conversation, keeping_in_touch, listing, safety
+from bot.web.admin.experts import (
+    adding,
+    contact,
+    conversation,
+    keeping_in_touch,
+    leaving,
+    listing,
+    safety,
+)
 from bot.web.admin.pages import Web
 
 
@@ -30,4 +39,5 @@ def routes(web: Web) -> APIRouter:
         safety.router,
         keeping_in_touch.router,
         conversation.router,
+        leaving.router,
     )

@@ -40,6 +40,9 @@ GIVEN: dict[str, Any] = {
     "about_outcomes": False,
     "amount": "£25.00",
     "offer": "You will be paid £25.00 for your time.",
+    "channels": "text message, or else letter",
+    "safe_times": "Monday to Friday, 9am to 8pm",
+    "keeping_in_touch": "about once a month",
 }
 # Details a message may go without: templates show them only when they are there.
 OPTIONAL = (

@@ -38,6 +38,10 @@ CONTEXT = {
     "about_outcomes": False,
     "amount": "£25.00",
     "offer": "You will be paid £25.00 for your time.",
+    # A welcome and "how we'll contact you": the contact agreement in their words.
+    "channels": "text message, or else letter",
+    "safe_times": "Monday to Friday, 9am to 8pm",
+    "keeping_in_touch": "about once a month",
 }
 SENDABLE = [Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER]
 ALL = [(p, c) for p in Purpose for c in [*SENDABLE, Channel.PHONE]]
@@ -108,6 +112,9 @@ def test_every_answer_is_short_signed_by_the_worker_and_reveals_nothing(name: st
         "worker": "Sam",
         "until": "Monday 16 March",
         "place": "chat",
+        "when": "Wednesday 4 March at 9am",
+        "level": "about once a month",
+        "changed": True,
         "lines": [line for line in lines if line is not danger],
         "danger": danger,
         "details": True,
@@ -141,6 +148,9 @@ def test_an_answer_on_a_channel_not_safe_for_details_names_no_service(name: str)
         "worker": "Sam",
         "until": "Monday 16 March",
         "place": "chat",
+        "when": "Wednesday 4 March at 9am",
+        "level": "about once a month",
+        "changed": True,
         "lines": [line for line in lines if line is not danger],
         "danger": danger,
         "details": False,

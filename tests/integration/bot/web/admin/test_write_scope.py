@@ -108,6 +108,8 @@ TABLE: dict[str, dict[str, set[str]]] = {
             "write/send",
             "notes",
             "payment-choice",
+            "not-safe-word",
+            "withdraw",
         )
     },
     "/experts/{expert_id}/windows/{window_id}/remove": {"sam": ANYONE_FOR_SAM},
