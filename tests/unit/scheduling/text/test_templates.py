@@ -94,8 +94,9 @@ def test_a_missing_value_is_an_error_not_a_blank() -> None:
 ANSWERS = sorted(
     p.stem for p in (DEFAULT_TEMPLATE_DIR / "replies").glob("*.txt") if p.stem != "distress_words"
 )
-# Strangers learn nothing, not even whose number this is.
-UNSIGNED = {"stranger", "stranger_worrying", "link_refused"}
+# Strangers learn nothing, not even whose number this is; the line about an email's
+# attachments is added to an answer that is signed, never sent alone.
+UNSIGNED = {"stranger", "stranger_worrying", "link_refused", "email_attachments"}
 
 
 @pytest.mark.parametrize("name", ANSWERS)

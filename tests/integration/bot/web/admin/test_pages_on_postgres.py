@@ -117,6 +117,7 @@ def _get_paths(app: App, ids: dict[str, int]) -> list[str]:
             continue
         path = re.sub(r"\{kind(:path)?\}", "meeting", path)
         path = re.sub(r"\{window_id\}", "1", path)
+        path = path.replace("{slug}", "name")  # adding an expert: its first section
         path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: str(ids[m.group(1)]), path)
         paths.append(path)
     return paths
