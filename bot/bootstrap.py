@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channel_setup import build_channels, build_mailbox
 from bot.services.listening import Listening
 from bot.services.listening.mail_poll import MailPoll
+from bot.services.privacy.leavers import erase_leavers
 from bot.services.staff.sign_in import Passwords, production_hasher
 from bot.settings import Settings
 from channels.mail_in import ImapConfig, ImapMailbox
@@ -155,7 +156,11 @@ class App:
             retention=timedelta(days=self.settings.retention_days),
         )
         return Maintenance(
-            self.sessions, self.clock, config, office_tz=self.settings.default_time_zone
+            self.sessions,
+            self.clock,
+            config,
+            office_tz=self.settings.default_time_zone,
+            erase_leavers=erase_leavers,
         )
 
     async def aclose(self) -> None:

@@ -11,6 +11,7 @@ rows every time it runs, so a change on the page applies at the next purge.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,9 +39,17 @@ PLAN_CHUNK = 2000  # experts per transaction
 # The organisation's retention choices (`OrgSetting` rows holding {"days": N}).
 MESSAGE_RETENTION_KEY = "message_retention_days"
 RECORD_RETENTION_KEY = "record_retention_days"
+LEAVER_RETENTION_KEY = "leaver_retention_days"
 # Tasks, staff notes and the audit trail: six years, the usual period for records of work
 # with people.
 DEFAULT_RECORD_RETENTION_DAYS = 2190
+# Someone who left: their personal record goes a year after they left (time enough for a
+# last payment, a question, a change of heart), unless something still needs it.
+DEFAULT_LEAVER_RETENTION_DAYS = 365
+
+# Erases the records of people who left before the cutoff; returns how many went. It is
+# passed in (bot.bootstrap) because erasure is the administrators' service, a layer above.
+EraseLeavers = Callable[[AsyncSession, datetime, datetime], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -49,14 +58,17 @@ class MaintenanceConfig:
     silence_days: int = 90
     retention: timedelta = timedelta(days=90)
     record_retention: timedelta = timedelta(days=DEFAULT_RECORD_RETENTION_DAYS)
+    leaver_retention: timedelta = timedelta(days=DEFAULT_LEAVER_RETENTION_DAYS)
 
 
 @dataclass(frozen=True)
 class Retention:
-    """How long message texts and replies are kept, and how long tasks and the audit log."""
+    """How long message texts and replies are kept, how long tasks and the audit log, and
+    how long the record of someone who left."""
 
     messages: timedelta
     records: timedelta
+    leavers: timedelta
 
 
 def setting_days(value: dict[str, Any] | None) -> int | None:
@@ -67,14 +79,15 @@ def setting_days(value: dict[str, Any] | None) -> int | None:
 
 async def retention_in_force(session: AsyncSession, config: MaintenanceConfig) -> Retention:
     """The administrators' choice where they made one, else the configured default."""
-    rows = await session.scalars(
-        select(OrgSetting).where(OrgSetting.key.in_((MESSAGE_RETENTION_KEY, RECORD_RETENTION_KEY)))
-    )
+    keys = (MESSAGE_RETENTION_KEY, RECORD_RETENTION_KEY, LEAVER_RETENTION_KEY)
+    rows = await session.scalars(select(OrgSetting).where(OrgSetting.key.in_(keys)))
     chosen = {row.key: setting_days(row.value) for row in rows}
     messages, records = chosen.get(MESSAGE_RETENTION_KEY), chosen.get(RECORD_RETENTION_KEY)
+    leavers = chosen.get(LEAVER_RETENTION_KEY)
     return Retention(
         messages=timedelta(days=messages) if messages else config.retention,
         records=timedelta(days=records) if records else config.record_retention,
+        leavers=timedelta(days=leavers) if leavers else config.leaver_retention,
     )
 
 
@@ -86,8 +99,11 @@ class Maintenance:
         config: MaintenanceConfig | None = None,
         *,
         office_tz: str,
+        erase_leavers: EraseLeavers | None = None,
     ) -> None:
-        """``office_tz`` is the organisation's zone: staff away days are office days."""
+        """``office_tz`` is the organisation's zone: staff away days are office days;
+        ``erase_leavers`` is how the purge erases people who left long enough ago."""
+        self.erase_leavers = erase_leavers
         self.sessions = sessions
         self.clock = clock
         self.config = config or MaintenanceConfig()
@@ -167,8 +183,9 @@ class Maintenance:
     async def purge(self) -> int:
         """Delete message texts and replies past the message retention period, keeping the
         facts (who, when, which channel, what happened); delete closed tasks, staff notes and
-        audit events past the (longer) record retention period. Open tasks are never deleted:
-        they are work someone still has to do."""
+        audit events past the (longer) record retention period; erase the record of anyone
+        who left longer ago than the leavers' period. Open tasks are never deleted: they are
+        work someone still has to do."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             if not await try_job_lock(session, "purge"):
@@ -176,6 +193,8 @@ class Maintenance:
             retention = await retention_in_force(session, self.config)
             deleted = await _purge_texts(session, now - retention.messages)
             deleted += await _purge_records(session, now - retention.records)
+            if self.erase_leavers is not None:
+                deleted += await self.erase_leavers(session, now - retention.leavers, now)
             deleted += await rows_changed(  # half-finished "add an expert" forms
                 session,
                 delete(ExpertDraft)

@@ -54,7 +54,9 @@ def withdraw(
         f"Expert {escape(expert)} has left: {done.cancelled} waiting message(s) cancelled, "
         f"{done.invitations} invitation(s) withdrawn"
         f"{', and the goodbye waits for their safe hours' if done.goodbye else ''}. "
-        f"Task {done.exit_task.id} is the exit conversation.",
+        f"Task {done.exit_task.id} is the exit conversation. Their record is erased on "
+        f"{done.erase_on}, as the privacy settings say, unless a task about them is still "
+        "open or a payment to them unsettled then.",
         highlight=False,
     )
 

@@ -3,14 +3,17 @@ open invitations are withdrawn (each engagement's lead is told), their link work
 exit-conversation task with a script, and an optional goodbye in the link worker's own
 words goes through the gate like any other message.
 
-What is kept afterwards, and for how long, is what the Privacy page says: nothing here
-keeps more or deletes sooner, and the exit script tells them so.
+What is kept afterwards, and for how long, is what the Privacy page says: the daily purge
+erases their record that long after they left (bot.services.privacy.leavers), unless a task
+about them is still open or a payment to them unsettled. The exit script, the page and the
+command line say the date.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +53,7 @@ class Leaving:
     invitations: int  # open invitations withdrawn (their leads have a task each)
     goodbye: bool  # a goodbye waits for the gate
     exit_task: Task
+    erase_on: str  # "3 December 2027": the day the purge erases their record
 
 
 async def responsible_today(session: AsyncSession, expert: Expert, now: datetime) -> Staff:
@@ -131,7 +135,7 @@ async def withdraw_expert(
             **person_context(expert, now),
             reason=reason,
             invitations="; ".join(titles),
-            retention=_kept(retention),
+            retention=_kept(retention, erase_date(now + retention.leavers, expert.time_zone)),
         ),
         assignee=worker,
         expert=expert,
@@ -149,7 +153,13 @@ async def withdraw_expert(
         invitations=len(titles),
         goodbye=goodbye is not None,
     )
-    return Leaving(cancelled, len(titles), goodbye is not None, task)
+    return Leaving(
+        cancelled,
+        len(titles),
+        goodbye is not None,
+        task,
+        erase_date(now + retention.leavers, expert.time_zone),
+    )
 
 
 async def _stop_messages(session: AsyncSession, expert_id: int, now: datetime) -> int:
@@ -221,9 +231,14 @@ def _goodbye(expert: Expert, words: str, by: Staff, now: datetime) -> Message:
     )
 
 
-def _kept(retention: Retention) -> str:
+def erase_date(moment: datetime, tz: str) -> str:
+    """A day as people write it, with the year: "3 December 2027"."""
+    return moment.astimezone(ZoneInfo(tz)).strftime("%-d %B %Y")
+
+
+def _kept(retention: Retention, erase_on: str) -> str:
     return (
         f"the words of messages and replies for {retention.messages.days} days after they "
-        f"are settled, and their record, tasks and the audit trail for "
-        f"{retention.records.days} days, as the Privacy page says"
+        f"are settled, and their record until {erase_on}, when it is erased, as the Privacy "
+        f"page says (later only while a payment to them or a task about them is still open)"
     )

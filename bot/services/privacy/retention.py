@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from scheduling.maintenance import (
+    DEFAULT_LEAVER_RETENTION_DAYS,
     DEFAULT_RECORD_RETENTION_DAYS,
+    LEAVER_RETENTION_KEY,
     MESSAGE_RETENTION_KEY,
     RECORD_RETENTION_KEY,
     setting_days,
@@ -26,6 +28,8 @@ from store.models import OrgSetting
 
 MIN_MESSAGE_DAYS, MAX_MESSAGE_DAYS = 7, 3650
 MAX_RECORD_DAYS = 7300  # twenty years
+# After someone leaves: at least a month (a last payment, a goodbye, a change of heart).
+MIN_LEAVER_DAYS = 30
 
 
 class PrivacyError(Refused):
@@ -48,6 +52,7 @@ class RetentionChoice:
 class RetentionSettings:
     messages: RetentionChoice
     records: RetentionChoice
+    leavers: RetentionChoice  # the record of someone who left, after they left
     silence_days: int  # replies must be kept at least this long: see check_retention
 
 
@@ -57,7 +62,9 @@ async def load_retention(session: AsyncSession, settings: Settings) -> Retention
         row.key: row
         for row in await session.scalars(
             select(OrgSetting).where(
-                OrgSetting.key.in_((MESSAGE_RETENTION_KEY, RECORD_RETENTION_KEY))
+                OrgSetting.key.in_(
+                    (MESSAGE_RETENTION_KEY, RECORD_RETENTION_KEY, LEAVER_RETENTION_KEY)
+                )
             )
         )
     }
@@ -72,6 +79,7 @@ async def load_retention(session: AsyncSession, settings: Settings) -> Retention
     return RetentionSettings(
         messages=choice(MESSAGE_RETENTION_KEY, settings.retention_days),
         records=choice(RECORD_RETENTION_KEY, DEFAULT_RECORD_RETENTION_DAYS),
+        leavers=choice(LEAVER_RETENTION_KEY, DEFAULT_LEAVER_RETENTION_DAYS),
         silence_days=settings.silence_days,
     )
 
@@ -122,25 +130,65 @@ def check_retention(message_text: str, record_text: str, *, silence_days: int) -
     return messages, records
 
 
+def check_leaver_days(text: str, *, records: int | None) -> int:
+    """The days a leaver's record is kept after they left, or PrivacyError for the field.
+
+    At most as long as tasks and the audit log: nobody's record outlives the record of work.
+    """
+    days = _whole_days(text)
+    if not text.strip():
+        error = "Enter how many days the record of someone who left is kept"
+    elif days is None:
+        error = f"Enter a whole number of days, such as {DEFAULT_LEAVER_RETENTION_DAYS}"
+    elif days < MIN_LEAVER_DAYS:
+        error = f"Keep the record of someone who left for at least {MIN_LEAVER_DAYS} days"
+    elif records is not None and days > records:
+        error = (
+            f"Keep the record of someone who left for at most {records} days, "
+            "as long as tasks and the audit log"
+        )
+    else:
+        return days
+    raise PrivacyError({"leaver_days": error})
+
+
 async def save_retention(
     session: AsyncSession,
     settings: Settings,
     message_text: str,
     record_text: str,
+    leaver_text: str | None = None,
     *,
     now: datetime,
     actor: str,
 ) -> list[str]:
-    """Store the periods the next purge uses; returns the keys that changed."""
-    messages, records = check_retention(
-        message_text, record_text, silence_days=settings.silence_days
-    )
+    """Store the periods the next purge uses (the leavers' one only when given); returns
+    the keys that changed. Every field's problem is reported at once."""
     current = await load_retention(session, settings)
+    errors: dict[str, str] = {}
+    messages, records = current.messages.days, current.records.days
+    try:
+        messages, records = check_retention(
+            message_text, record_text, silence_days=settings.silence_days
+        )
+    except PrivacyError as refused:
+        errors.update(refused.errors or {})
+    leavers = current.leavers.days
+    if leaver_text is not None:
+        try:
+            leavers = check_leaver_days(leaver_text, records=_whole_days(record_text))
+        except PrivacyError as refused:
+            errors.update(refused.errors or {})
+    if errors:
+        raise PrivacyError(errors)
     changed: list[str] = []
     for key, days, before in (
         (MESSAGE_RETENTION_KEY, messages, current.messages),
         (RECORD_RETENTION_KEY, records, current.records),
+        (LEAVER_RETENTION_KEY, leavers, current.leavers),
     ):
+        if key == LEAVER_RETENTION_KEY and leaver_text is None:
+            continue
         if days == before.days and before.updated_at is not None:
             continue
         row = await session.get(OrgSetting, key)
@@ -159,5 +207,6 @@ async def save_retention(
             at=now,
             message_days=messages,
             record_days=records,
+            leaver_days=leavers,
         )
     return changed

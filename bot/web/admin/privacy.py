@@ -15,7 +15,11 @@ from bot.services.privacy.retention import load_retention, save_retention
 from bot.services.privacy.subject_access import export_expert, who
 from bot.services.staff.access import expert_in_scope
 from bot.web.admin.pages import Web
-from scheduling.maintenance import MESSAGE_RETENTION_KEY, RECORD_RETENTION_KEY
+from scheduling.maintenance import (
+    LEAVER_RETENTION_KEY,
+    MESSAGE_RETENTION_KEY,
+    RECORD_RETENTION_KEY,
+)
 from store.errors import Refused
 
 # What each kind of record is called on the erasure page.
@@ -43,6 +47,7 @@ def routes(web: Web) -> APIRouter:
             values = {
                 "message_days": str(current.messages.days),
                 "record_days": str(current.records.days),
+                "leaver_days": str(current.leavers.days),
             }
             return page.render("admin/privacy.html", retention=current, values=values)
 
@@ -55,18 +60,23 @@ def routes(web: Web) -> APIRouter:
                     settings,
                     page.field("message_days"),
                     page.field("record_days"),
+                    page.field("leaver_days"),
                     now=page.now,
                     actor=page.actor,
                 )
             except Refused as refused:
                 current = await load_retention(page.session, settings)
                 errors = refused.by_field("message_days")
-                return page.render("admin/privacy.html", errors=errors, retention=current)
+                values = {k: page.field(k) for k in ("message_days", "record_days", "leaver_days")}
+                return page.render(
+                    "admin/privacy.html", errors=errors, retention=current, values=values
+                )
             if not changed:
                 return page.redirect("/admin/privacy", flash="Nothing changed")
             what = {
                 MESSAGE_RETENTION_KEY: "how long message texts and replies are kept",
                 RECORD_RETENTION_KEY: "how long tasks and the audit log are kept",
+                LEAVER_RETENTION_KEY: "how long the record of someone who left is kept",
             }
             said = " and ".join(what[key] for key in changed)
             return page.redirect(

@@ -29,7 +29,11 @@ async def _choose(app: App, message_days: int, record_days: int) -> None:
     async with signed_in(app, ADMIN) as client:
         saved = await client.post(
             "/admin/privacy",
-            {"message_days": str(message_days), "record_days": str(record_days)},
+            {
+                "message_days": str(message_days),
+                "record_days": str(record_days),
+                "leaver_days": str(min(365, record_days)),
+            },
         )
     assert saved.status_code == 303
 

@@ -65,6 +65,7 @@ async def _withdraw_page(
     page: Page, expert: Expert, errors: dict[str, str] | None = None
 ) -> Response:
     worker = await responsible_today(page.session, expert, page.now)
+    retention = await retention_in_force(page.session, page.web.built.maintenance().config)
     return page.render(
         "experts/withdraw.html",
         errors=errors,
@@ -75,6 +76,8 @@ async def _withdraw_page(
             left=expert.status is ExpertStatus.WITHDRAWN,
             may_say_goodbye=page.viewer.id in (expert.link_worker_id, worker.id),
             worker=worker,
+            erase_at=(expert.withdrawn_at or page.now) + retention.leavers,
+            keep_days=retention.leavers.days,
         ),
     )
 
@@ -116,5 +119,7 @@ async def withdraw_post(request: Request, web: StaffWeb, expert_id: int) -> Resp
         return page.redirect(
             f"/experts/{expert.id}",
             flash=f"They have left: {', '.join(said)}. Their link worker has a task to offer "
-            "a conversation about leaving.",
+            f"a conversation about leaving. Their record is erased on {done.erase_on}, as the "
+            "privacy settings say, unless a task about them is still open or a payment to them "
+            "unsettled then.",
         )

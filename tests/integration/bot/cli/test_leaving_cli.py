@@ -54,6 +54,7 @@ def test_withdrawing_stops_everything_and_opens_the_exit_conversation(people: In
     assert "EX-1 has left" in done.output
     assert "1 invitation(s) withdrawn" in done.output
     assert "the goodbye waits for their safe hours" in done.output
+    assert "Their record is erased on 12 January 2027" in " ".join(done.output.split())
     assert "withdrawn" in people("experts", "list").output
     tasks = people("tasks").output
     assert "A conversation about leaving" in tasks

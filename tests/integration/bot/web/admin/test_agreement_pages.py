@@ -64,6 +64,9 @@ async def test_withdrawing_asks_to_confirm_then_stops_everything(app: App) -> No
         assert done.status_code == 303
         page = _text(await sam.get(f"/experts/{ana}"))
         assert "They have left" in page and "Left on" in page
+        assert "Their record is erased on 12 January 2027" in page
+        left = _text(await sam.get(f"/experts/{ana}/withdraw"))
+        assert "Their record is erased on 12 January 2027" in left
         again = await sam.post(f"/experts/{ana}/withdraw", {**form, "confirm": "yes"})
         assert again.status_code == 400 and "They have already left" in _text(again)
     expert = await _expert(app, ana)
@@ -81,6 +84,7 @@ async def test_withdrawing_asks_to_confirm_then_stops_everything(app: App) -> No
     [exit_task] = [t for t in tasks if t.kind is TaskKind.EXIT_CONVERSATION]
     assert "Reason recorded: Moving away" in (exit_task.details or "")
     assert "as the Privacy page says" in (exit_task.details or "")
+    assert "their record until 12 January 2027, when it is erased" in (exit_task.details or "")
 
 
 async def test_only_their_link_worker_writes_the_goodbye(app: App) -> None:

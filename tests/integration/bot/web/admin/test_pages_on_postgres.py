@@ -165,7 +165,9 @@ async def test_the_main_forms_save_on_postgresql(pg_app: App) -> None:
             f"/engagements/{ids['engagement_id']}/cancel", {"reason": "The venue flooded"}
         )
         assert cancelled.status_code == 303
-        kept = await alex.post("/admin/privacy", {"message_days": "120", "record_days": "2190"})
+        kept = await alex.post(
+            "/admin/privacy", {"message_days": "120", "record_days": "2190", "leaver_days": "365"}
+        )
         assert kept.status_code == 303
     async with pg_app.sessions() as session:
         engagement = await session.get(Engagement, ids["engagement_id"])

@@ -76,7 +76,9 @@ async def test_link_workers_cannot_see_or_change_retention(app: App) -> None:
     await _team(app)
     async with signed_in(app, WORKER) as client:
         assert (await client.get("/admin/privacy")).status_code == 404
-        posted = await client.post("/admin/privacy", {"message_days": "120", "record_days": "400"})
+        posted = await client.post(
+            "/admin/privacy", {"message_days": "120", "record_days": "400", "leaver_days": "365"}
+        )
         assert posted.status_code == 404
     assert await _settings(app) == []
 
@@ -89,7 +91,9 @@ async def test_retention_starts_from_the_defaults_and_remembers_who_changed_it(a
         assert 'name="message_days" type="text" value="90"' in page.text
         assert 'name="record_days" type="text" value="2190"' in page.text
         assert "Not changed here yet" in page.text
-        saved = await client.post("/admin/privacy", {"message_days": "120", "record_days": "2190"})
+        saved = await client.post(
+            "/admin/privacy", {"message_days": "120", "record_days": "2190", "leaver_days": "365"}
+        )
         assert saved.status_code == 303
         after = await client.get("/admin/privacy")
     assert "Saved how long message texts and replies are kept" in after.text
@@ -120,7 +124,8 @@ async def test_bad_retention_is_explained_and_nothing_is_saved(
     await _team(app)
     async with signed_in(app, ADMIN) as client:
         page = await client.post(
-            "/admin/privacy", {"message_days": message_days, "record_days": record_days}
+            "/admin/privacy",
+            {"message_days": message_days, "record_days": record_days, "leaver_days": "365"},
         )
     assert page.status_code == 400
     assert f'id="{field}-error"' in page.text and message in page.text
