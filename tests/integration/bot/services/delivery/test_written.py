@@ -172,4 +172,5 @@ async def test_the_preview_says_why_it_goes_another_way(app: App, clock: Simulat
         "to stop this way)."
     )
     assert shown.subject == "A message from Sam"
-    assert shown.lock_screen == "From Sam: A message from Sam — Hello, it's Sam."
+    # The lock screen shows their words first; the email's how-to-answer line follows.
+    assert shown.lock_screen.startswith("From Sam: A message from Sam — Hello, it's Sam. To answer")

@@ -92,7 +92,7 @@ async def staff(app: App) -> AsyncIterator[Staff]:
 
 def _real(ids: dict[str, int]) -> dict[str, str]:
     return {**{k: str(v) for k, v in ids.items()}, "window_id": "1", "kind": "meeting",
-            "batch_id": "1", "session_id": "1", "slug": "name"}  # fmt: skip
+            "batch_id": "1", "session_id": "1", "slug": "name", "line_id": "1"}  # fmt: skip
 
 
 _ODD = [
