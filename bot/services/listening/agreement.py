@@ -11,15 +11,13 @@ from sqlalchemy.orm import selectinload
 from bot.services.experts.pastoral import set_contact_level
 from bot.services.listening.inbound import ACTOR
 from bot.services.listening.turn import Turn
-from scheduling.clock import local_today
-from scheduling.people.reply_escalation import escalation_targets
+from bot.services.listening.worrying import alert_and_hold
 from scheduling.rules.agreement import end_of_today, moved_later, next_window, step_level
 from scheduling.rules.contact_rules import contact_rules
 from scheduling.rules.plan import AFTER_MEETING
 from scheduling.rules.wording import spoken_datetime
 from scheduling.text.agreement_text import how_often
 from scheduling.text.words import in_sentence, label
-from store import audit
 from store.enums import MessageStatus, TaskKind
 from store.models import Expert, Message
 
@@ -118,7 +116,7 @@ async def not_safe(turn: Turn, expert: Expert) -> None:
     """Their private word: every automated message stops at once, nothing is said back
     (someone may be reading over their shoulder), and whoever is at work for them gets an
     urgent task and an alert. A person lifts the hold by acknowledging the reply."""
-    reply, now = turn.reply, turn.now
+    reply = turn.reply
     reply.intent, reply.urgent, reply.needs_person = "not_safe", True, True
     assignee = turn.assignee(expert)
     task = await turn.task_for_reply(
@@ -133,20 +131,5 @@ async def not_safe(turn: Turn, expert: Expert) -> None:
         expert=expert,
         urgent=True,
     )
-    targets = [assignee]
-    if assignee.is_away(local_today(now, turn.rules.office_tz)):
-        targets += await escalation_targets(turn.session, assignee, now, turn.rules.office_tz)
-    await turn.alert(targets, task)
-    if expert.held_since is None:
-        expert.held_since = now
-    audit.record(
-        turn.session,
-        actor="linkline",
-        action="expert.held",
-        entity="expert",
-        entity_id=expert.id,
-        at=now,
-        reply_id=reply.id,
-        why="not_safe",
-    )
+    await alert_and_hold(turn, expert, assignee, task, why="not_safe")
     turn.answer = None

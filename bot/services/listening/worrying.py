@@ -11,7 +11,7 @@ from scheduling.sending.gate import Kind
 from scheduling.text.words import in_sentence
 from store import audit
 from store.enums import TaskKind
-from store.models import Expert
+from store.models import Expert, Staff, Task
 
 
 async def worrying(turn: Turn, expert: Expert) -> None:
@@ -28,22 +28,34 @@ async def worrying(turn: Turn, expert: Expert) -> None:
         expert=expert,
         urgent=True,
     )
-    targets = [assignee]
-    if assignee.is_away(local_today(now, turn.rules.office_tz)):
-        # Away with no cover at work: the administrators hear at once, not in an hour.
-        targets += await escalation_targets(turn.session, assignee, now, turn.rules.office_tz)
-    await turn.alert(targets, task)
-    if expert.held_since is None:
-        expert.held_since = now
-        audit.record(
-            turn.session,
-            actor="linkline",
-            action="expert.held",
-            entity="expert",
-            entity_id=expert.id,
-            at=now,
-            reply_id=reply.id,
-        )
+    if await alert_and_hold(turn, expert, assignee, task):
         text = turn.render("worrying", {**turn.people(expert), **turn.lines(expert)})
         turn.say(expert, Kind.SUPPORT_LINES, text)
     # Already on hold: one reply with the lines is enough; a person is on the way.
+
+
+async def alert_and_hold(
+    turn: Turn, expert: Expert, assignee: Staff, task: Task, why: str = ""
+) -> bool:
+    """Whoever is at work for them hears at once (the administrators too when their worker
+    is away with no cover), and automated contact stops until a person has looked. True
+    when this reply put them on hold (they were not already)."""
+    now = turn.now
+    targets = [assignee]
+    if assignee.is_away(local_today(now, turn.rules.office_tz)):
+        targets += await escalation_targets(turn.session, assignee, now, turn.rules.office_tz)
+    await turn.alert(targets, task)
+    if expert.held_since is not None:
+        return False
+    expert.held_since = now
+    audit.record(
+        turn.session,
+        actor="linkline",
+        action="expert.held",
+        entity="expert",
+        entity_id=expert.id,
+        at=now,
+        reply_id=turn.reply.id,
+        **({"why": why} if why else {}),
+    )
+    return True
