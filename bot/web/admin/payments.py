@@ -173,10 +173,10 @@ async def payment_choice(request: Request, expert_id: int, web: StaffWeb) -> Res
 @router.get("/admin/payments", response_class=HTMLResponse)
 async def owed(request: Request, web: StaffWeb) -> Response:
     async with web.page(request, admin=True) as page:
-        return await _owed_page(page)
+        return await owed_page(page)
 
 
-async def _owed_page(page: Page, errors: dict[str, str] | None = None) -> Response:
+async def owed_page(page: Page, errors: dict[str, str] | None = None) -> Response:
     lines = await ledger.waiting_lines(page.session)
     return page.render(
         "payments/owed.html",
@@ -201,7 +201,7 @@ async def approve(request: Request, line_id: int, web: StaffWeb) -> Response:
         try:
             await ledger.approve(page.session, line, now=page.now, actor=page.actor)
         except Refused as exc:
-            return await _owed_page(page, page.refusal(exc, f"line-{line_id}"))
+            return await owed_page(page, page.refusal(exc, f"line-{line_id}"))
         return page.redirect("/admin/payments", flash=f"{line.reference} approved.")
 
 
@@ -212,7 +212,7 @@ async def paid(request: Request, line_id: int, web: StaffWeb) -> Response:
         try:
             await pay(page.session, line, now=page.now, actor=page.actor)
         except Refused as exc:
-            return await _owed_page(page, page.refusal(exc, f"line-{line_id}"))
+            return await owed_page(page, page.refusal(exc, f"line-{line_id}"))
         return page.redirect(
             "/admin/payments",
             flash=f"{line.reference} marked paid. They will be told it has been sent.",
@@ -228,7 +228,7 @@ async def decline(request: Request, line_id: int, web: StaffWeb) -> Response:
                 page.session, line, page.field("reason"), now=page.now, actor=page.actor
             )
         except Refused as exc:
-            return await _owed_page(page, page.refusal(exc, f"line-{line_id}"))
+            return await owed_page(page, page.refusal(exc, f"line-{line_id}"))
         return page.redirect(
             "/admin/payments",
             flash=f"{line.reference} declined. Their link worker has a task to explain it.",
