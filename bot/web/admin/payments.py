@@ -129,7 +129,7 @@ async def change_offer(request: Request, engagement_id: int, web: StaffWeb) -> R
         return page.redirect(f"/engagements/{engagement.id}/payments", flash="Offer saved.")
 
 
-async def _expert_page(
+async def expert_payments_page(
     page: Page, expert: Expert, *, errors: dict[str, str] | None = None
 ) -> Response:
     lines = await ledger.lines_for(page.session, expert_id=expert.id)
@@ -141,6 +141,7 @@ async def _expert_page(
         lines=lines,
         totals=ledger.totals(lines),
         may_change=page.scope.may_change_expert(expert),
+        statement_year=page.today.year,
         **WORDS,
     )
 
@@ -150,7 +151,7 @@ async def expert_payments(request: Request, expert_id: int, web: StaffWeb) -> Re
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         page.viewed("expert", expert.id, part="payments")
-        return await _expert_page(page, expert)
+        return await expert_payments_page(page, expert)
 
 
 @router.post("/experts/{expert_id}/payment-choice")
@@ -166,7 +167,7 @@ async def payment_choice(request: Request, expert_id: int, web: StaffWeb) -> Res
             )
             await claims.set_choice(page.session, expert, choice, now=page.now, actor=page.actor)
         except Refused as exc:
-            return await _expert_page(page, expert, errors=page.refusal(exc, "method"))
+            return await expert_payments_page(page, expert, errors=page.refusal(exc, "method"))
         return page.redirect(f"/experts/{expert.id}/payments", flash="Payment choice saved.")
 
 

@@ -108,6 +108,7 @@ TABLE: dict[str, dict[str, set[str]]] = {
             "write/send",
             "notes",
             "payment-choice",
+            "statement",
             "not-safe-word",
             "withdraw",
         )
