@@ -78,6 +78,9 @@ class OutgoingMessage:
     # After this moment the message must not reach the person (end of their safe hours).
     deliver_before: datetime | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    # A document in the letter layout, sent with an email as a PDF file (a yearly
+    # statement): the text of the letter, greeting and signature included.
+    attach_letter: str | None = None
     # Quick answers shown under the message where the channel has buttons (Telegram).
     buttons: tuple[Button, ...] = ()
 

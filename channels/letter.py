@@ -175,6 +175,24 @@ def render_pdf(html: str) -> tuple[bytes, int]:
     return document.write_pdf(pdf_variant="pdf/ua-1"), len(document.pages)
 
 
+def attachment_pdf(message: OutgoingMessage, today: date) -> bytes:
+    """``message.attach_letter`` as a PDF in the letter layout, to go with an email: no
+    return address, and "By email" where a posted letter has the address. Runs
+    WeasyPrint, so call it in a thread."""
+    letter = OutgoingMessage(
+        idempotency_key=message.idempotency_key,
+        channel=Channel.LETTER,
+        to="By email",
+        body=message.attach_letter or "",
+        recipient_name=message.recipient_name,
+        large_print=message.large_print,
+        easy_read=message.easy_read,
+    )
+    config = LetterConfig(Path(), time_zone="UTC")  # only the layout is used
+    data, _ = render_pdf(render_letter_html(letter, config, today))
+    return data
+
+
 def write_pdf_atomically(html: str, target: Path) -> int:
     """Render tagged PDF/UA to a temp name, then rename: a crash never leaves half a PDF.
 

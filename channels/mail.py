@@ -12,6 +12,7 @@ server's free text, which often echoes the address.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import html
@@ -36,6 +37,7 @@ from channels.base import (
     TransientError,
 )
 from channels.calendar_invite import build_ics
+from channels.letter import attachment_pdf
 from channels.mail_read import MESSAGE_ID_DOMAIN, token_of
 from store.enums import Channel
 
@@ -119,12 +121,20 @@ class EmailChannel:
         if message.deliver_before is not None and now >= message.deliver_before:
             raise TransientError("outside the person's safe hours: not sent", code="late")
         recipient = single_address(message.to)
-        email = self.build(message, recipient, now)
+        pdf = None
+        if message.attach_letter:
+            try:
+                pdf = await asyncio.to_thread(attachment_pdf, message, now.date())
+            except Exception as exc:  # a rendering bug is ours: keep the message, retry
+                raise TransientError(f"the PDF could not be made: {type(exc).__name__}") from exc
+        email = self.build(message, recipient, now, pdf=pdf)
         await self._hand_over(email, recipient)
         log.info("email accepted by the mail server: %s", email["Message-ID"])
         return Receipt(provider_id=str(email["Message-ID"]), status="accepted")
 
-    def build(self, message: OutgoingMessage, recipient: str, now: datetime) -> EmailMessage:
+    def build(
+        self, message: OutgoingMessage, recipient: str, now: datetime, *, pdf: bytes | None = None
+    ) -> EmailMessage:
         """The complete email. It is public so tests and previews can see exactly what
         would be sent."""
         if not (message.subject or "").strip():
@@ -144,6 +154,8 @@ class EmailChannel:
         email.add_alternative(html_body, subtype="html")
         if message.calendar is not None:
             self._add_calendar(email, message.calendar, recipient, message.recipient_name, now)
+        if pdf is not None:  # a neutral file name: an attachment list is seen at a glance
+            email.add_attachment(pdf, maintype="application", subtype="pdf", filename="letter.pdf")
         return email
 
     def _add_calendar(

@@ -78,6 +78,7 @@ class Purpose(StrEnum):
     WELCOME = "welcome"  # once, when their first channel is confirmed
     AGREEMENT = "agreement"  # "how we'll contact you", after the profile is confirmed or changed
     GOODBYE = "goodbye"  # their link worker's own words when they leave
+    STATEMENT = "statement"  # their yearly record of payments: only where details are safe
 
     @property
     def essential(self) -> bool:

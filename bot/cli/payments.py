@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
 from bot.services.experts.profile import find_expert
-from bot.services.payments import claims, finance, statement
+from bot.services.payments import claims, finance, statement, statement_send
 from channels.letter import LetterConfig
 from scheduling.people import ledger
 from scheduling.planning.payment_notices import pay
@@ -179,10 +179,36 @@ def _write(out: Path, data: bytes) -> None:
 def statement_command(
     expert: str = typer.Argument(..., help="The expert's reference (or id)."),
     year: int = typer.Argument(..., help="The year, e.g. 2026."),
-    out: Path = typer.Option(..., "--out", help="Where to write the PDF."),
+    out: Path | None = typer.Option(None, "--out", help="Where to write the PDF."),
+    send: bool = typer.Option(
+        False,
+        "--send",
+        help="Send it to them: by email (as a PDF) or letter, only where details are safe.",
+    ),
 ) -> None:
-    """Write an expert's yearly statement of what we paid them, as a PDF letter."""
+    """Write an expert's yearly statement of what we paid them as a PDF letter, or send it
+    to them (or both)."""
+    if out is None and not send:
+        fail("say where to write it (--out FILE), or --send to send it to them")
+    if send:
+        _send_statement(expert, year)
+    if out is not None:
+        _write_statement(expert, year, out)
 
+
+def _send_statement(expert: str, year: int) -> None:
+    async def action() -> str:
+        async with open_app() as built, built.sessions.begin() as session:
+            person = await _expert(session, expert)
+            sent = await statement_send.send_statement(
+                session, person, year, now=built.clock.now(), actor=CLI_ACTOR
+            )
+            return sent.sentence
+
+    console.print(run(action))
+
+
+def _write_statement(expert: str, year: int, out: Path) -> None:
     async def action() -> tuple[int, bytes]:
         async with open_app() as built, built.sessions() as session:
             person = await _expert(session, expert)

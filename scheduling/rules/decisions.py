@@ -18,7 +18,7 @@ from scheduling.rules.agreement import not_for_summary
 from scheduling.rules.contact_rules import contact_rules
 from scheduling.rules.frequency import FrequencyCap, lands_on_the_day, next_within_cap
 from scheduling.rules.plan import AFTER_MEETING, CANCELLATION_NOTICE
-from scheduling.rules.promises import not_for_details
+from scheduling.rules.promises import FULL_DETAILS_CHANNELS, not_for_details
 from scheduling.rules.reach import call_by, phone_usable
 from scheduling.rules.router import Route, choose_route, fastest_route
 from scheduling.rules.windows import WindowError, next_allowed
@@ -110,6 +110,9 @@ def decide(
     exclude = _exhausted(message, limits.max_transient_per_channel, now)
     if message.purpose is Purpose.DETAILS:
         exclude |= not_for_details(message.expert)  # the details go only where they are safe
+    elif message.purpose is Purpose.STATEMENT:
+        # Amounts and what for: only by email (with the PDF) or letter, where details are safe.
+        exclude |= not_for_details(message.expert) | (set(Channel) - FULL_DETAILS_CHANNELS)
     elif message.purpose is Purpose.AGREEMENT:
         exclude |= not_for_summary(message.expert)  # where details are safe, or a letter
     if message.purpose is Purpose.WRITTEN and message.channel is not None:

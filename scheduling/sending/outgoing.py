@@ -50,6 +50,16 @@ def calendar_for(message: Message, details: bool, now: datetime) -> CalendarEven
     )
 
 
+def statement_letter(message: Message, now: datetime) -> str | None:
+    """A yearly statement goes by email with the statement itself as a PDF letter; its
+    record (the lines and the total) was written when it was asked for."""
+    record = given(message.personal_note)
+    if message.purpose is not Purpose.STATEMENT or record is None:
+        return None
+    name = message.expert.preferred_name
+    return f"Dear {name},\n\n{record}\n\nWith thanks,\n{signature(message.expert, now)}"
+
+
 def build_outgoing(
     message: Message, route: Route, rendered: Rendered, details: bool, now: datetime
 ) -> OutgoingMessage:
@@ -65,6 +75,7 @@ def build_outgoing(
         recipient_name=expert.preferred_name,
         sender_name=signature(expert, now),
         calendar=calendar_for(message, details, now) if route.channel is Channel.EMAIL else None,
+        attach_letter=statement_letter(message, now) if route.channel is Channel.EMAIL else None,
         large_print=AccessNeed.LARGE_PRINT.value in needs,
         easy_read=AccessNeed.EASY_READ.value in needs,
         deliver_before=deliver_before,

@@ -28,6 +28,7 @@ from store.models import PaymentLine
 COLUMNS = ["reference", "amount", "status", "approved_on", "paid"]
 NAMED = ["expert_ref", "name", "what_for"]
 MAX_ROWS = 5000
+FILE_FIELD = "paid_file"  # the upload box on the administrators' payments page
 _YES = {"yes", "y", "paid", "true", "1"}
 
 
@@ -65,7 +66,7 @@ async def mark_paid_from_csv(
 ) -> list[PaymentLine]:
     """Mark paid every row with ``yes`` in its ``paid`` column, or refuse the whole file."""
     rows = _rows(text)
-    problems: list[str] = []
+    problems: dict[int, str] = {}
     chosen: list[PaymentLine] = []
     seen: set[int] = set()
     for number, row in rows:
@@ -91,17 +92,25 @@ async def mark_paid_from_csv(
                     )
             chosen.append(line)
         except Refused as exc:
-            problems.append(f"row {number}: {exc.plain}")
+            problems[number] = f"row {number}: {exc.plain}"
     if problems:
-        raise PaymentError(
-            "Nothing was marked paid. " + "; ".join(problems[:20])
-            + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
-        )  # fmt: skip
+        _refuse_batch(problems)
     if not chosen:
         raise PaymentError("No row says yes in the paid column: nothing was marked paid")
     for line in chosen:
         await pay(session, line, now=now, actor=actor)
     return chosen
+
+
+def _refuse_batch(problems: dict[int, str]) -> None:
+    """Every problem, each by its row (a page lists them in its error summary)."""
+    listed = list(problems.values())
+    summary = "Nothing was marked paid. " + "; ".join(listed[:20])
+    if len(listed) > 20:
+        summary += f"; and {len(listed) - 20} more"
+    errors = {FILE_FIELD: "Nothing was marked paid: fix the rows listed and upload it again"}
+    errors |= {f"{FILE_FIELD}-row-{n}": text[:1].upper() + text[1:] for n, text in problems.items()}
+    raise PaymentError(summary, errors=errors)
 
 
 def _rows(text: str) -> list[tuple[int, dict[str, str]]]:

@@ -24,6 +24,7 @@ from store.models import Expert, PaymentLine
 class Statement:
     body: str
     total_pence: int
+    record: str  # the body without its greeting and signature: what a letter or email says
     lines: list[PaymentLine]
 
 
@@ -46,19 +47,19 @@ async def yearly_statement(session: AsyncSession, expert: Expert, year: int) -> 
         f"{pounds(line.amount_pence)}"
         for line in paid
     ]
-    body = "\n\n".join(
+    record = "\n\n".join(
         [
-            f"Dear {expert.preferred_name},",
             f"This is a record of what we paid you between 1 January and 31 December {year}, "
             "for you to keep or show to anyone who asks about your income.",
             "\n".join(rows) if rows else f"We did not pay you anything in {year}.",
             f"Total for {year}: {pounds(total)}.",
             "Payments for your time and payments back for costs you had are listed "
             "separately. If anything here looks wrong, tell your link worker.",
-            f"With thanks,\n{expert.link_worker.name.split(' ')[0]}",
         ]
     )
-    return Statement(body, total, paid)
+    signed = expert.link_worker.name.split(" ")[0]
+    body = f"Dear {expert.preferred_name},\n\n{record}\n\nWith thanks,\n{signed}"
+    return Statement(body, total, record, paid)
 
 
 def statement_html(

@@ -129,7 +129,7 @@ async def change_offer(request: Request, engagement_id: int, web: StaffWeb) -> R
         return page.redirect(f"/engagements/{engagement.id}/payments", flash="Offer saved.")
 
 
-async def _expert_page(
+async def expert_payments_page(
     page: Page, expert: Expert, *, errors: dict[str, str] | None = None
 ) -> Response:
     lines = await ledger.lines_for(page.session, expert_id=expert.id)
@@ -141,6 +141,7 @@ async def _expert_page(
         lines=lines,
         totals=ledger.totals(lines),
         may_change=page.scope.may_change_expert(expert),
+        statement_year=page.today.year,
         **WORDS,
     )
 
@@ -150,7 +151,7 @@ async def expert_payments(request: Request, expert_id: int, web: StaffWeb) -> Re
     async with web.page(request) as page:
         expert = await expert_page(page, expert_id)
         page.viewed("expert", expert.id, part="payments")
-        return await _expert_page(page, expert)
+        return await expert_payments_page(page, expert)
 
 
 @router.post("/experts/{expert_id}/payment-choice")
@@ -166,17 +167,17 @@ async def payment_choice(request: Request, expert_id: int, web: StaffWeb) -> Res
             )
             await claims.set_choice(page.session, expert, choice, now=page.now, actor=page.actor)
         except Refused as exc:
-            return await _expert_page(page, expert, errors=page.refusal(exc, "method"))
+            return await expert_payments_page(page, expert, errors=page.refusal(exc, "method"))
         return page.redirect(f"/experts/{expert.id}/payments", flash="Payment choice saved.")
 
 
 @router.get("/admin/payments", response_class=HTMLResponse)
 async def owed(request: Request, web: StaffWeb) -> Response:
     async with web.page(request, admin=True) as page:
-        return await _owed_page(page)
+        return await owed_page(page)
 
 
-async def _owed_page(page: Page, errors: dict[str, str] | None = None) -> Response:
+async def owed_page(page: Page, errors: dict[str, str] | None = None) -> Response:
     lines = await ledger.waiting_lines(page.session)
     return page.render(
         "payments/owed.html",
@@ -201,7 +202,7 @@ async def approve(request: Request, line_id: int, web: StaffWeb) -> Response:
         try:
             await ledger.approve(page.session, line, now=page.now, actor=page.actor)
         except Refused as exc:
-            return await _owed_page(page, page.refusal(exc, f"line-{line_id}"))
+            return await owed_page(page, page.refusal(exc, f"line-{line_id}"))
         return page.redirect("/admin/payments", flash=f"{line.reference} approved.")
 
 
@@ -212,7 +213,7 @@ async def paid(request: Request, line_id: int, web: StaffWeb) -> Response:
         try:
             await pay(page.session, line, now=page.now, actor=page.actor)
         except Refused as exc:
-            return await _owed_page(page, page.refusal(exc, f"line-{line_id}"))
+            return await owed_page(page, page.refusal(exc, f"line-{line_id}"))
         return page.redirect(
             "/admin/payments",
             flash=f"{line.reference} marked paid. They will be told it has been sent.",
@@ -228,7 +229,7 @@ async def decline(request: Request, line_id: int, web: StaffWeb) -> Response:
                 page.session, line, page.field("reason"), now=page.now, actor=page.actor
             )
         except Refused as exc:
-            return await _owed_page(page, page.refusal(exc, f"line-{line_id}"))
+            return await owed_page(page, page.refusal(exc, f"line-{line_id}"))
         return page.redirect(
             "/admin/payments",
             flash=f"{line.reference} declined. Their link worker has a task to explain it.",

@@ -384,3 +384,14 @@ def test_a_timeout_after_handing_over_is_unknown_not_retried() -> None:
     from channels.mail import smtp_error
 
     assert isinstance(smtp_error(TimeoutError()), OutcomeUnknown)
+
+
+async def test_a_statement_goes_with_the_email_as_a_pdf_letter(
+    channel: EmailChannel, server: FakeSMTPServer
+) -> None:
+    letter = "Dear Ana,\n\nTotal for 2026: £31.40.\n\nWith thanks,\nSam"
+    got = await _send_one(channel, server, attach_letter=letter)
+    (attachment,) = got.message.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "letter.pdf"  # says nothing about what it is
+    assert attachment.get_content().startswith(b"%PDF")

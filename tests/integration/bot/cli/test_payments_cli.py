@@ -144,3 +144,14 @@ def test_a_yearly_statement_is_a_pdf_of_what_was_paid(invited: Invoke, tmp_path:
     assert out.read_bytes().startswith(b"%PDF")
     assert "not a year" in _refused(invited, "payments", "statement", "EX-1", "1066", "--out",
                                     str(out))  # fmt: skip
+
+
+def test_sending_a_statement_goes_only_where_details_are_safe(invited: Invoke) -> None:
+    from datetime import UTC, datetime
+
+    year = str(datetime.now(UTC).year)
+    assert "--out FILE" in _refused(invited, "payments", "statement", "EX-1", year)
+    # EX-1 has text messages only, not agreed safe for details: a task, not a message.
+    said = " ".join(_ok(invited, "payments", "statement", "EX-1", year, "--send").split())
+    assert "no safe way to send it" in said and "task" in said
+    assert "not a year" in _refused(invited, "payments", "statement", "EX-1", "1066", "--send")

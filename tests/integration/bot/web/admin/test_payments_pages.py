@@ -12,7 +12,7 @@ from bot.bootstrap import App
 from scheduling.clock import SimulatedClock
 from scheduling.people import ledger
 from store.enums import MessageStatus, PaymentPurpose, PaymentStatus, Purpose, Role, TaskKind
-from store.models import Expert, Message, PaymentLine, Task
+from store.models import Expert, Invitation, Message, PaymentLine, Task
 from tests.builders import add_engagement, add_expert
 from tests.staff_client import add_account, signed_in
 
@@ -114,3 +114,40 @@ async def test_the_payment_choice_is_asked_shown_to_staff_and_checked(app: App) 
     async with app.sessions() as session:
         expert = await session.get_one(Expert, ana_id)
         assert "talk_first" in (expert.payment_preference or "")
+
+
+async def test_the_yearly_statement_is_sent_or_downloaded_from_their_page(
+    app: App, clock: SimulatedClock
+) -> None:
+    _, invitation_id, ana_id = await _world(app)
+    async with app.sessions.begin() as session:
+        line = await ledger.open_line(
+            session, await session.get_one(Invitation, invitation_id), PaymentPurpose.TRAVEL,
+            640, now=clock.now(), actor="t",
+        )  # fmt: skip
+        await ledger.approve(session, line, now=clock.now(), actor="t")
+        await ledger.mark_paid(session, line, now=clock.now(), actor="t")
+    year = str(clock.now().year)
+    async with signed_in(app, "sam@example.org") as sam:
+        page = await sam.get(f"/experts/{ana_id}/payments")
+        assert "Their yearly statement" in page.text and "Send it to them" in page.text
+        pdf = await sam.get(f"/experts/{ana_id}/statement.pdf", params={"year": year})
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert pdf.headers["cache-control"] == "no-store"
+        assert "Ana" not in pdf.headers["content-disposition"]
+        for bad in ("lots", "1066"):
+            refused = await sam.post(f"/experts/{ana_id}/statement", {"year": bad})
+            assert refused.status_code == 400 and "There is a problem" in refused.text
+        bad_get = await sam.get(f"/experts/{ana_id}/statement.pdf", params={"year": "x"})
+        assert bad_get.status_code == 400
+        # Ana has text messages only, not agreed safe for details: Sam gets a task.
+        sent = await sam.post(f"/experts/{ana_id}/statement", {"year": year})
+        assert sent.status_code == 303
+        page = await sam.get(f"/experts/{ana_id}/payments")
+        assert "no safe way to send it" in page.text
+    async with app.sessions() as session:
+        kinds = [t.kind for t in await session.scalars(select(Task))]
+        statements = list(
+            await session.scalars(select(Message).where(Message.purpose == Purpose.STATEMENT))
+        )
+    assert TaskKind.DELIVERY_PROBLEM in kinds and statements == []

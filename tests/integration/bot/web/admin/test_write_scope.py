@@ -108,6 +108,7 @@ TABLE: dict[str, dict[str, set[str]]] = {
             "write/send",
             "notes",
             "payment-choice",
+            "statement",
             "not-safe-word",
             "withdraw",
         )
@@ -133,6 +134,7 @@ TABLE: dict[str, dict[str, set[str]]] = {
         f"/admin/payments/{{line_id}}/{step}": {"sam": {"admin"}}
         for step in ("approve", "paid", "decline")
     },
+    "/admin/payments/paid-file": {"sam": {"admin"}},
     # someone's own cover, or anyone's for an administrator
     "/cover/{staff_id}": {"sam": {"admin", "lead"}},
 }
