@@ -69,12 +69,14 @@ def _purpose(value: str) -> str:
         return value
 
 
-_CHANNEL_NAMED = re.compile(r"\b(" + "|".join(c.value for c in Channel) + r")(?=: | skipped)")
+_CHANNEL_NAMED = re.compile(
+    r"\b(" + "|".join(c.value for c in Channel) + r")(?=: | skipped|;|:$)", re.MULTILINE
+)
 
 
 def _detail(text: str) -> str:
-    """The router names channels by value ("sms: preferred channel"); the story uses the
-    words people read ("text message: preferred channel")."""
+    """The router and the safe-hours rule name channels by value ("sms: preferred channel",
+    "outside their safe hours for sms;"); the story uses the words people read."""
     return _CHANNEL_NAMED.sub(lambda m: in_sentence(Channel(m.group(1))), text)
 
 

@@ -276,8 +276,10 @@ async def test_a_dry_run_worker_killed_mid_send_settles_every_message_exactly_on
         env = worker_env(tmp_path, database_url)  # no Twilio credentials: dry-run files
         first = Proc(tmp_path, env, "worker")
         try:
-            # Mid-batch (batches are 20), so claimed messages are left behind.
+            # Mid-batch, so claimed messages are left behind: a batch's sends go together
+            # and are over in milliseconds, so the kill waits until one is seen in flight.
             await wait_for("the first files", lambda: _count_files(outbox) >= 50, [first])
+            await _until_one_is_sending(app, first)
         finally:
             first.stop(signal.SIGKILL)
         left_sending = (await status_counts(app)).get(MessageStatus.SENDING, 0)
@@ -294,6 +296,14 @@ async def test_a_dry_run_worker_killed_mid_send_settles_every_message_exactly_on
     channel = DryRunChannel(Channel.SMS, outbox)
     expected = {channel.path_for(final[i].idempotency_key) for i in numbers}
     assert set(outbox.iterdir()) == expected  # one file per message, none extra
+
+
+async def _until_one_is_sending(app: App, proc: Proc, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while (await status_counts(app)).get(MessageStatus.SENDING, 0) < 1:
+        if proc.popen.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"never saw a message in flight:\n{proc.output}")
+        await asyncio.sleep(0.005)
 
 
 def _count_files(folder: Path) -> int:
