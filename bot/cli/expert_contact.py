@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
+from bot.cli.common import CLI_ACTOR, console, open_app, run
+from bot.cli.who import expert_and_staff
 from bot.services.experts.contact_changes import request_change
-from bot.services.experts.profile import find_expert
-from bot.services.staff.accounts import find_staff
 from store.enums import Channel
 
 
@@ -27,12 +26,7 @@ def new_address(
 
     async def action() -> None:
         async with open_app() as built, built.sessions.begin() as session:
-            person = await find_expert(session, expert)
-            if person is None:
-                fail(f"no expert with id or ref {expert!r}")
-            staff = await find_staff(session, by)
-            if staff is None:
-                fail(f"no member of staff with email {by!r}")
+            person, staff = await expert_and_staff(session, expert, by)
             await request_change(
                 session,
                 built.cipher,

@@ -7,10 +7,10 @@ import typer
 from rich.markup import escape
 
 from bot.cli.common import CLI_ACTOR, console, fail, open_app, run
+from bot.cli.who import expert_and_staff
 from bot.services.experts.agreement import clear_safe_word, set_safe_word
 from bot.services.experts.leaving import Leaving, withdraw_expert
 from bot.services.experts.profile import find_expert
-from bot.services.staff.accounts import find_staff
 from scheduling.maintenance import retention_in_force
 from scheduling.rules.distress import DistressWords
 
@@ -31,12 +31,7 @@ def withdraw(
 
     async def action() -> Leaving:
         async with open_app() as built, built.sessions.begin() as session:
-            person = await find_expert(session, expert)
-            if person is None:
-                fail(f"no expert with id or ref {expert!r}")
-            staff = await find_staff(session, by)
-            if staff is None:
-                fail(f"no member of staff with email {by!r}")
+            person, staff = await expert_and_staff(session, expert, by)
             retention = await retention_in_force(session, built.maintenance().config)
             return await withdraw_expert(
                 session,

@@ -25,6 +25,7 @@ from bot.cli.expert_files import named, progress_bar, read_text, show_problems, 
 from bot.cli.expert_leaving import not_safe_word, withdraw
 from bot.cli.expert_talk import message, note, thread
 from bot.cli.telegram import bot_username
+from bot.cli.who import expert_and_staff
 from bot.services.experts.consent import set_channels, set_consent
 from bot.services.experts.csv_files import (
     ExpertExport,
@@ -323,12 +324,7 @@ def consent(
 
     async def action() -> str:
         async with open_app() as built, built.sessions.begin() as session:
-            person = await find_expert(session, expert)
-            if person is None:
-                fail(f"no expert with id or ref {expert!r}")
-            staff = await find_staff(session, by)
-            if staff is None:
-                fail(f"no member of staff with email {by!r}")
+            person, staff = await expert_and_staff(session, expert, by)
             now = built.clock.now()
             await set_consent(
                 session,
