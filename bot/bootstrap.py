@@ -110,6 +110,7 @@ class App:
             return None
         listening = self.listening()
         return MailPoll(
+            self.engine,
             self.sessions,
             lambda: ImapMailbox(config),
             self.listening,

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.services.listening.inbound import Listening
 from bot.services.listening.mail_intake import ANSWER_SUBJECT, Answer, hear_mail
 from channels.base import ChannelError, OutgoingMessage, Receipt
 from channels.mail_read import Mailbox, read_mail
 from scheduling.clock import Clock
+from scheduling.job_lock import job_turn
 from scheduling.sending.gate import Gate
 from store.enums import Channel
 
@@ -49,12 +50,14 @@ class PollResult:
 class MailPoll:
     def __init__(
         self,
+        engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         open_mailbox: Callable[[], AbstractAsyncContextManager[Mailbox]],
         rules: Callable[[], Listening],
         gate: Gate,
         clock: Clock,
     ) -> None:
+        self.engine = engine
         self.sessions = sessions
         self.open_mailbox = open_mailbox
         self.rules = rules
@@ -62,13 +65,17 @@ class MailPoll:
         self.clock = clock
 
     async def read_mailbox(self) -> None:
-        """The worker's pass, every minute: a mailbox that does not answer is a warning in
-        the log, and the next pass tries again."""
-        try:
-            result = await self.poll_once()
-        except ChannelError as exc:
-            log.warning("email replies were not read this time: %s", exc.detail)
-            return
+        """The worker's pass, every minute, by one worker at a time (the others skip this
+        minute rather than fetch the same mail): a mailbox that does not answer is a
+        warning in the log, and the next pass tries again."""
+        async with job_turn(self.engine, "read_mailbox") as mine:
+            if not mine:
+                return
+            try:
+                result = await self.poll_once()
+            except ChannelError as exc:
+                log.warning("email replies were not read this time: %s", exc.detail)
+                return
         if result.heard or result.failed:
             log.info("replies mailbox: %s", result.sentence())
 

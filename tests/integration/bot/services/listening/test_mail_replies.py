@@ -16,6 +16,7 @@ from bot.services.listening.mail_poll import MailPoll
 from channels.base import OutgoingMessage
 from channels.mail import EmailChannel
 from scheduling.clock import SimulatedClock
+from scheduling.job_lock import job_turn
 from store.enums import Channel, InvitationAnswer, MessageStatus, Purpose, TaskKind, TaskStatus
 from store.models import Expert, Invitation, Message, Reply, Task
 from tests.builders import add_engagement, add_expert, outbox
@@ -313,6 +314,28 @@ async def test_two_readers_at_once_make_one_reply(
         )
     assert open_tasks == 1
     assert len(smtp.deliveries()) <= 1
+
+
+@pytest.mark.db_contract
+async def test_one_worker_at_a_time_reads_the_mailbox_and_the_others_skip_that_minute(
+    mail_app: App,
+    dovecot: tuple[Dovecot, str],
+) -> None:
+    """Several PostgreSQL workers run the same every-minute job: while one is reading the
+    mailbox the others leave it alone, and the next minute any of them may read it. SQLite
+    runs a single worker, so its one worker always reads."""
+    server, user = dovecot
+    await add_ana(mail_app)
+    server.append(user, email("Can you call me?"))
+    async with job_turn(mail_app.engine, "read_mailbox") as first:
+        assert first
+        await poller(mail_app).read_mailbox()  # a second worker, the same minute
+        during = len(await replies(mail_app))
+    if mail_app.engine.dialect.name == "postgresql":
+        assert during == 0 and server.unseen(user) == 1
+        await poller(mail_app).read_mailbox()  # the turn is free again
+    assert len(await replies(mail_app)) == 1
+    assert server.unseen(user) == 0
 
 
 async def test_a_message_is_marked_read_only_once_its_reply_is_stored(
