@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.experts.profile import is_paused
 from bot.services.inbox.replies import acknowledge
+from bot.services.inbox.tasks import close_task
 from channels.base import MessageChannel
 from channels.sms_text import plain_text, segments
 from scheduling.rules.characters import typeable
@@ -33,9 +34,9 @@ from scheduling.text.context import signature
 from scheduling.text.rendering import Renderer
 from scheduling.text.words import in_sentence, label
 from store import audit
-from store.enums import Channel, MessageStatus, Purpose
+from store.enums import Channel, MessageStatus, Purpose, TaskKind, TaskStatus
 from store.errors import Refused
-from store.models import ChannelConsent, ContactPoint, Expert, Message, Reply, Staff
+from store.models import ChannelConsent, ContactPoint, Expert, Message, Reply, Staff, Task
 
 MAX_CHARS = 2000  # a few paragraphs; longer belongs in a call or a meeting
 WRITABLE = (Channel.SMS, Channel.TELEGRAM, Channel.EMAIL, Channel.LETTER)
@@ -213,7 +214,28 @@ async def send_written(
         # Answering it is reading it: nobody is alerted that it waits. A worrying reply is
         # marked read on its own page, where lifting the hold is said plainly.
         await acknowledge(session, answering, by, now=now)
+        await _close_reading_task(session, answering, by, shown.channel, now, actor)
     return message, shown
+
+
+async def _close_reading_task(
+    session: AsyncSession, reply: Reply, by: Staff, channel: Channel, now: datetime, actor: str
+) -> None:
+    """The "a reply to read" task it opened is done once every reply on it is answered or
+    read, so nobody picks it up to answer it a second time."""
+    if reply.task_id is None:
+        return
+    task = await session.get(Task, reply.task_id)
+    if task is None or task.kind is not TaskKind.READ_REPLY or task.status is not TaskStatus.OPEN:
+        return
+    waiting = await session.scalar(
+        select(Reply.id).where(
+            Reply.task_id == task.id, Reply.id != reply.id, Reply.acknowledged_at.is_(None)
+        )
+    )
+    if waiting is None:
+        outcome = f"{by.name} answered by {in_sentence(channel)}."
+        await close_task(session, task.id, outcome, now, by, actor=actor)
 
 
 def _checked_words(words: str) -> str:

@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from store.enums import Channel, MessageStatus, Purpose, Role
-from store.models import AuditEvent, DeliveryAttempt, Expert, Message, Reply, StaffNote
+from store.enums import Channel, MessageStatus, Purpose, Role, TaskKind, TaskStatus
+from store.models import AuditEvent, DeliveryAttempt, Expert, Message, Reply, StaffNote, Task
 from tests.builders import add_expert
 from tests.integration.bot.web.admin.test_replies import text_in
 from tests.staff_client import StaffClient, add_account, signed_in
@@ -104,6 +104,9 @@ async def test_from_a_reply_the_answer_goes_the_way_they_wrote(app: App) -> None
     ana = await _team(app)
     app.clock.advance(timedelta(hours=3))  # type: ignore[attr-defined]  # 11am
     reply_id = await text_in(app, "Can we talk about the next meeting?")
+    async with app.sessions() as session:
+        reading = await session.scalar(select(Task).where(Task.kind == TaskKind.READ_REPLY))
+    assert reading is not None and reading.status is TaskStatus.OPEN
     async with signed_in(app, SAM) as sam:
         reply_page = await sam.get(f"/replies/{reply_id}")
         assert f"/experts/{ana.id}/write?reply={reply_id}" in reply_page.text
@@ -132,6 +135,35 @@ async def test_from_a_reply_the_answer_goes_the_way_they_wrote(app: App) -> None
         answered = await session.get(Reply, reply_id)
     assert answered is not None and answered.acknowledged_at is not None  # nobody is chased
     assert "Of course" not in str(event.data)  # the audit trail never keeps the words
+    async with app.sessions() as session:
+        done = await session.get(Task, reading.id)
+    # Nobody picks the task up later to answer it a second time.
+    assert done is not None and done.status is TaskStatus.DONE
+    assert done.outcome == "Sam Taylor answered by text message."
+
+
+async def test_answering_one_reply_leaves_the_task_open_while_another_waits(app: App) -> None:
+    ana = await _team(app)
+    app.clock.advance(timedelta(hours=3))  # type: ignore[attr-defined]
+    first = await text_in(app, "Can we talk about the next meeting?")
+    await text_in(app, "Also, can I bring my sister?")
+    async with app.sessions() as session:
+        [reading] = list(
+            await session.scalars(select(Task).where(Task.kind == TaskKind.READ_REPLY))
+        )
+    async with signed_in(app, SAM) as sam:
+        shown = await _preview(sam, ana.id, text="Yes, let's talk.", reply=str(first))
+        sent = await sam.post(
+            f"/experts/{ana.id}/write/send",
+            {"text": "Yes, let's talk.", "channel": "sms", "reply": str(first),
+             "token": _token(shown)},
+        )  # fmt: skip
+        assert sent.status_code == 303
+    async with app.sessions() as session:
+        task = await session.get(Task, reading.id)
+        replies = list(await session.scalars(select(Reply).where(Reply.task_id == reading.id)))
+    assert len(replies) == 2
+    assert task is not None and task.status is TaskStatus.OPEN  # the second still waits
 
 
 async def test_malformed_or_unsafe_words_are_refused_and_nothing_is_saved(app: App) -> None:
