@@ -180,15 +180,16 @@ app = typer.Typer(
 
 @app.callback()
 def _linkline() -> None:
-    """Nothing to do before a command: each builds what it needs."""
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    """Before every command, however it is started (the console script or a test's runner):
+    only library lines a person can act on. Each command builds what else it needs."""
     # A pass skipped because the previous one is still running is by design (max_instances=1).
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     # Letters: WeasyPrint says which font library it fell back to, and fontTools reports
     # each table it subsets. Neither is something a person running Linkline can act on.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()
