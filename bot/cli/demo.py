@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from datetime import datetime
@@ -18,7 +17,7 @@ from bot.settings import Settings
 from scheduling.clock import SimulatedClock
 from scheduling.people.promises import PROMISE_WORDS
 from scheduling.sending.dispatcher import DispatchEvent
-from scheduling.text.words import in_sentence, label
+from scheduling.text.words import label, reason_in_words
 from store.enums import Channel, MessageStatus, Purpose
 
 MARKER = ".linkline-demo"
@@ -69,17 +68,6 @@ def _purpose(value: str) -> str:
         return value
 
 
-_CHANNEL_NAMED = re.compile(
-    r"\b(" + "|".join(c.value for c in Channel) + r")(?=: | skipped|;|:$)", re.MULTILINE
-)
-
-
-def _detail(text: str) -> str:
-    """The router and the safe-hours rule name channels by value ("sms: preferred channel",
-    "outside their safe hours for sms;"); the story uses the words people read."""
-    return _CHANNEL_NAMED.sub(lambda m: in_sentence(Channel(m.group(1))), text)
-
-
 def run_demo(
     out: Path = typer.Option(
         DEFAULT_OUT,
@@ -102,7 +90,7 @@ def run_demo(
         console.print(
             f"[dim]{_when(event.at, zone)}[/]  {who:<7} {_purpose(event.purpose):<17} "
             f"{channel:<13} {_SHOWN.get(event.outcome, event.outcome):<12} "
-            f"[dim]{_detail(event.detail)}[/]",
+            f"[dim]{reason_in_words(event.detail)}[/]",
             highlight=False,
         )
 

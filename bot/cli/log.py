@@ -7,6 +7,7 @@ from rich.table import Table
 
 from bot.cli.common import console, fail, load_settings, local, open_app, parse_local_datetime, run
 from bot.services.delivery.log import LogFilter, delivery_log
+from scheduling.text.words import reason_in_words
 from store.enums import Channel, MessageStatus
 
 
@@ -69,7 +70,7 @@ def show_log(
                     m.status.value,
                     m.channel.value if m.channel else "-",
                     str(len(m.attempts_log)),
-                    m.status_reason or "",
+                    reason_in_words(m.status_reason),
                 )
             console.print(table)
             if not rows:

@@ -8,6 +8,7 @@ for a table cell or a heading; ``in_sentence`` gives the same words inside a sen
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from store.enums import (
@@ -257,3 +258,19 @@ def in_sentence(value: StrEnum | None, missing: str = "not set") -> str:
         return missing
     words = label(value)
     return words if words.split(" ", 1)[0] in _PROPER else words[:1].lower() + words[1:]
+
+
+# A channel named by its stored value where the rules put one in a reason: "sms: preferred
+# channel", "email skipped: ...", "outside their safe hours for sms; held until ...".
+_CHANNEL_IN_REASON = re.compile(
+    r"\b(" + "|".join(c.value for c in Channel) + r")(?=: | skipped|;|$)", re.MULTILINE
+)
+
+
+def reason_in_words(reason: str | None) -> str:
+    """A recorded reason as people read it. The rules write reasons once, when they decide,
+    and keep channels by value (they know no words); every page, file and story that shows
+    a reason passes it through here, so "sms" reads "text message" everywhere."""
+    if not reason:
+        return ""
+    return _CHANNEL_IN_REASON.sub(lambda m: in_sentence(Channel(m.group(1))), reason)

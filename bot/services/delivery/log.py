@@ -24,6 +24,7 @@ from scheduling.text.words import (
     CHANNELS_FOR_STAFF,
     MESSAGE_STATUSES_BRIEF,
     PURPOSES,
+    reason_in_words,
 )
 from store.enums import Channel, MessageStatus, Purpose
 from store.models import Engagement, Expert, Message, Staff
@@ -157,7 +158,7 @@ def line_of(message: Message) -> LogLine:
         purpose=message.purpose,
         channel=message.channel,
         status=message.status,
-        reason=message.status_reason or "",
+        reason=reason_in_words(message.status_reason),
         provider_status=(last.provider_status or "") if last else "",
         provider_error=scrub(last.error) if last else "",
         attempts=len(message.attempts_log),

@@ -82,10 +82,11 @@ async def test_the_log_lists_every_message_newest_first_with_what_happened(app: 
         "Pre-brief",
         "Text message (SMS)",
         "Sent\n</strong>",  # the tag says it in words
-        "sms: preferred channel",
+        "text message: preferred channel",  # the channel in words, never its stored value
         "written",  # the dry-run provider's status
     ):
         assert text in row, text
+    assert "sms:" not in row
     assert "Ana" not in page.text and "07123" not in page.text
 
 
