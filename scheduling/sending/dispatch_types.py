@@ -17,8 +17,8 @@ SLICE_WAIT = 0.02
 
 
 class Prepared(NamedTuple):
-    """A message ready to go: its try as column values (inserted with the batch's others),
-    what to send, and what recording the answer needs."""
+    """A message ready to go: its try and its own changes as column values (written with
+    the batch's others), what to send, and what recording the answer needs."""
 
     message_id: int
     attempt: dict[str, Any]
@@ -26,6 +26,7 @@ class Prepared(NamedTuple):
     expert_id: int
     purpose: Purpose
     keeps_word: bool
+    changes: dict[str, Any]  # the message's new words, route and count of tries
 
 
 class Ready(NamedTuple):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from channels.base import Receipt
 from channels.registry import ChannelRegistry
@@ -47,7 +48,8 @@ from scheduling.sending.outbox import (
     recent_capped_for,
     renew_leases,
     still_held,
-    write_answers,
+    write_messages,
+    write_tries,
 )
 from scheduling.sending.outgoing import build_outgoing
 from scheduling.sending.results import (
@@ -223,10 +225,17 @@ class Dispatcher:
             refused = held_back(session, message, route.channel, verdict, now)
             await self._finish(session, message, refused, now)
             return None
-        message.channel = route.channel
-        message.subject, message.body = rendered.subject, rendered.body
-        message.promised = ",".join(rendered.promises) or None
-        message.attempts += 1
+        changes = {
+            "channel": route.channel,
+            "subject": rendered.subject,
+            "body": rendered.body,
+            "promised": ",".join(rendered.promises) or None,
+            "attempts": message.attempts + 1,
+        }
+        # Written for the whole batch in one statement (_record_tries), not by the flush:
+        # the object shows them all the same.
+        for key, value in changes.items():
+            set_committed_value(message, key, value)
         details = bool(context["details"])
         return Prepared(
             message.id,
@@ -235,6 +244,7 @@ class Dispatcher:
             message.expert_id,
             message.purpose,
             bool(message.promised) or message.purpose is Purpose.DETAILS,
+            changes,
         )
 
     async def _hand_to_caller(
@@ -332,7 +342,8 @@ class Dispatcher:
             messages.append({"the_id": one.message_id, **change.message})
             tries.append({"the_id": one.attempt_id, **change.attempt})
             done.append(one)
-        await write_answers(session, messages, tries)
+        await write_messages(session, messages)
+        await write_tries(session, tries)
         for one in done:
             channel = one.outgoing.channel
             self._emit_for(
@@ -412,8 +423,10 @@ class Dispatcher:
 
 async def _record_tries(session: AsyncSession, prepared: Sequence[Prepared]) -> list[Ready]:
     """Every try of the batch in one INSERT (the ORM would insert them one row at a time
-    on SQLite, to read back each id); the messages' own changes are flushed first."""
+    on SQLite, to read back each id), and the words and route of the messages about to go
+    in one UPDATE; the other messages' changes are flushed first."""
     await session.flush()
+    await write_messages(session, [{"the_id": p.message_id, **p.changes} for p in prepared])
     ids = await insert_tries(session, [plan.attempt for plan in prepared])
     return [
         Ready(

@@ -204,8 +204,12 @@ async def renew_leases(
 
 
 async def load_messages(session: AsyncSession, ids: Sequence[int]) -> list[Message]:
-    """:func:`load_message` for a batch: the same picture in the same five queries, however
-    many messages; in the order given."""
+    """:func:`load_message` for a batch: the same picture in a fixed number of queries,
+    however many messages; in the order given.
+
+    For a session that holds none of these rows yet (each batch and each slice of
+    answers begins its own): so nothing is refreshed, and a row many messages share (the
+    engagement, the link worker) is built once, not again from every message's row."""
     if not ids:
         return []
     expert = joinedload(Message.expert)
@@ -222,7 +226,6 @@ async def load_messages(session: AsyncSession, ids: Sequence[int]) -> list[Messa
             expert.selectinload(Expert.contact_points),
             expert.selectinload(Expert.windows),
         )
-        .execution_options(populate_existing=True)
     )
     by_id = {message.id: message for message in rows.unique()}
     return [by_id[i] for i in ids if i in by_id]
@@ -298,18 +301,18 @@ async def still_held(session: AsyncSession, tries: Mapping[int, int], worker: st
     return {message_id for message_id, attempt_id in rows if tries.get(message_id) == attempt_id}
 
 
-async def write_answers(
-    session: AsyncSession,
-    messages: Sequence[dict[str, Any]],
-    tries: Sequence[dict[str, Any]],
-) -> None:
-    """Write column values onto messages and tries, each list one executemany UPDATE by id
-    (``the_id``), every dict with the same keys. For messages :func:`still_held` returned."""
-    if messages:
+async def write_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Column values onto messages this worker holds, in one executemany UPDATE by id
+    (``the_id``); every dict has the same keys."""
+    if rows:
         await session.execute(
-            update(_MESSAGE).where(_MESSAGE.c.id == bindparam("the_id")), list(messages)
+            update(_MESSAGE).where(_MESSAGE.c.id == bindparam("the_id")), list(rows)
         )
-    if tries:
+
+
+async def write_tries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """:func:`write_messages` for tries."""
+    if rows:
         await session.execute(
-            update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("the_id")), list(tries)
+            update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("the_id")), list(rows)
         )
