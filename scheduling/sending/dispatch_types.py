@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from channels.base import OutgoingMessage
 from scheduling.rules.frequency import FrequencyCap
-from store.enums import Channel
-from store.models import DeliveryAttempt
+from store.enums import Channel, Purpose
 
 # How long to wait for more answers before recording a slice: a little lag for far fewer
 # transactions when a provider answers quickly.
@@ -18,19 +17,33 @@ SLICE_WAIT = 0.02
 
 
 class Prepared(NamedTuple):
-    """A message ready to go, with its try added to the session (not yet flushed)."""
+    """A message ready to go: its try and its own changes as column values (written with
+    the batch's others), what to send, and what recording the answer needs."""
 
     message_id: int
-    attempt: DeliveryAttempt
+    attempt: dict[str, Any]
     outgoing: OutgoingMessage
+    expert_id: int
+    purpose: Purpose
+    keeps_word: bool
+    changes: dict[str, Any]  # the message's new words, route and count of tries
 
 
 class Ready(NamedTuple):
-    """A message whose try is committed: what to send, and where to write the answer."""
+    """A message whose try is committed: what to send, and where to write the answer.
+
+    The rest lets a plain acceptance be recorded without loading the message again:
+    ``reason`` is the try's router reason (the sent message's status reason), and
+    ``keeps_word`` says sending it keeps or makes a promise, which needs the full picture.
+    """
 
     message_id: int
     attempt_id: int
     outgoing: OutgoingMessage
+    expert_id: int
+    purpose: Purpose
+    reason: str
+    keeps_word: bool
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from channels.base import Receipt
 from channels.registry import ChannelRegistry
@@ -42,14 +42,20 @@ from scheduling.sending.gate import Gate, Kind, Outbound, held_back
 from scheduling.sending.outbox import (
     claim_due,
     expired_leases,
+    insert_tries,
     load_message,
     load_messages,
     recent_capped_for,
     renew_leases,
+    still_held,
+    write_messages,
+    write_tries,
 )
 from scheduling.sending.outgoing import build_outgoing
 from scheduling.sending.results import (
     Retry,
+    accepted,
+    attempt_row,
     new_attempt,
     phone_script_fallback,
     record_result,
@@ -219,14 +225,27 @@ class Dispatcher:
             refused = held_back(session, message, route.channel, verdict, now)
             await self._finish(session, message, refused, now)
             return None
-        message.channel = route.channel
-        message.subject, message.body = rendered.subject, rendered.body
-        message.promised = ",".join(rendered.promises) or None
-        message.attempts += 1
-        attempt = new_attempt(message, decision, self.config.worker, now)
-        session.add(attempt)
+        changes = {
+            "channel": route.channel,
+            "subject": rendered.subject,
+            "body": rendered.body,
+            "promised": ",".join(rendered.promises) or None,
+            "attempts": message.attempts + 1,
+        }
+        # Written for the whole batch in one statement (_record_tries), not by the flush:
+        # the object shows them all the same.
+        for key, value in changes.items():
+            set_committed_value(message, key, value)
         details = bool(context["details"])
-        return Prepared(message.id, attempt, build_outgoing(message, route, rendered, details, now))
+        return Prepared(
+            message.id,
+            attempt_row(message, decision, self.config.worker, now),
+            build_outgoing(message, route, rendered, details, now),
+            message.expert_id,
+            message.purpose,
+            bool(message.promised) or message.purpose is Purpose.DETAILS,
+            changes,
+        )
 
     async def _hand_to_caller(
         self, session: AsyncSession, message: Message, decision: Send, now: datetime
@@ -272,12 +291,19 @@ class Dispatcher:
     async def _record_slice(self, answers: Sequence[tuple[Ready, Receipt | Exception]]) -> None:
         """The providers' answers for a slice of the batch, in one transaction; if that
         fails, each on its own (a message whose answer cannot be written stays open for
-        the sweeper, which asks the provider rather than sending again)."""
+        the sweeper, which asks the provider rather than sending again).
+
+        A plain acceptance (the common answer) is written with two statements for the
+        slice, without loading the messages; any other answer, a late one, or a send that
+        keeps a promise is recorded on the full picture by :func:`record_result`."""
         try:
             async with self.sessions.begin() as session:
-                messages = await load_messages(session, [one.message_id for one, _ in answers])
+                rest = await self._record_accepted(session, answers)
+                if not rest:
+                    return
+                messages = await load_messages(session, [one.message_id for one, _ in rest])
                 by_id = {message.id: message for message in messages}
-                for one, result in answers:
+                for one, result in rest:
                     message = by_id.get(one.message_id)
                     attempt = (
                         next((a for a in message.attempts_log if a.id == one.attempt_id), None)
@@ -292,6 +318,38 @@ class Dispatcher:
                 return
             for answer in answers:
                 await self._record_slice([answer])
+
+    async def _record_accepted(
+        self, session: AsyncSession, answers: Sequence[tuple[Ready, Receipt | Exception]]
+    ) -> list[tuple[Ready, Receipt | Exception]]:
+        """Write the plain acceptances this worker still holds (``results.accepted``, the
+        same rule as :func:`record_result`); returns the answers left for the full path."""
+        plain = {
+            one.message_id: one.attempt_id
+            for one, result in answers
+            if isinstance(result, Receipt) and not one.keeps_word
+        }
+        held = await still_held(session, plain, self.config.worker)
+        if not held:
+            return list(answers)
+        now = self.clock.now()
+        messages, tries, done, rest = [], [], [], []
+        for one, result in answers:
+            if one.message_id not in held or not isinstance(result, Receipt):
+                rest.append((one, result))
+                continue
+            change = accepted(one.reason, result, now)
+            messages.append({"the_id": one.message_id, **change.message})
+            tries.append({"the_id": one.attempt_id, **change.attempt})
+            done.append(one)
+        await write_messages(session, messages)
+        await write_tries(session, tries)
+        for one in done:
+            channel = one.outgoing.channel
+            self._emit_for(
+                one.message_id, one.expert_id, one.purpose, "sent", channel, one.reason, now
+            )
+        return rest
 
     async def _record(
         self,
@@ -342,38 +400,46 @@ class Dispatcher:
     def _emit(
         self, message: Message, outcome: str, channel: Channel | None, detail: str, now: datetime
     ) -> None:
-        log.info("message %s %s %s: %s", message.id, message.purpose, outcome, channel)
+        self._emit_for(
+            message.id, message.expert_id, message.purpose, outcome, channel, detail, now
+        )
+
+    def _emit_for(
+        self,
+        message_id: int,
+        expert_id: int,
+        purpose: Purpose,
+        outcome: str,
+        channel: Channel | None,
+        detail: str,
+        now: datetime,
+    ) -> None:
+        log.info("message %s %s %s: %s", message_id, purpose, outcome, channel)
         if self.on_event is not None:
             self.on_event(
-                DispatchEvent(
-                    now,
-                    message.id,
-                    message.expert_id,
-                    message.purpose.value,
-                    outcome,
-                    channel,
-                    detail,
-                )
+                DispatchEvent(now, message_id, expert_id, purpose.value, outcome, channel, detail)
             )
 
 
 async def _record_tries(session: AsyncSession, prepared: Sequence[Prepared]) -> list[Ready]:
-    """Every try of the batch in one multi-row INSERT (the ORM would insert them one row at
-    a time on SQLite, to read back each id); the messages' own changes are flushed first."""
-    for plan in prepared:
-        session.expunge(plan.attempt)
+    """Every try of the batch in one INSERT (the ORM would insert them one row at a time
+    on SQLite, to read back each id), and the words and route of the messages about to go
+    in one UPDATE; the other messages' changes are flushed first."""
     await session.flush()
-    if not prepared:
-        return []
-    columns = [c.key for c in DeliveryAttempt.__table__.columns if c.key != "id"]
-    rows = [{key: getattr(plan.attempt, key) for key in columns} for plan in prepared]
-    inserted = await session.execute(
-        insert(DeliveryAttempt)
-        .values(rows)
-        .returning(DeliveryAttempt.id, DeliveryAttempt.message_id)
-    )
-    ids = {message_id: attempt_id for attempt_id, message_id in inserted}
-    return [Ready(p.message_id, ids[p.message_id], p.outgoing) for p in prepared]
+    await write_messages(session, [{"the_id": p.message_id, **p.changes} for p in prepared])
+    ids = await insert_tries(session, [plan.attempt for plan in prepared])
+    return [
+        Ready(
+            p.message_id,
+            ids[p.message_id],
+            p.outgoing,
+            p.expert_id,
+            p.purpose,
+            p.attempt["router_reason"],
+            p.keeps_word,
+        )
+        for p in prepared
+    ]
 
 
 def _outbound(message: Message, channel: Channel, rendered: Rendered) -> Outbound:

@@ -7,10 +7,11 @@ safe by taking the write lock at BEGIN (see store.engine).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import Table, bindparam, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -203,8 +204,12 @@ async def renew_leases(
 
 
 async def load_messages(session: AsyncSession, ids: Sequence[int]) -> list[Message]:
-    """:func:`load_message` for a batch: the same picture in the same five queries, however
-    many messages; in the order given."""
+    """:func:`load_message` for a batch: the same picture in a fixed number of queries,
+    however many messages; in the order given.
+
+    For a session that holds none of these rows yet (each batch and each slice of
+    answers begins its own): so nothing is refreshed, and a row many messages share (the
+    engagement, the link worker) is built once, not again from every message's row."""
     if not ids:
         return []
     expert = joinedload(Message.expert)
@@ -221,7 +226,6 @@ async def load_messages(session: AsyncSession, ids: Sequence[int]) -> list[Messa
             expert.selectinload(Expert.contact_points),
             expert.selectinload(Expert.windows),
         )
-        .execution_options(populate_existing=True)
     )
     by_id = {message.id: message for message in rows.unique()}
     return [by_id[i] for i in ids if i in by_id]
@@ -253,3 +257,62 @@ async def recent_capped_for(
     for expert_id, started_at in rows:
         recent[expert_id].append(started_at)
     return recent
+
+
+# Recording a batch's tries and the common answer with a few statements, not object by object.
+
+_ATTEMPT = cast(Table, DeliveryAttempt.__table__)
+_MESSAGE = cast(Table, Message.__table__)
+
+
+async def insert_tries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
+    """Insert a batch's tries (one per message) in one statement; their ids by message id.
+
+    Plain column values through Core: no objects are built only to be read back, and the
+    rows go as one multi-row INSERT on SQLite and PostgreSQL alike."""
+    if not rows:
+        return {}
+    inserted = await session.execute(
+        # Matched by message id (one try each), so the rows may come back in any order.
+        insert(_ATTEMPT).returning(_ATTEMPT.c.id, _ATTEMPT.c.message_id),
+        list(rows),
+    )
+    return {message_id: attempt_id for attempt_id, message_id in inserted}
+
+
+async def still_held(session: AsyncSession, tries: Mapping[int, int], worker: str) -> set[int]:
+    """Of these messages (message id -> try id), those this worker still holds with that try
+    still open: ``results.still_ours`` asked of the database. Their rows stay locked until
+    commit on PostgreSQL (in id order), so the sweeper cannot settle them meanwhile."""
+    if not tries:
+        return set()
+    rows = await session.execute(
+        select(Message.id, DeliveryAttempt.id)
+        .join(DeliveryAttempt, DeliveryAttempt.message_id == Message.id)
+        .where(
+            DeliveryAttempt.id.in_(list(tries.values())),
+            DeliveryAttempt.outcome == AttemptOutcome.IN_PROGRESS,
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_by == worker,
+        )
+        .order_by(Message.id)
+        .with_for_update(of=Message)
+    )
+    return {message_id for message_id, attempt_id in rows if tries.get(message_id) == attempt_id}
+
+
+async def write_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Column values onto messages this worker holds, in one executemany UPDATE by id
+    (``the_id``); every dict has the same keys."""
+    if rows:
+        await session.execute(
+            update(_MESSAGE).where(_MESSAGE.c.id == bindparam("the_id")), list(rows)
+        )
+
+
+async def write_tries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """:func:`write_messages` for tries."""
+    if rows:
+        await session.execute(
+            update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("the_id")), list(rows)
+        )

@@ -11,6 +11,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from channels.base import (
     LookupUnanswered,
@@ -49,20 +50,66 @@ class Recorded:
     finish: Finish | None = None
 
 
+def attempt_row(
+    message: Message, decision: Send, worker: str, now: datetime, *, error: str | None = None
+) -> dict[str, Any]:
+    """A try on the decided route, as column values: open until the provider answers, or,
+    with ``error``, failed for good before any call (the text does not fit the channel).
+    The dispatcher inserts a batch of these in one statement."""
+    return {
+        "message_id": message.id,
+        "channel": decision.route.channel,
+        "router_reason": decision.reason[:500],
+        "outcome": AttemptOutcome.IN_PROGRESS
+        if error is None
+        else AttemptOutcome.PERMANENT_FAILURE,
+        "provider_id": None,
+        "provider_status": None,
+        "error": error,
+        "worker": worker,
+        "started_at": now,
+        "finished_at": None if error is None else now,
+    }
+
+
 def new_attempt(
     message: Message, decision: Send, worker: str, now: datetime, *, error: str | None = None
 ) -> DeliveryAttempt:
-    """A try on the decided route: open until the provider answers, or, with ``error``,
-    failed for good before any call (the text does not fit the channel)."""
-    return DeliveryAttempt(
-        message_id=message.id,
-        channel=decision.route.channel,
-        router_reason=decision.reason[:500],
-        outcome=AttemptOutcome.IN_PROGRESS if error is None else AttemptOutcome.PERMANENT_FAILURE,
-        error=error,
-        worker=worker,
-        started_at=now,
-        finished_at=None if error is None else now,
+    """:func:`attempt_row` as an object to add to the session."""
+    return DeliveryAttempt(**attempt_row(message, decision, worker, now, error=error))
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What a provider's acceptance writes, as column values: on the message (sent, its
+    reason, the provider's id, the lease let go) and on its try. :func:`record_result`
+    applies these to the objects; the dispatcher writes them for a whole slice of answers
+    in two statements, so both paths keep one rule."""
+
+    message: dict[str, Any]
+    attempt: dict[str, Any]
+
+
+def accepted(reason: str, receipt: Receipt, now: datetime) -> Accepted:
+    """The changes for a try the provider took, while the worker still holds the message
+    (:func:`still_ours`); ``reason`` is the try's router reason."""
+    return Accepted(
+        message={
+            "status": MessageStatus.SENT,
+            "status_reason": reason[:300],  # as Message.move keeps it
+            "updated_at": now,
+            "lease_until": None,
+            "claimed_by": None,
+            "provider_id": receipt.provider_id,
+            "sent_at": now,
+            "last_error": None,
+        },
+        attempt={
+            "outcome": AttemptOutcome.ACCEPTED,
+            "provider_id": receipt.provider_id,
+            "provider_status": receipt.status,
+            "finished_at": now,
+        },
     )
 
 
@@ -90,11 +137,10 @@ def record_result(
         _record_late(message, attempt, result, now)
         return Recorded()
     if isinstance(result, Receipt):
-        attempt.outcome = AttemptOutcome.ACCEPTED
-        attempt.provider_id, attempt.provider_status = result.provider_id, result.status
-        message.provider_id, message.sent_at = result.provider_id, now
-        message.last_error = None
-        message.move(MessageStatus.SENT, attempt.router_reason, now)
+        change = accepted(attempt.router_reason, result, now)
+        message.move(MessageStatus.SENT, attempt.router_reason, now)  # refuses a wrong move
+        _apply(message, change.message)
+        _apply(attempt, change.attempt)
         return Recorded("sent", attempt.router_reason)
     detail = getattr(result, "detail", None) or type(result).__name__
     attempt.error = detail
@@ -118,6 +164,11 @@ def record_result(
         else "the channel failed in an unexpected way; it may have been sent"
     )
     return Recorded(finish=Finish(MessageStatus.UNCERTAIN, reason, TaskKind.CHECK_POSSIBLE_SEND))
+
+
+def _apply(row: Message | DeliveryAttempt, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        setattr(row, key, value)
 
 
 def _record_late(

@@ -13,16 +13,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 
 from bot.bootstrap import App
 from channels.base import OutgoingMessage, Receipt
 from scheduling.clock import SimulatedClock
-from scheduling.rules.decisions import Decision, Limits
-from scheduling.sending.dispatcher import Dispatcher
+from scheduling.rules.decisions import Decision, Limits, Send, decide
+from scheduling.sending.dispatcher import Dispatcher, _record_tries
 from scheduling.sending.gate import Gate
-from store.enums import MessageStatus, Purpose
-from store.models import Message
+from scheduling.sending.outbox import claim_due, load_message
+from scheduling.sending.results import Retry, record_result
+from store.enums import AttemptOutcome, MessageStatus, Purpose
+from store.models import DeliveryAttempt, Message
 from tests.builders import add_engagement, add_expert, outbox
 
 
@@ -143,9 +145,6 @@ async def test_a_message_with_an_open_try_is_never_sent_again_by_its_own_worker(
 ) -> None:
     """Its try was committed and then the batch failed (say, the commit's answer was
     lost): deciding it again must not send a second copy; the sweeper asks the provider."""
-    from scheduling.rules.decisions import Send, decide
-    from scheduling.sending.outbox import claim_due, load_message
-
     async with app.sessions.begin() as session:
         expert = await add_expert(app, session)
         await add_engagement(app, session, experts=[expert])
@@ -160,8 +159,129 @@ async def test_a_message_with_an_open_try_is_never_sent_again_by_its_own_worker(
         assert message is not None
         decision = decide(message, app.channels, Limits(), clock.now())
         assert isinstance(decision, Send)
-        assert await dispatcher._prepare(session, message, decision, clock.now()) is not None
+        plan = await dispatcher._prepare(session, message, decision, clock.now())
+        assert plan is not None
+        await _record_tries(session, [plan])  # the try is committed, as before a send
     await dispatcher._process(ids[0])  # the same worker, its lease still good
     files = [p for p in app.settings.resolved_outbox_dir.rglob("*") if p.is_file()]
     assert files == []
     assert [m.id for m in await outbox(app, status=MessageStatus.SENDING)] == ids
+
+
+class _Noting(Gate):
+    """A gate that keeps the providers' answers, to hand the same one to the other path."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(app.channels)
+        self.answers: list[Receipt | Exception] = []
+
+    async def send(self, outgoing: OutgoingMessage) -> Receipt | Exception:
+        self.answers.append(await super().send(outgoing))
+        return self.answers[-1]
+
+
+_KEPT = (
+    "status",
+    "status_reason",
+    "lease_until",
+    "claimed_by",
+    "provider_id",
+    "sent_at",
+    "last_error",
+    "updated_at",
+    "attempts",
+    "channel",
+)
+_KEPT_ON_TRY = ("outcome", "provider_id", "provider_status", "error", "finished_at", "channel")
+
+
+@pytest.mark.db_contract
+async def test_an_acceptance_recorded_for_a_batch_reads_as_record_result_writes_it(
+    app: App, clock: SimulatedClock
+) -> None:
+    """The batch writes a plain acceptance with two statements for the slice, without
+    loading the messages; what it stores must be exactly what ``record_result`` stores
+    for the same answer on the loaded message."""
+    async with app.sessions.begin() as session:
+        for n in range(2):
+            expert = await add_expert(app, session, phone=f"07123 00002{n}")
+            await add_engagement(app, session, experts=[expert])
+    await _pre_briefs_due_now(app, clock)
+    gate = _Noting(app)
+    plain = app.dispatcher()
+    config = replace(plain.config, batch_size=1)
+    dispatcher = Dispatcher(app.sessions, app.channels, app.renderer, clock, config, gate=gate)
+    assert await dispatcher.run_once() == 1
+    [batch] = await outbox(app, status=MessageStatus.SENT)
+    [receipt] = gate.answers
+    assert isinstance(receipt, Receipt)
+
+    ids = await claim_due(
+        app.sessions, worker=config.worker, now=clock.now(), limit=1, lease=config.lease
+    )
+    async with app.sessions.begin() as session:
+        message = await load_message(session, ids[0])
+        assert message is not None
+        decision = decide(message, app.channels, Limits(), clock.now())
+        assert isinstance(decision, Send)
+        plan = await dispatcher._prepare(session, message, decision, clock.now())
+        assert plan is not None
+        [ready] = await _record_tries(session, [plan])
+    async with app.sessions.begin() as session:
+        message = await load_message(session, ready.message_id)
+        assert message is not None
+        [attempt] = message.attempts_log
+        retry = Retry(config.retry_base, config.retry_cap)
+        record_result(message, attempt, receipt, clock.now(), worker=config.worker, retry=retry)
+    [one_by_one] = await outbox(app, id=ready.message_id)
+
+    assert {k: getattr(batch, k) for k in _KEPT} == {k: getattr(one_by_one, k) for k in _KEPT}
+    async with app.sessions() as session:
+        tries = {
+            t.message_id: {k: getattr(t, k) for k in _KEPT_ON_TRY}
+            for t in await session.scalars(select(DeliveryAttempt))
+        }
+    assert tries[batch.id] == tries[one_by_one.id]
+    assert tries[batch.id]["outcome"] is AttemptOutcome.ACCEPTED
+
+
+class _SlowProvider(Gate):
+    """A provider so slow to answer that the lease runs out and the sweeper settles the
+    message (finding it at the provider) before its answer is recorded."""
+
+    def __init__(self, app: App, clock: SimulatedClock, sweeper: Dispatcher) -> None:
+        super().__init__(app.channels)
+        self.clock, self.sweeper = clock, sweeper
+
+    async def send(self, outgoing: OutgoingMessage) -> Receipt | Exception:
+        answer = await super().send(outgoing)
+        self.clock.advance(self.sweeper.config.lease + timedelta(seconds=1))
+        assert await self.sweeper.sweep_expired_leases() == 1
+        return answer
+
+
+@pytest.mark.db_contract
+async def test_an_acceptance_after_the_sweeper_settled_the_message_changes_nothing_it_decided(
+    app: App, clock: SimulatedClock
+) -> None:
+    """The answer is no longer this worker's to write as a plain acceptance: it goes the
+    full way (a late answer), which keeps the sweeper's settlement and sends nothing."""
+    async with app.sessions.begin() as session:
+        expert = await add_expert(app, session)
+        await add_engagement(app, session, experts=[expert])
+    await _pre_briefs_due_now(app, clock)
+    plain = app.dispatcher()
+    gate = _SlowProvider(app, clock, plain)
+    dispatcher = Dispatcher(
+        app.sessions, app.channels, app.renderer, clock, plain.config, gate=gate
+    )
+    assert await dispatcher.run_once() == 1
+    [message] = await outbox(app)
+    assert message.status is MessageStatus.SENT
+    assert message.status_reason == "found at the provider after a worker stopped"
+    async with app.sessions() as session:
+        [attempt] = await session.scalars(select(DeliveryAttempt))
+    assert attempt.outcome is AttemptOutcome.ACCEPTED
+    files = [p for p in app.settings.resolved_outbox_dir.rglob("*") if p.is_file()]
+    assert len(files) == 1
+    assert await plain.run_until_idle() == 0

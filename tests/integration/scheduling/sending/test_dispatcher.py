@@ -14,7 +14,7 @@ from bot.services.engagements import lifecycle as service
 from channels.base import OutgoingMessage
 from scheduling.clock import SimulatedClock
 from scheduling.people.ledger import lines_for
-from scheduling.sending.dispatcher import Dispatcher
+from scheduling.sending.dispatcher import Dispatcher, _record_tries
 from store.enums import (
     AttemptOutcome,
     InvitationAnswer,
@@ -330,7 +330,8 @@ async def _die_mid_send(
         decision = decide(message, app.channels, Limits(), clock.now())
         assert isinstance(decision, Send)
         plan = await dispatcher._prepare(session, message, decision, clock.now())
-    assert plan is not None
+        assert plan is not None
+        await _record_tries(session, [plan])  # the try is committed before the send
     return pre_brief, dispatcher, plan[2]
 
 

@@ -20,7 +20,7 @@ from channels.registry import DEFAULT_LIMITS, SENDABLE, ChannelRegistry
 from channels.sms import SmsChannel, SmsConfig
 from scheduling.clock import SimulatedClock
 from scheduling.rules.decisions import Limits, Send, decide
-from scheduling.sending.dispatcher import Dispatcher
+from scheduling.sending.dispatcher import Dispatcher, _record_tries
 from scheduling.sending.outbox import claim_due, load_message
 from store.enums import Channel, MessageStatus, Purpose, Role, TaskKind, TaskStatus
 from store.models import Message, Staff, Task
@@ -147,7 +147,8 @@ async def _die_mid_send(world: World) -> tuple[Message, Dispatcher, OutgoingMess
         decision = decide(message, world.app.channels, Limits(), now)
         assert isinstance(decision, Send)
         plan = await dispatcher._prepare(session, message, decision, now)
-    assert plan is not None
+        assert plan is not None
+        await _record_tries(session, [plan])  # the try is committed before the send
     return brief, dispatcher, plan[2]
 
 
