@@ -53,7 +53,7 @@ from weasyprint import HTML
 
 from benchmarks.common import scratch_app
 from benchmarks.dispatch_lag import lag_main, worker_counts
-from bot.bootstrap import App
+from bot.bootstrap import App, freeze_start_up
 from bot.services.engagements import lifecycle as engagement_service
 from bot.services.experts.details import ExpertInput
 from bot.services.experts.profile import create_expert
@@ -147,6 +147,7 @@ async def _through_linkline(
         async with scratch_app(settings, database_url, clock=SimulatedClock(NOW)) as app:
             await _seed(app, channel, count)
             app.channels = ChannelRegistry([make()])
+            freeze_start_up()  # as `linkline worker` does once it is built
             began, cpu = time.perf_counter(), time.process_time()
             sent = await app.dispatcher().run_until_idle(max_batches=10_000)
             elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu

@@ -53,6 +53,7 @@ def run_service(
 
     async def action() -> None:
         # The web server and its app are loaded only to serve, never for `--help`.
+        from bot.bootstrap import freeze_start_up
         from bot.cli.serving import GentleServer, web_config
 
         if workers > 1 and is_sqlite(normalise_url(settings.resolved_database_url)):
@@ -85,6 +86,7 @@ def run_service(
                 )
                 pool = WorkerPool(workers - 1)
                 pool.start()
+                freeze_start_up()
                 try:
                     await server.serve()
                 finally:

@@ -37,6 +37,8 @@ def run_worker(
     """
 
     async def action() -> None:
+        from bot.bootstrap import freeze_start_up
+
         async with open_app() as built:
             with worker_lock(built.settings.resolved_database_url):
                 worker = built.worker()
@@ -58,6 +60,7 @@ def run_worker(
                 for sig in STOP_SIGNALS:
                     loop.add_signal_handler(sig, on_signal)
                 try:
+                    freeze_start_up()
                     worker.start()
                     if not quiet:
                         every = built.settings.dispatch_interval_seconds
