@@ -79,12 +79,14 @@ class PlanReport:
 
 
 async def load_engagement(session: AsyncSession, engagement_id: int) -> Engagement | None:
+    """The engagement with everyone invited (each with their link worker and cover) and
+    its lead. Each invitation's expert comes in the same query as the invitation."""
     return await session.scalar(
         select(Engagement)
         .where(Engagement.id == engagement_id)
         .options(
             selectinload(Engagement.invitations)
-            .selectinload(Invitation.expert)
+            .joinedload(Invitation.expert, innerjoin=True)
             .selectinload(Expert.link_worker)
             .selectinload(Staff.cover),
             selectinload(Engagement.lead),
@@ -138,7 +140,7 @@ async def replan_engagement(
         await _change(session, engagement, moves, drops, now)
     if new:
         # One multi-row INSERT, not one ORM object (and, on SQLite, one round trip) each.
-        await session.execute(insert(Message), new)
+        await session.execute(insert(Message.__table__), new)
     return report
 
 
