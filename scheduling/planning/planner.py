@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -52,6 +52,7 @@ from store.models import (
 
 _PLANNED = (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN, Purpose.DE_BRIEF)
 _CHUNK = 5000  # ids per IN (...) list: well under every database's parameter limit
+_MESSAGES = cast(Table, Message.__table__)  # for a Core INSERT of plain rows
 FEEDBACK_WINDOW = timedelta(days=14)  # "you said, we did" is still worth sending this long
 _DROPPED = frozenset({MessageStatus.CANCELLED, MessageStatus.SUPPRESSED})
 # Someone who was sent something, or phoned about it, knows the old time.
@@ -140,7 +141,7 @@ async def replan_engagement(
         await _change(session, engagement, moves, drops, now)
     if new:
         # One multi-row INSERT, not one ORM object (and, on SQLite, one round trip) each.
-        await session.execute(insert(Message.__table__), new)
+        await session.execute(insert(_MESSAGES), new)
     return report
 
 
