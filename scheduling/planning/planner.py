@@ -207,8 +207,10 @@ async def load_channels(session: AsyncSession, experts: Sequence[Expert]) -> Non
         ("consents", ChannelConsent, ChannelConsent.expert_id),
         ("contact_points", ContactPoint, ContactPoint.expert_id),
     )
+    states = [(e, inspect(e).dict) for e in experts]
     for name, model, expert_column in kinds:
-        todo = {e.id: e for e in experts if name in inspect(e).unloaded}
+        # Not in the instance's dict: never loaded, or expired (so loaded again).
+        todo = {e.id: e for e, loaded in states if name not in loaded}
         found: dict[int, list[Any]] = {expert_id: [] for expert_id in todo}
         for chunk in _chunks(list(todo)):
             query = select(expert_column, model).where(expert_column.in_(chunk))
