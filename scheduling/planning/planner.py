@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from scheduling.people.handoff import open_phone_task_for_cancellation, open_venue_task
@@ -80,8 +80,9 @@ class PlanReport:
 
 
 async def load_engagement(session: AsyncSession, engagement_id: int) -> Engagement | None:
-    """The engagement with everyone invited (each with their link worker and cover) and
-    its lead. Each invitation's expert comes in the same query as the invitation."""
+    """The engagement with its lead, and everyone invited with their link worker and
+    cover: three queries (engagement and lead; invitations and experts; link workers
+    and cover), a round trip each, however many are invited."""
     return await session.scalar(
         select(Engagement)
         .where(Engagement.id == engagement_id)
@@ -89,8 +90,8 @@ async def load_engagement(session: AsyncSession, engagement_id: int) -> Engageme
             selectinload(Engagement.invitations)
             .joinedload(Invitation.expert, innerjoin=True)
             .selectinload(Expert.link_worker)
-            .selectinload(Staff.cover),
-            selectinload(Engagement.lead),
+            .joinedload(Staff.cover),
+            joinedload(Engagement.lead, innerjoin=True),
         )
     )
 
