@@ -8,7 +8,7 @@ approved is never sent: silence from the system is safer than a message nobody s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from scheduling.rules.wording import spoken_datetime
 from scheduling.text.words import in_sentence
 from store.enums import MessageStatus, Purpose, TaskKind, TaskStatus
 from store.errors import Refused
-from store.models import Expert, Message, Staff, Task
+from store.models import Message, Staff, Task
 
 NOTE_MAX = 300
 
@@ -30,8 +30,16 @@ def approval_key(message_id: int) -> str:
     return f"msg{message_id}:approve"
 
 
+class Addressee(NamedTuple):
+    """Who a draft is to: what its approval task says about them."""
+
+    id: int
+    preferred_name: str
+    time_zone: str
+
+
 def approval_task_row(
-    message_id: int, due_at: datetime, expert: Expert, staff: Staff, now: datetime
+    message_id: int, due_at: datetime, expert: Addressee, staff: Staff, now: datetime
 ) -> dict[str, Any]:
     """The approval task for a new draft, as a row for a bulk insert (the planner makes
     thousands at once). Its dedupe key still makes a second one impossible."""

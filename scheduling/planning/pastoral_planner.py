@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple, TypeAlias, cast
 
-from sqlalchemy import Exists, Select, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from scheduling.clock import local_today
-from scheduling.planning.pastoral_drafts import approval_task_row
+from scheduling.planning.pastoral_drafts import Addressee, approval_task_row
 from scheduling.rules.cover import responsible_staff
 from scheduling.rules.pastoral import STILL_USEFUL, at_send_time, choose_variant, pastoral_due
 from store.enums import (
@@ -42,6 +42,9 @@ _PERSONAL_CONTACT = (
     TaskKind.GET_IN_TOUCH,
 )
 _CHUNK = 5000  # ids per IN (...) list: well under every database's parameter limit
+# The tables themselves, for Core INSERTs of plain rows (no ORM bookkeeping per row).
+_MESSAGES = cast(Table, Message.__table__)
+_TASKS = cast(Table, Task.__table__)
 
 
 @dataclass
@@ -51,32 +54,57 @@ class PastoralReport:
     skipped_contact_soon: int = 0
 
 
-def _waiting_pastoral() -> Exists:
-    """A pastoral message still to go: nothing new can be due for that expert."""
-    return (
-        select(Message.id)
-        .where(
-            Message.expert_id == Expert.id,
-            Message.purpose == Purpose.PASTORAL,
-            Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]),
-        )
-        .exists()
-    )
-
-
 def _candidates() -> Select[Expert]:
+    """Experts whose level and status allow a hello; :func:`_waiting` removes those with
+    one still to go."""
     return (
         select(Expert)
         .where(Expert.pastoral_level != PastoralLevel.OFF)
         .where(Expert.status == ExpertStatus.ACTIVE)
-        .where(~_waiting_pastoral())
     )
+
+
+async def _waiting(session: AsyncSession, ids: list[int] | None) -> set[int]:
+    """Those of these experts (default: everyone) with a pastoral message still to go:
+    nothing new can be due for them.
+
+    A query of its own, not NOT EXISTS in the experts' query: the job inserts thousands
+    of pastoral messages before the database's statistics know of them, and PostgreSQL
+    then planned that anti-join as a nested loop over every new message for every
+    expert (seconds a chunk, growing as the job went on)."""
+    query = (
+        select(Message.expert_id)
+        .where(
+            Message.purpose == Purpose.PASTORAL,
+            Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]),
+        )
+        .distinct()
+    )
+    if ids is None:
+        return set(await session.scalars(query))
+    waiting: set[int] = set()
+    for chunk in _chunks(ids):
+        waiting.update(await session.scalars(query.where(Message.expert_id.in_(chunk))))
+    return waiting
 
 
 async def pastoral_candidates(session: AsyncSession) -> list[int]:
     """Ids of experts who may be due a hello, so the job can plan them in small chunks."""
     rows = await session.scalars(_candidates().with_only_columns(Expert.id).order_by(Expert.id))
-    return list(rows)
+    waiting = await _waiting(session, None)
+    return [expert_id for expert_id in rows if expert_id not in waiting]
+
+
+class _Candidate(NamedTuple):
+    """The columns of an expert that pastoral planning reads: no ORM object each, so
+    100,000 of them cost little time and memory."""
+
+    id: int
+    time_zone: str
+    pastoral_level: PastoralLevel
+    paused_until: date | None
+    created_at: datetime
+    link_worker_id: int
 
 
 async def plan_pastoral(
@@ -87,22 +115,32 @@ async def plan_pastoral(
     lookahead: timedelta = LOOKAHEAD,
     expert_ids: Sequence[int] | None = None,
 ) -> PastoralReport:
-    """Plan what is due within ``lookahead`` for these experts (default: everyone)."""
+    """Plan what is due within ``lookahead`` for these experts (default: everyone).
+
+    A fixed number of queries however many experts: their columns, those with a hello
+    still to go, their link workers, one grouped query per kind of contact, and the
+    INSERTs."""
     report = PastoralReport()
-    query = _candidates().options(joinedload(Expert.link_worker).joinedload(Staff.cover))
+    query = _candidates().with_only_columns(*_candidate_columns())
     if expert_ids is not None:
         query = query.where(Expert.id.in_(expert_ids))
-    experts = list(await session.scalars(query.order_by(Expert.id)))
+    found = [_Candidate(*row) for row in await session.execute(query.order_by(Expert.id))]
+    waiting = await _waiting(session, [e.id for e in found])
+    experts = [e for e in found if e.id not in waiting]
     ids = [e.id for e in experts]
+    staff = await _link_workers(session, {e.link_worker_id for e in experts})
     sent = await _grouped(session, ids, _last_sent)
     replied = await _grouped(session, ids, _last_reply)
     called = await _grouped(session, ids, _last_personal_contact)
     previous = await _previous_pastoral(session, ids)
     busy = await _contact_coming(session, ids, now)
     rows: list[dict[str, Any]] = []
-    drafts: dict[str, tuple[Expert, Staff]] = {}
+    drafts: dict[str, tuple[_Candidate, Staff]] = {}
+    today_in: dict[str, date] = {}
     for expert in experts:
-        today = local_today(now, expert.time_zone)
+        today = today_in.get(expert.time_zone)
+        if today is None:
+            today = today_in[expert.time_zone] = local_today(now, expert.time_zone)
         if expert.paused_until is not None and today < expert.paused_until:
             continue
         last, variant = previous.get(expert.id, (None, None))
@@ -121,7 +159,8 @@ async def plan_pastoral(
         if expert.id in busy:
             report.skipped_contact_soon += 1
             continue
-        needs_approval = expert.link_worker.approve_pastoral
+        link_worker = staff[expert.link_worker_id]
+        needs_approval = link_worker.approve_pastoral
         if due < now:
             # Overdue (a first run, the end of a pause): the next good hour, or a day
             # ahead for a draft, so its link worker has time to approve it.
@@ -146,22 +185,49 @@ async def plan_pastoral(
             }
         )
         if needs_approval:
-            drafts[key] = (expert, responsible_staff(expert.link_worker, today))
+            drafts[key] = (expert, responsible_staff(link_worker, today))
     if rows:
         # One multi-row INSERT (not one statement per message), returning the ids that
-        # approval tasks point at.
+        # approval tasks point at; Core, as the rows are plain column values.
         inserted = await session.execute(
-            insert(Message).returning(Message.id, Message.idempotency_key, Message.due_at), rows
+            insert(_MESSAGES).returning(
+                _MESSAGES.c.id, _MESSAGES.c.idempotency_key, _MESSAGES.c.due_at
+            ),
+            rows,
         )
-        tasks = [
-            approval_task_row(message_id, due_at, *drafts[key], now)
-            for message_id, key, due_at in inserted
-            if key in drafts
-        ]
+        made = [(message_id, key, due_at) for message_id, key, due_at in inserted if key in drafts]
+        names = await _names(session, [drafts[key][0].id for _, key, _ in made])
+        tasks = []
+        for message_id, key, due_at in made:
+            expert, assignee = drafts[key]
+            to = Addressee(expert.id, names[expert.id], expert.time_zone)
+            tasks.append(approval_task_row(message_id, due_at, to, assignee, now))
         if tasks:
-            await session.execute(insert(Task), tasks)
+            await session.execute(insert(_TASKS), tasks)
         report.planned, report.drafts = len(rows), len(tasks)
     return report
+
+
+def _candidate_columns() -> tuple[InstrumentedAttribute[Any], ...]:
+    return tuple(getattr(Expert, name) for name in _Candidate._fields)
+
+
+async def _link_workers(session: AsyncSession, ids: set[int]) -> dict[int, Staff]:
+    """The few link workers of these experts, each with their cover (for drafts)."""
+    if not ids:
+        return {}
+    query = select(Staff).where(Staff.id.in_(ids)).options(joinedload(Staff.cover))
+    return {staff.id: staff for staff in await session.scalars(query)}
+
+
+async def _names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    """Names for the approval tasks only: decrypting everyone's would be wasted work."""
+    names: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        query = select(Expert.id, Expert.preferred_name).where(Expert.id.in_(chunk))
+        for expert_id, name in await session.execute(query):
+            names[expert_id] = name
+    return names
 
 
 # Per expert, the latest moment of something (some columns are nullable in the schema).

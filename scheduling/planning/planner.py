@@ -7,25 +7,27 @@ cancelled; anything already sent stays in the record.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from scheduling.people.handoff import open_phone_task_for_cancellation, open_venue_task
 from scheduling.people.ledger import open_cancellation_costs
 from scheduling.people.promises import keep_by_message, link_message, link_task, record_promises
 from scheduling.people.task_scripts import person_context, render_task_script, staff_for
 from scheduling.people.tasks import close_obsolete_tasks, open_task
-from scheduling.planning.plan_settings import layers_for
+from scheduling.planning.plan_settings import Layers, layers_for
 from scheduling.rules.decisions import came
 from scheduling.rules.plan import CANCELLATION_NOTICE, PlannedMessage, PlanOffsets, plan_invitation
 from scheduling.rules.promises import FOLLOW_UP_AFTER, can_call, details_channels
-from scheduling.rules.reach import reach_of
+from scheduling.rules.reach import Reach, reach_of
 from scheduling.rules.wording import spoken_datetime
 from scheduling.text.context import ABOUT_OUTCOMES, template_context
 from store.enums import (
@@ -37,9 +39,20 @@ from store.enums import (
     Purpose,
     TaskKind,
 )
-from store.models import Engagement, Expert, Invitation, Message, Promise, Staff
+from store.models import (
+    ChannelConsent,
+    ContactPoint,
+    Engagement,
+    Expert,
+    Invitation,
+    Message,
+    Promise,
+    Staff,
+)
 
 _PLANNED = (Purpose.PRE_BRIEF, Purpose.REMINDER, Purpose.CHECK_IN, Purpose.DE_BRIEF)
+_CHUNK = 5000  # ids per IN (...) list: well under every database's parameter limit
+_MESSAGES = cast(Table, Message.__table__)  # for a Core INSERT of plain rows
 FEEDBACK_WINDOW = timedelta(days=14)  # "you said, we did" is still worth sending this long
 _DROPPED = frozenset({MessageStatus.CANCELLED, MessageStatus.SUPPRESSED})
 # Someone who was sent something, or phoned about it, knows the old time.
@@ -67,15 +80,18 @@ class PlanReport:
 
 
 async def load_engagement(session: AsyncSession, engagement_id: int) -> Engagement | None:
+    """The engagement with its lead, and everyone invited with their link worker and
+    cover: three queries (engagement and lead; invitations and experts; link workers
+    and cover), a round trip each, however many are invited."""
     return await session.scalar(
         select(Engagement)
         .where(Engagement.id == engagement_id)
         .options(
             selectinload(Engagement.invitations)
-            .selectinload(Invitation.expert)
+            .joinedload(Invitation.expert, innerjoin=True)
             .selectinload(Expert.link_worker)
-            .selectinload(Staff.cover),
-            selectinload(Engagement.lead),
+            .joinedload(Staff.cover),
+            joinedload(Engagement.lead, innerjoin=True),
         )
     )
 
@@ -89,60 +105,157 @@ async def replan_engagement(
     only: int | None = None,
 ) -> PlanReport:
     """Bring the outbox in line with the engagement as it is now; with ``only`` (an
-    expert's id), just that person's part of it, when only their answer changed."""
+    expert's id), just that person's part of it, when only their answer changed.
+
+    The plan is compared with what is already planned in memory, from a few columns of
+    each message (no ORM object each); only the messages that move or drop are loaded,
+    in one query. The pure plan is worked out once per distinct (offsets, reach): in an
+    engagement almost everyone shares them, and only the times of the engagement matter.
+    """
     report = PlanReport()
     layers = await layers_for(session, engagement, base)
     invitations = [i for i in engagement.invitations if only is None or i.expert_id == only]
-    slots = _latest_by_slot(await _messages_by_key(session, engagement.id, only))
-    await _load_channels(session, [i.expert_id for i in invitations])
+    slots = await _slots(session, engagement.id, only)
+    await load_channels(session, [i.expert for i in invitations])
+    plan_for = _PlanCache(engagement, layers, now)
     new: list[dict[str, Any]] = []
+    moves: dict[int, PlannedMessage] = {}
+    drops: dict[int, Invitation] = {}
     for invitation in invitations:
         wanted: list[PlannedMessage] = []
         if _should_plan(engagement, invitation):
-            wanted = plan_invitation(
-                engagement.starts_at,
-                engagement.ends_at,
-                engagement.time_zone,
-                layers.for_expert(invitation.expert),
-                now=now,
-                reach=reach_of(invitation.expert),
-            )
+            wanted = plan_for(invitation.expert)
         wanted_purposes = {planned.purpose for planned in wanted}
         for planned in wanted:
             slot = slots.get((invitation.expert_id, planned.purpose))
-            _apply(new, slot, planned, engagement, invitation, now, report)
+            _apply(new, moves, slot, planned, engagement, invitation, now, report)
         for purpose in _PLANNED:
-            message, _ = slots.get((invitation.expert_id, purpose), (None, 0))
+            latest = slots.get((invitation.expert_id, purpose))
             if (
                 purpose not in wanted_purposes
-                and message
-                and message.status is MessageStatus.PENDING
+                and latest is not None
+                and latest.status is MessageStatus.PENDING
             ):
-                reason = _drop_reason(engagement, invitation)
-                message.move(_drop_status(invitation), reason, now)
+                drops[latest.id] = invitation
                 report.cancelled += 1
+    if moves or drops:
+        await _change(session, engagement, moves, drops, now)
     if new:
         # One multi-row INSERT, not one ORM object (and, on SQLite, one round trip) each.
-        await session.execute(insert(Message), new)
+        await session.execute(insert(_MESSAGES), new)
     return report
 
 
-async def _load_channels(session: AsyncSession, expert_ids: list[int]) -> None:
-    """Consents and contact details, so the plan is built from what can reach each person."""
-    if expert_ids:
-        await session.scalars(
-            select(Expert)
-            .where(Expert.id.in_(expert_ids))
-            .options(selectinload(Expert.consents), selectinload(Expert.contact_points))
-        )
+class _PlanCache:
+    """The pure plan per (offsets, reach), for one engagement at one moment. The offsets
+    of someone without their own settings are the engagement's, worked out once."""
+
+    def __init__(self, engagement: Engagement, layers: Layers, now: datetime) -> None:
+        self.engagement, self.layers, self.now = engagement, layers, now
+        self.shared: PlanOffsets | None = None
+        self.plans: dict[tuple[PlanOffsets, Reach], list[PlannedMessage]] = {}
+
+    def __call__(self, expert: Expert) -> list[PlannedMessage]:
+        if expert.plan_overrides:
+            offsets = self.layers.for_expert(expert)
+        else:
+            if self.shared is None:
+                self.shared = self.layers.for_expert(expert)
+            offsets = self.shared
+        key = (offsets, reach_of(expert))
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plans[key] = plan_invitation(
+                self.engagement.starts_at,
+                self.engagement.ends_at,
+                self.engagement.time_zone,
+                offsets,
+                now=self.now,
+                reach=key[1],
+            )
+        return plan
 
 
-def _latest_by_slot(existing: dict[str, Message]) -> dict[tuple[int, Purpose], tuple[Message, int]]:
+async def _change(
+    session: AsyncSession,
+    engagement: Engagement,
+    moves: dict[int, PlannedMessage],
+    drops: dict[int, Invitation],
+    now: datetime,
+) -> None:
+    """Move or drop the messages the plan changed, loaded together in one query."""
+    ids = [*moves, *drops]
+    for chunk in _chunks(ids):
+        for message in await session.scalars(select(Message).where(Message.id.in_(chunk))):
+            planned = moves.get(message.id)
+            if planned is not None:
+                message.due_at = planned.due_at
+                message.next_attempt_at = planned.due_at
+                message.not_after = planned.not_after
+                message.status_reason = "moved with the engagement"
+                message.updated_at = now
+            else:
+                invitation = drops[message.id]
+                reason = _drop_reason(engagement, invitation)
+                message.move(_drop_status(invitation), reason, now)
+
+
+async def load_channels(session: AsyncSession, experts: Sequence[Expert]) -> None:
+    """Consents and contact details, so the plan is built from what can reach each person:
+    the rows of each kind in one query per chunk, for those not loaded yet (the experts
+    themselves are not fetched again)."""
+    kinds = (
+        ("consents", ChannelConsent, ChannelConsent.expert_id),
+        ("contact_points", ContactPoint, ContactPoint.expert_id),
+    )
+    states = [(e, inspect(e).dict) for e in experts]
+    for name, model, expert_column in kinds:
+        # Not in the instance's dict: never loaded, or expired (so loaded again).
+        todo = {e.id: e for e, loaded in states if name not in loaded}
+        found: dict[int, list[Any]] = {expert_id: [] for expert_id in todo}
+        for chunk in _chunks(list(todo)):
+            query = select(expert_column, model).where(expert_column.in_(chunk))
+            for expert_id, row in await session.execute(query):
+                found[expert_id].append(row)
+        for expert_id, rows in found.items():
+            set_committed_value(todo[expert_id], name, rows)
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+class _Slot(NamedTuple):
+    """The newest message for one expert and purpose: what re-planning compares."""
+
+    id: int
+    status: MessageStatus
+    attempts: int
+    due_at: datetime
+    seen: int  # how many there have been, so a new one gets a new key
+
+
+async def _slots(
+    session: AsyncSession, engagement_id: int, expert_id: int | None
+) -> dict[tuple[int, Purpose], _Slot]:
     """For each expert and purpose: the newest message, and how many there have been."""
-    slots: dict[tuple[int, Purpose], tuple[Message, int]] = {}
-    for message in sorted(existing.values(), key=lambda m: m.id or 0):
-        _, count = slots.get((message.expert_id, message.purpose), (message, 0))
-        slots[(message.expert_id, message.purpose)] = (message, count + 1)
+    query = select(
+        Message.id,
+        Message.expert_id,
+        Message.purpose,
+        Message.status,
+        Message.attempts,
+        Message.due_at,
+    ).where(Message.engagement_id == engagement_id)
+    if expert_id is not None:
+        query = query.where(Message.expert_id == expert_id)
+    slots: dict[tuple[int, Purpose], _Slot] = {}
+    rows = await session.execute(query.order_by(Message.id))
+    for id_, expert, purpose, status, attempts, due_at in rows:
+        earlier = slots.get((expert, purpose))
+        seen = earlier.seen + 1 if earlier is not None else 1
+        slots[(expert, purpose)] = _Slot(id_, status, attempts, due_at, seen)
     return slots
 
 
@@ -172,27 +285,24 @@ def _drop_status(invitation: Invitation) -> MessageStatus:
 
 def _apply(
     new: list[dict[str, Any]],
-    slot: tuple[Message, int] | None,
+    moves: dict[int, PlannedMessage],
+    slot: _Slot | None,
     planned: PlannedMessage,
     engagement: Engagement,
     invitation: Invitation,
     now: datetime,
     report: PlanReport,
 ) -> None:
-    message, count = slot or (None, 0)
     # A message dropped before it was ever tried (they said no, then yes; a move that
     # dropped a reminder another move wants back) is final, so the plan adds a new one.
-    dropped = message is not None and message.attempts == 0 and message.status in _DROPPED
-    if message is None or dropped:
+    dropped = slot is not None and slot.attempts == 0 and slot.status in _DROPPED
+    if slot is None or dropped:
+        count = slot.seen if slot is not None else 0
         key = message_key(engagement.id, invitation.expert_id, planned.purpose, count)
         new.append(_new_row(key, planned, engagement.id, invitation.expert_id, now))
         report.added += 1
-    elif message.status is MessageStatus.PENDING and message.due_at != planned.due_at:
-        message.due_at = planned.due_at
-        message.next_attempt_at = planned.due_at
-        message.not_after = planned.not_after
-        message.status_reason = "moved with the engagement"
-        message.updated_at = now
+    elif slot.status is MessageStatus.PENDING and slot.due_at != planned.due_at:
+        moves[slot.id] = planned
         report.moved += 1
     else:
         report.unchanged += 1

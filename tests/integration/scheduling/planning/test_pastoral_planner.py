@@ -11,6 +11,7 @@ from bot.bootstrap import App
 from bot.services.experts import pastoral as pastoral_service
 from scheduling.clock import SimulatedClock
 from scheduling.maintenance import Maintenance
+from scheduling.planning.pastoral_planner import plan_pastoral
 from store.enums import MessageStatus, PastoralLevel, Purpose, TaskKind, TaskStatus
 from store.models import Expert, Message, Staff, Task
 from tests.builders import add_engagement, add_expert
@@ -169,3 +170,18 @@ async def test_turning_the_level_down_withdraws_a_planned_hello_at_once(
     async with app.sessions() as session:
         [task] = list(await session.scalars(select(Task)))
     assert task.status is TaskStatus.CANCELLED  # nothing left for the link worker to approve
+
+
+async def test_a_hello_still_waiting_to_go_means_no_second_one_even_long_after(
+    app: App, clock: SimulatedClock
+) -> None:
+    """A held hello (a worrying reply, say) stays pending past its month: planning for
+    that person, even from a list of candidates made before, must not add another."""
+    expert_id = await _expert(app, PastoralLevel.MONTHLY)
+    for expected in (1, 0):
+        async with app.sessions.begin() as session:
+            report = await plan_pastoral(session, clock.now(), min_days=7, expert_ids=[expert_id])
+        assert report.planned == expected
+        clock.advance(timedelta(days=40))
+    [hello] = await _pastoral(app)
+    assert hello.status is MessageStatus.PENDING
