@@ -63,7 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy.engine import make_url
 
 from benchmarks.plan_seed import NOW, seed
-from bot.bootstrap import App, build_app
+from bot.bootstrap import App, build_app, freeze_start_up
 from bot.settings import Settings
 from scheduling.clock import SimulatedClock
 from scheduling.planning.planner import PlanReport, load_engagement, replan_engagement
@@ -180,6 +180,7 @@ async def run(count: int, database_url: str | None, trace: bool) -> bool:
         if database_url:
             await _reset_postgres(settings)
         app = await build_app(settings, clock=SimulatedClock(NOW), upgrade=True)
+        freeze_start_up()  # as `linkline worker` does once it is built
         try:
             with measured() as phase:
                 seeded = await seed(app, count)
