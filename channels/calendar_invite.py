@@ -24,7 +24,7 @@ _STATUS = {"REQUEST": "CONFIRMED", "CANCEL": "CANCELLED"}
 _HEAD = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\n"
 _PARAM_ESCAPES = re.compile(r'\^|\r\n|\r|\n|"')  # RFC 6868
 _PARAM_ESCAPED = {"^": "^^", "\r\n": "^n", "\r": "^n", "\n": "^n", '"': "^'"}
-_QUOTED = re.compile("[,;:\u2019 ']")
+_SEPARATORS = re.compile("[,;:\u2019]")
 _FOLD_AT = 75  # octets, RFC 5545 3.1
 
 
@@ -80,14 +80,26 @@ def _cn(name: str) -> str:
     if not name:
         return ""
     value = _PARAM_ESCAPES.sub(lambda m: _PARAM_ESCAPED[m.group(0)], name)
-    return f';CN="{value}"' if _QUOTED.search(value) else f";CN={value}"
+    quoted = " " in name or "'" in name or _SEPARATORS.search(value)
+    return f';CN="{value}"' if quoted else f";CN={value}"
 
 
 def _fold(line: str) -> str:
     """Lines longer than 75 octets go on with CRLF and a space, never splitting a UTF-8
     character, nor a backslash or caret escape from what it escapes."""
-    if len(line) < _FOLD_AT and line.isascii():
-        return line
+    if line.isascii():  # one octet a character: cut by position
+        if len(line) < _FOLD_AT:
+            return line
+        cuts: list[str] = []
+        start = 0
+        while len(line) - start >= _FOLD_AT:
+            end = start + _FOLD_AT - 1
+            if line[end - 1] in "\\^":  # an escape stays with what it escapes
+                end -= 1
+            cuts.append(line[start:end])
+            start = end
+        cuts.append(line[start:])
+        return "\r\n ".join(cuts)
     pieces: list[str] = []
     current: list[str] = []
     size = 0
