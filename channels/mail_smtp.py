@@ -187,7 +187,7 @@ class SmtpPool:
             _abandon(smtp)
             raise
         except (aiosmtplib.SMTPException, OSError) as exc:
-            await _quit(smtp)
+            await _end(smtp, exc)
             error = envelope_error(exc)
             log.warning("email not sent: %s", error.detail)
             raise error from None
@@ -197,7 +197,7 @@ class SmtpPool:
         try:
             await smtp.data(raw)
         except (aiosmtplib.SMTPException, OSError) as exc:
-            await _quit(smtp)
+            await _end(smtp, exc)
             error = smtp_error(exc)
             log.warning("email not sent: %s", error.detail)
             raise error from None
@@ -252,6 +252,15 @@ def envelope_error(exc: BaseException) -> ChannelError:
             code="disconnected",
         )
     return smtp_error(exc)
+
+
+async def _end(smtp: aiosmtplib.SMTP, exc: BaseException) -> None:
+    """After a failure: a goodbye where the server answered (a refusal), none where it did
+    not (a timeout or a broken line would only make the goodbye wait as long again)."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException | aiosmtplib.SMTPNotSupported):
+        await _quit(smtp)
+    else:
+        _abandon(smtp)
 
 
 def _abandon(smtp: aiosmtplib.SMTP) -> None:
