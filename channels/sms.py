@@ -165,6 +165,16 @@ class LinklineTwilioHttpClient(AsyncTwilioHttpClient):
     def closed(self) -> bool:
         return self.session is None or self.session.closed
 
+    def log_request(self, kwargs: dict[str, Any]) -> None:
+        """Twilio formats its request lines even when nobody logs them: only when someone does."""
+        if self.logger.isEnabledFor(logging.INFO):
+            super().log_request(kwargs)
+
+    def log_response(self, status_code: int, response: Any) -> None:
+        """As ``log_request``: the headers are formatted only when they will be logged."""
+        if self.logger.isEnabledFor(logging.INFO):
+            super().log_response(status_code, response)
+
 
 def _retry_after(headers: Mapping[str, str] | None) -> timedelta | None:
     """Read Retry-After as seconds (Twilio's form); an HTTP date or nonsense is ignored."""

@@ -102,11 +102,11 @@ class TelegramChannel:
         async with self._spacing.turn(chat_id):
             # getMe on first use sends nothing: any failure there is safe to retry.
             bot = await self._ready()
-            await self._overall.wait()
-            # Waiting for a turn (and getMe) takes time: check again so a message never
-            # lands late.
-            self._check_window(message)
-            sent = await self._send_once(bot, chat_id, message)
+            async with self._overall.slot():
+                # Waiting for a turn (and getMe) takes time: check again so a message never
+                # lands late.
+                self._check_window(message)
+                sent = await self._send_once(bot, chat_id, message)
         return Receipt(provider_id=f"tg-{sent.message_id}")
 
     async def lookup(self, idempotency_key: str) -> Receipt | None:

@@ -5,6 +5,7 @@ a second for the whole bot. A burst to one person is harm in itself here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -53,20 +54,41 @@ class ChatSlot:
 
 
 class OverallRate:
-    """At most ``per_second`` sends start in any one-second window (Telegram's bot-wide
-    limit), as a sliding window: simple, exact, and fair in arrival order."""
+    """At most ``per_second`` sends reach Telegram in any one-second window (its bot-wide
+    limit), whatever the network or our own event loop does to their timing.
+
+    A request reaches Telegram somewhere between when we start it and when its answer
+    comes back, so a send may start only while fewer than ``per_second`` are in flight or
+    came back within the last second. Counting start times alone let a delayed request land
+    beside the next second's first ones, and Telegram answered 429. Fair in arrival order.
+    """
 
     def __init__(self, per_second: int) -> None:
         self._per_second = per_second
-        self._starts: deque[float] = deque()
+        self._finished: deque[float] = deque()  # when answers came back, oldest first
+        self._in_flight = 0
         self._lock = asyncio.Lock()
+        self._freed = asyncio.Event()
 
-    async def wait(self) -> None:
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a place while the request is made."""
         async with self._lock:
-            while len(self._starts) >= self._per_second:
-                wait = self._starts[0] + 1.0 - time.monotonic()
-                if wait <= 0:
-                    self._starts.popleft()
-                else:
-                    await asyncio.sleep(wait)
-            self._starts.append(time.monotonic())
+            while not self._room():
+                self._freed.clear()
+                wait = self._finished[0] + 1.0 - time.monotonic() if self._finished else None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._freed.wait(), wait)
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._finished.append(time.monotonic())
+            self._freed.set()
+
+    def _room(self) -> bool:
+        horizon = time.monotonic() - 1.0
+        while self._finished and self._finished[0] <= horizon:
+            self._finished.popleft()
+        return self._in_flight + len(self._finished) < self._per_second

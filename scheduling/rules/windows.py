@@ -136,7 +136,13 @@ def next_allowed(
     """
     if horizon_days < 0:
         raise ValueError("horizon_days must not be negative")
-    now = _utc_naive(instant)
+    return _next_allowed(_utc_naive(instant), rules, horizon_days)
+
+
+@lru_cache(maxsize=4096)
+def _next_allowed(now: datetime, rules: ContactRules, horizon_days: int) -> datetime | None:
+    """Pure, and asked for the same message at the same moment by the router, the decision
+    and the gate (and for a batch's people with the same rules): remembered."""
     for start, end in _spans(now, rules, horizon_days):
         if end > now:
             return max(start, now).replace(tzinfo=UTC)
@@ -158,7 +164,12 @@ def window_end(instant: datetime, rules: ContactRules) -> datetime | None:
     message so it cannot arrive after the window closes.
     Spans that run past the default horizon are cut at its end, which is still safe as a cap.
     """
-    now = _utc_naive(instant)
+    return _window_end(_utc_naive(instant), rules)
+
+
+@lru_cache(maxsize=4096)
+def _window_end(now: datetime, rules: ContactRules) -> datetime | None:
+    """Pure, and asked for every message of a batch at the batch's moment: remembered."""
     run_end: datetime | None = None
     for start, end in _spans(now, rules, 400):
         if run_end is not None:

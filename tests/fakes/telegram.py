@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -129,11 +129,21 @@ class MarkupEdit:
 class FakeTelegram:
     """Start with ``async with FakeTelegram() as fake``; point PTB at ``fake.url + "/bot"``."""
 
-    def __init__(self, token: str = DEFAULT_TOKEN, *, strict_spacing: bool = False) -> None:
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        strict_spacing: bool = False,
+        overall_per_second: int | None = None,
+    ) -> None:
         self.token = token
         # When set, a second message to one chat less than a second after the previous one
         # gets 429, as real Telegram does under load.
         self.strict_spacing = strict_spacing
+        # When set, a message arriving when this many already arrived in the last second
+        # (for the whole bot, any chat) gets 429: Telegram's bot-wide limit, held exactly.
+        self.overall_per_second = overall_per_second
+        self.too_many_requests = 0  # every HTTP 429 answered, whatever the reason
         self.ledger: list[Sent] = []  # append-only: what reached the "phone"
         self.calls: list[str] = []  # every method called, in order, including refusals
         # Every call with its parameters, in order, including refusals (never the token).
@@ -150,6 +160,7 @@ class FakeTelegram:
         self._call_failures: dict[str, list[Failure]] = defaultdict(list)
         self.flood_rejections = 0
         self._arrivals: dict[str, list[float]] = defaultdict(list)
+        self._last_second: deque[float] = deque()  # accepted sendMessage times, any chat
         self._next_ids: dict[str, int] = defaultdict(int)
         self._failures: list[tuple[Failure, int]] = []
         self._get_me_failures: list[Failure | Literal["broken_json"]] = []
@@ -241,6 +252,12 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         params = await _params(request)
         self.requests.append((method, params))
+        response = self._answer(method, params)
+        if response.status == 429:
+            self.too_many_requests += 1
+        return response
+
+    def _answer(self, method: str, params: dict[str, str]) -> web.Response:
         if self._call_failures.get(method):
             return _failure(self._call_failures[method].pop(0), 3)
         if method == "getMe":
@@ -371,6 +388,13 @@ class FakeTelegram:
         if self.strict_spacing and previous and now - previous[-1] < 1.0:
             self.flood_rejections += 1
             return _failure("flood", 1)
+        if self.overall_per_second is not None:
+            while self._last_second and now - self._last_second[0] >= 1.0:
+                self._last_second.popleft()
+            if len(self._last_second) >= self.overall_per_second:
+                self.flood_rejections += 1
+                return _failure("flood", 1)
+            self._last_second.append(now)
         markup = _markup(params.get("reply_markup"))
         previous.append(now)
         self._next_ids[chat_id] += 1  # like Telegram: message ids count per chat
