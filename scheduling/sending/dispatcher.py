@@ -42,19 +42,15 @@ from scheduling.sending.gate import Gate, Kind, Outbound, held_back
 from scheduling.sending.outbox import (
     claim_due,
     expired_leases,
-    insert_tries,
     load_message,
     load_messages,
     recent_capped_for,
     renew_leases,
-    still_held,
-    write_messages,
-    write_tries,
 )
 from scheduling.sending.outgoing import build_outgoing
+from scheduling.sending.recording import Answer, load_answered, record_accepted, record_tries
 from scheduling.sending.results import (
     Retry,
-    accepted,
     attempt_row,
     new_attempt,
     phone_script_fallback,
@@ -173,7 +169,7 @@ class Dispatcher:
                     prepared.append(plan)
                     if capped is not None:
                         capped.append(now)  # the next message to them in this batch counts it
-            return await _record_tries(session, prepared)
+            return await record_tries(session, prepared)
 
     async def _decide_one(
         self,
@@ -232,7 +228,7 @@ class Dispatcher:
             "promised": ",".join(rendered.promises) or None,
             "attempts": message.attempts + 1,
         }
-        # Written for the whole batch in one statement (_record_tries), not by the flush:
+        # Written for the whole batch in one statement (record_tries), not by the flush:
         # the object shows them all the same.
         for key, value in changes.items():
             set_committed_value(message, key, value)
@@ -288,7 +284,7 @@ class Dispatcher:
                 done |= more
             await self._record_slice([task.result() for task in done])
 
-    async def _record_slice(self, answers: Sequence[tuple[Ready, Receipt | Exception]]) -> None:
+    async def _record_slice(self, answers: Sequence[Answer]) -> None:
         """The providers' answers for a slice of the batch, in one transaction; if that
         fails, each on its own (a message whose answer cannot be written stays open for
         the sweeper, which asks the provider rather than sending again).
@@ -298,58 +294,16 @@ class Dispatcher:
         keeps a promise is recorded on the full picture by :func:`record_result`."""
         try:
             async with self.sessions.begin() as session:
-                rest = await self._record_accepted(session, answers)
-                if not rest:
-                    return
-                messages = await load_messages(session, [one.message_id for one, _ in rest])
-                by_id = {message.id: message for message in messages}
-                for one, result in rest:
-                    message = by_id.get(one.message_id)
-                    attempt = (
-                        next((a for a in message.attempts_log if a.id == one.attempt_id), None)
-                        if message is not None
-                        else None
-                    )
-                    if message is not None and attempt is not None:
-                        await self._record(session, message, attempt, result)
+                worker = self.config.worker
+                rest = await record_accepted(session, answers, worker, self.clock, self._sent)
+                for message, attempt, result in await load_answered(session, rest):
+                    await self._record(session, message, attempt, result)
         except Exception:
             if len(answers) == 1:
                 log.exception("the answer for message %s could not be recorded", answers[0][0])
                 return
             for answer in answers:
                 await self._record_slice([answer])
-
-    async def _record_accepted(
-        self, session: AsyncSession, answers: Sequence[tuple[Ready, Receipt | Exception]]
-    ) -> list[tuple[Ready, Receipt | Exception]]:
-        """Write the plain acceptances this worker still holds (``results.accepted``, the
-        same rule as :func:`record_result`); returns the answers left for the full path."""
-        plain = {
-            one.message_id: one.attempt_id
-            for one, result in answers
-            if isinstance(result, Receipt) and not one.keeps_word
-        }
-        held = await still_held(session, plain, self.config.worker)
-        if not held:
-            return list(answers)
-        now = self.clock.now()
-        messages, tries, done, rest = [], [], [], []
-        for one, result in answers:
-            if one.message_id not in held or not isinstance(result, Receipt):
-                rest.append((one, result))
-                continue
-            change = accepted(one.reason, result, now)
-            messages.append({"the_id": one.message_id, **change.message})
-            tries.append({"the_id": one.attempt_id, **change.attempt})
-            done.append(one)
-        await write_messages(session, messages)
-        await write_tries(session, tries)
-        for one in done:
-            channel = one.outgoing.channel
-            self._emit_for(
-                one.message_id, one.expert_id, one.purpose, "sent", channel, one.reason, now
-            )
-        return rest
 
     async def _record(
         self,
@@ -404,6 +358,11 @@ class Dispatcher:
             message.id, message.expert_id, message.purpose, outcome, channel, detail, now
         )
 
+    def _sent(self, one: Ready, now: datetime) -> None:
+        """A plain acceptance written for the slice (``record_accepted``): report it."""
+        channel = one.outgoing.channel
+        self._emit_for(one.message_id, one.expert_id, one.purpose, "sent", channel, one.reason, now)
+
     def _emit_for(
         self,
         message_id: int,
@@ -419,27 +378,6 @@ class Dispatcher:
             self.on_event(
                 DispatchEvent(now, message_id, expert_id, purpose.value, outcome, channel, detail)
             )
-
-
-async def _record_tries(session: AsyncSession, prepared: Sequence[Prepared]) -> list[Ready]:
-    """Every try of the batch in one INSERT (the ORM would insert them one row at a time
-    on SQLite, to read back each id), and the words and route of the messages about to go
-    in one UPDATE; the other messages' changes are flushed first."""
-    await session.flush()
-    await write_messages(session, [{"the_id": p.message_id, **p.changes} for p in prepared])
-    ids = await insert_tries(session, [plan.attempt for plan in prepared])
-    return [
-        Ready(
-            p.message_id,
-            ids[p.message_id],
-            p.outgoing,
-            p.expert_id,
-            p.purpose,
-            p.attempt["router_reason"],
-            p.keeps_word,
-        )
-        for p in prepared
-    ]
 
 
 def _outbound(message: Message, channel: Channel, rendered: Rendered) -> Outbound:

@@ -19,9 +19,10 @@ from bot.bootstrap import App
 from channels.base import OutgoingMessage, Receipt
 from scheduling.clock import SimulatedClock
 from scheduling.rules.decisions import Decision, Limits, Send, decide
-from scheduling.sending.dispatcher import Dispatcher, _record_tries
+from scheduling.sending.dispatcher import Dispatcher
 from scheduling.sending.gate import Gate
 from scheduling.sending.outbox import claim_due, load_message
+from scheduling.sending.recording import record_tries
 from scheduling.sending.results import Retry, record_result
 from store.enums import AttemptOutcome, MessageStatus, Purpose
 from store.models import DeliveryAttempt, Message
@@ -161,7 +162,7 @@ async def test_a_message_with_an_open_try_is_never_sent_again_by_its_own_worker(
         assert isinstance(decision, Send)
         plan = await dispatcher._prepare(session, message, decision, clock.now())
         assert plan is not None
-        await _record_tries(session, [plan])  # the try is committed, as before a send
+        await record_tries(session, [plan])  # the try is committed, as before a send
     await dispatcher._process(ids[0])  # the same worker, its lease still good
     files = [p for p in app.settings.resolved_outbox_dir.rglob("*") if p.is_file()]
     assert files == []
@@ -226,7 +227,7 @@ async def test_an_acceptance_recorded_for_a_batch_reads_as_record_result_writes_
         assert isinstance(decision, Send)
         plan = await dispatcher._prepare(session, message, decision, clock.now())
         assert plan is not None
-        [ready] = await _record_tries(session, [plan])
+        [ready] = await record_tries(session, [plan])
     async with app.sessions.begin() as session:
         message = await load_message(session, ready.message_id)
         assert message is not None

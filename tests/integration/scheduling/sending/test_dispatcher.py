@@ -14,7 +14,8 @@ from bot.services.engagements import lifecycle as service
 from channels.base import OutgoingMessage
 from scheduling.clock import SimulatedClock
 from scheduling.people.ledger import lines_for
-from scheduling.sending.dispatcher import Dispatcher, _record_tries
+from scheduling.sending.dispatcher import Dispatcher
+from scheduling.sending.recording import record_tries
 from store.enums import (
     AttemptOutcome,
     InvitationAnswer,
@@ -331,7 +332,7 @@ async def _die_mid_send(
         assert isinstance(decision, Send)
         plan = await dispatcher._prepare(session, message, decision, clock.now())
         assert plan is not None
-        await _record_tries(session, [plan])  # the try is committed before the send
+        await record_tries(session, [plan])  # the try is committed before the send
     return pre_brief, dispatcher, plan[2]
 
 

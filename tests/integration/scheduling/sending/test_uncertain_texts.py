@@ -20,8 +20,9 @@ from channels.registry import DEFAULT_LIMITS, SENDABLE, ChannelRegistry
 from channels.sms import SmsChannel, SmsConfig
 from scheduling.clock import SimulatedClock
 from scheduling.rules.decisions import Limits, Send, decide
-from scheduling.sending.dispatcher import Dispatcher, _record_tries
+from scheduling.sending.dispatcher import Dispatcher
 from scheduling.sending.outbox import claim_due, load_message
+from scheduling.sending.recording import record_tries
 from store.enums import Channel, MessageStatus, Purpose, Role, TaskKind, TaskStatus
 from store.models import Message, Staff, Task
 from tests.builders import add_engagement, add_expert, add_staff, all_tasks
@@ -148,7 +149,7 @@ async def _die_mid_send(world: World) -> tuple[Message, Dispatcher, OutgoingMess
         assert isinstance(decision, Send)
         plan = await dispatcher._prepare(session, message, decision, now)
         assert plan is not None
-        await _record_tries(session, [plan])  # the try is committed before the send
+        await record_tries(session, [plan])  # the try is committed before the send
     return brief, dispatcher, plan[2]
 
 
