@@ -4,11 +4,14 @@ that is tried again when it collides with another change."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.sql.base import ExecutableOption
 
 from bot.services.listening.answers import attach_to_open_task
 from bot.services.listening.dispatch import from_expert
@@ -25,10 +28,9 @@ RETRIES = 3
 
 async def receive(session: AsyncSession, inbound: Inbound, rules: Listening) -> Heard:
     """Store, understand and act on one inbound message; a repeat does nothing."""
-    if await session.scalar(select(Reply.id).where(Reply.provider_ref == inbound.provider_ref)):
-        return Heard(duplicate=True)
     key = sender_key(inbound.channel, inbound.sender)
-    reply = Reply(
+    reply = await _store(
+        session,
         channel=inbound.channel,
         provider_ref=inbound.provider_ref,
         sender=key,
@@ -37,8 +39,8 @@ async def receive(session: AsyncSession, inbound: Inbound, rules: Listening) -> 
         body="/start" if inbound.link_code is not None else _body(inbound),
         received_at=inbound.received_at,
     )
-    session.add(reply)
-    await session.flush()  # a concurrent repeat fails here, before anything else happens
+    if reply is None:
+        return Heard(duplicate=True)
     turn = Turn(session, rules, inbound, reply)
     if inbound.link_code is not None:
         await link(turn, inbound.link_code)
@@ -86,6 +88,46 @@ async def hear(
     raise AssertionError("unreachable")
 
 
+async def _store(session: AsyncSession, **given: Any) -> Reply | None:
+    """The reply stored (encrypted) before anything acts on it, or None for a repeat.
+
+    One statement does both: the INSERT does nothing when the provider reference is
+    already stored (its unique key), so a repeat, even one arriving at the same moment,
+    costs no separate look-up. The stored row then joins the session as loaded, and what
+    the rules decide about it is written by one UPDATE at the commit.
+    """
+    values = {**_UNDECIDED, **given}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    reply_id = await session.scalar(
+        dialect.insert(Reply)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[Reply.provider_ref])
+        .returning(Reply.id)
+    )
+    if reply_id is None:
+        return None
+    reply = Reply(id=reply_id, **values)
+    make_transient_to_detached(reply)  # as if just loaded: nothing pending, no SELECT
+    session.add(reply)
+    return reply
+
+
+# Every other column of a new reply, given so the row needs no reading back.
+_UNDECIDED: dict[str, Any] = {
+    "expert_id": None,
+    "intent": None,
+    "score": None,
+    "urgent": False,
+    "needs_person": False,
+    "auto_answer": None,
+    "in_reply_to_id": None,
+    "task_id": None,
+    "acknowledged_at": None,
+    "acknowledged_by_id": None,
+    "escalated_at": None,
+}
+
+
 def _body(inbound: Inbound) -> str:
     note = f"\n\n[{inbound.note}]" if inbound.note else ""
     return inbound.text[: MAX_BODY_CHARS - len(note)] + note
@@ -96,15 +138,10 @@ async def _named(session: AsyncSession, matched: list[Expert], expert_id: int) -
     chosen = [expert for expert in matched if expert.id == expert_id]
     if chosen:
         return chosen
-    expert = await session.scalar(
-        select(Expert)
-        .where(Expert.id == expert_id)
-        .options(
-            joinedload(Expert.link_worker).joinedload(Staff.cover),
-            selectinload(Expert.contact_points),
-            selectinload(Expert.consents),
-        )
+    rows = await session.scalars(
+        select(Expert).where(Expert.id == expert_id).options(*_WHAT_RULES_READ)
     )
+    expert = rows.unique().one_or_none()
     return [expert] if expert is not None else matched
 
 
@@ -115,10 +152,18 @@ async def _match(session: AsyncSession, channel: Channel, sender_hash: str) -> l
         select(Expert)
         .join(ContactPoint, ContactPoint.expert_id == Expert.id)
         .where(ContactPoint.channel == channel, ContactPoint.lookup_hash == sender_hash)
-        .options(
-            joinedload(Expert.link_worker).joinedload(Staff.cover),
-            selectinload(Expert.contact_points),
-            selectinload(Expert.consents),  # the gate reads consent before any answer
-        )
+        .options(*_WHAT_RULES_READ)
     )
     return list(rows.unique())
+
+
+# What the rules read of the sender (the gate reads consent before any answer), joined
+# into the one SELECT that finds them by blind index: a person has a handful of consents
+# and contact points, so the joined rows stay few, and each separate load was a round
+# trip (one per collection) on every reply.
+_WHAT_RULES_READ: tuple[ExecutableOption, ...] = (
+    joinedload(Expert.link_worker).joinedload(Staff.cover),
+    joinedload(Expert.contact_points),
+    joinedload(Expert.consents),
+    joinedload(Expert.waiting_changes),
+)
