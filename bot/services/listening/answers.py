@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
-from bot.services.engagements.lifecycle import EngagementError, record_answer
+from bot.services.engagements.lifecycle import EngagementError, answer_again, record_answer
 from bot.services.listening.inbound import ACTOR
 from bot.services.listening.turn import Turn
 from scheduling.planning.planner import load_engagement
@@ -26,6 +26,8 @@ _ANSWERS = {
 async def invitation(
     turn: Turn, expert: Expert, understood: Understood, question: Message | None
 ) -> str | None:
+    if _same_answer_again(turn, expert, understood, question):
+        return turn.render(understood.intent.value, turn.people(expert))
     engagement = (
         # Everything re-planning reads (every invitee, their link worker) comes loaded.
         await load_engagement(turn.session, question.engagement_id)
@@ -49,6 +51,32 @@ async def invitation(
     except EngagementError:
         return await free_text(turn, expert, understood, question)
     return turn.render(understood.intent.value, turn.people(expert))
+
+
+def _same_answer_again(
+    turn: Turn, expert: Expert, understood: Understood, question: Message | None
+) -> bool:
+    """The answer they already gave, noted again without loading everyone invited or
+    re-planning: read from the engagement and invitation loaded with the question."""
+    if question is None or not _loaded(question, "engagement", "invitation"):
+        return False
+    engagement, invitation = question.engagement, question.invitation
+    if engagement is None or invitation is None or engagement.starts_at <= turn.now:
+        return False
+    return answer_again(
+        turn.session,
+        engagement,
+        invitation,
+        _ANSWERS[understood.intent],
+        now=turn.now,
+        actor=ACTOR,
+    )
+
+
+def _loaded(message: Message, *names: str) -> bool:
+    """Whether these were loaded with it (reading one that was not would be a query)."""
+    unloaded = inspect(message).unloaded
+    return not any(name in unloaded for name in names)
 
 
 async def score(
@@ -77,22 +105,23 @@ async def free_text(
 async def attach_to_open_task(turn: Turn, expert: Expert, kind: TaskKind) -> None:
     """Several texts in a row share one open task rather than making a pile."""
     session = turn.session
-    task = await session.scalar(
-        select(Task)
-        .where(Task.expert_id == expert.id, Task.kind == kind, Task.status == TaskStatus.OPEN)
-        .order_by(Task.id.desc())
-        .limit(1)
-    )
-    if task is None and kind is TaskKind.URGENT_REPLY:
+    with turn.reading():  # tasks only
         task = await session.scalar(
             select(Task)
-            .where(
-                Task.expert_id == expert.id,
-                Task.kind == TaskKind.READ_REPLY,
-                Task.status == TaskStatus.OPEN,
-            )
+            .where(Task.expert_id == expert.id, Task.kind == kind, Task.status == TaskStatus.OPEN)
+            .order_by(Task.id.desc())
             .limit(1)
         )
+        if task is None and kind is TaskKind.URGENT_REPLY:
+            task = await session.scalar(
+                select(Task)
+                .where(
+                    Task.expert_id == expert.id,
+                    Task.kind == TaskKind.READ_REPLY,
+                    Task.status == TaskStatus.OPEN,
+                )
+                .limit(1)
+            )
     if task is not None:
         turn.reply.task_id = task.id
         return
@@ -107,13 +136,14 @@ async def attach_to_open_task(turn: Turn, expert: Expert, kind: TaskKind) -> Non
 
 
 async def _answered_free_text_today(turn: Turn, expert: Expert) -> bool:
-    count = await turn.session.scalar(
-        select(func.count(Reply.id)).where(
-            Reply.expert_id == expert.id,
-            Reply.id != turn.reply.id,
-            Reply.intent == Intent.OTHER.value,
-            Reply.auto_answer.is_not(None),
-            Reply.received_at > turn.now - timedelta(days=1),
+    with turn.reading():  # their other replies, never this one
+        count = await turn.session.scalar(
+            select(func.count(Reply.id)).where(
+                Reply.expert_id == expert.id,
+                Reply.id != turn.reply.id,
+                Reply.intent == Intent.OTHER.value,
+                Reply.auto_answer.is_not(None),
+                Reply.received_at > turn.now - timedelta(days=1),
+            )
         )
-    )
     return bool(count)

@@ -4,6 +4,8 @@ send back, who is responsible for the expert today, and the task a reply opens."
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +42,17 @@ class Turn:
     @property
     def now(self) -> datetime:
         return self.inbound.received_at
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """For a read that never looks at this reply's own row: what the rules decided about
+        the reply so far waits for the commit (one UPDATE in all, not one before each
+        read). Anything else waiting to be written still is written first, as usual."""
+        session = self.session.sync_session
+        only_reply = not session.new and not session.deleted
+        only_reply = only_reply and all(obj is self.reply for obj in session.dirty)
+        with session.no_autoflush if only_reply else nullcontext():
+            yield
 
     async def task_for_reply(
         self,
