@@ -72,6 +72,8 @@ async def from_expert(turn: Turn, expert: Expert) -> None:
 async def _question(turn: Turn, expert: Expert) -> Message | None:
     wanted = turn.inbound.answers_message_id
     if wanted is None:
+        if expert.id in turn.asked:  # found with the sender
+            return turn.asked[expert.id]
         with turn.reading():  # messages only
             return await latest_question(turn.session, expert.id, turn.now)
     message = await turn.session.get(Message, wanted)

@@ -10,16 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload, make_transient_to_detached
-from sqlalchemy.sql.base import ExecutableOption
+from sqlalchemy.orm import make_transient_to_detached
 
+from bot.services.listening import sender
 from bot.services.listening.answers import attach_to_open_task
 from bot.services.listening.dispatch import from_expert
 from bot.services.listening.inbound import MAX_BODY_CHARS, Heard, Inbound, Listening, sender_key
 from bot.services.listening.strangers import from_stranger, link
 from bot.services.listening.turn import Turn
-from store.enums import Channel, TaskKind
-from store.models import ContactPoint, Expert, Reply, Staff
+from store.enums import TaskKind
+from store.models import Expert, Reply
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,11 @@ async def receive(session: AsyncSession, inbound: Inbound, rules: Listening) -> 
     if inbound.link_code is not None:
         await link(turn, inbound.link_code)
     else:
-        experts = await _match(session, inbound.channel, reply.sender_hash or "")
+        found = await sender.by_hash(
+            session, inbound.channel, reply.sender_hash or "", inbound.received_at
+        )
+        turn.asked = {expert.id: question for expert, question in found}
+        experts = [expert for expert, _ in found]
         if inbound.expert_id is not None:
             experts = await _named(session, experts, inbound.expert_id)
         if len(experts) == 1:
@@ -97,13 +101,7 @@ async def _store(session: AsyncSession, **given: Any) -> Reply | None:
     the rules decide about it is written by one UPDATE at the commit.
     """
     values = {**_UNDECIDED, **given}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    reply_id = await session.scalar(
-        dialect.insert(Reply)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=[Reply.provider_ref])
-        .returning(Reply.id)
-    )
+    reply_id = await session.scalar(_INSERT[session.get_bind().dialect.name], values)
     if reply_id is None:
         return None
     reply = Reply(id=reply_id, **values)
@@ -111,6 +109,13 @@ async def _store(session: AsyncSession, **given: Any) -> Reply | None:
     session.add(reply)
     return reply
 
+
+_INSERT = {  # by the dialect's name, as the engine gives it
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(Reply.__table__)
+    .on_conflict_do_nothing(index_elements=["provider_ref"])
+    .returning(Reply.__table__.c.id)
+    for dialect in (postgresql, sqlite)
+}
 
 # Every other column of a new reply, given so the row needs no reading back.
 _UNDECIDED: dict[str, Any] = {
@@ -138,32 +143,5 @@ async def _named(session: AsyncSession, matched: list[Expert], expert_id: int) -
     chosen = [expert for expert in matched if expert.id == expert_id]
     if chosen:
         return chosen
-    rows = await session.scalars(
-        select(Expert).where(Expert.id == expert_id).options(*_WHAT_RULES_READ)
-    )
-    expert = rows.unique().one_or_none()
+    expert = await sender.by_id(session, expert_id)
     return [expert] if expert is not None else matched
-
-
-async def _match(session: AsyncSession, channel: Channel, sender_hash: str) -> list[Expert]:
-    """Experts whose contact point on this channel has this keyed hash (opted out too:
-    START must still reach us)."""
-    rows = await session.scalars(
-        select(Expert)
-        .join(ContactPoint, ContactPoint.expert_id == Expert.id)
-        .where(ContactPoint.channel == channel, ContactPoint.lookup_hash == sender_hash)
-        .options(*_WHAT_RULES_READ)
-    )
-    return list(rows.unique())
-
-
-# What the rules read of the sender (the gate reads consent before any answer), joined
-# into the one SELECT that finds them by blind index: a person has a handful of consents
-# and contact points, so the joined rows stay few, and each separate load was a round
-# trip (one per collection) on every reply.
-_WHAT_RULES_READ: tuple[ExecutableOption, ...] = (
-    joinedload(Expert.link_worker).joinedload(Staff.cover),
-    joinedload(Expert.contact_points),
-    joinedload(Expert.consents),
-    joinedload(Expert.waiting_changes),
-)

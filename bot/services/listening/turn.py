@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from scheduling.rules.support_lines import open_now
 from scheduling.sending.gate import Kind, Outbound, check, details_safe, record_refusal
 from scheduling.text.context import signature
 from store.enums import Channel, TaskKind
-from store.models import ContactPoint, Expert, Reply, Staff, Task
+from store.models import ContactPoint, Expert, Message, Reply, Staff, Task
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ class Turn:
     inbound: Inbound
     reply: Reply
     answer: str | None = None
+    # The latest question each expert found as the sender was asked, found with them.
+    asked: dict[int, Message | None] = field(default_factory=dict)
 
     @property
     def now(self) -> datetime:
