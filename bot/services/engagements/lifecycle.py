@@ -236,6 +236,34 @@ async def record_answer(
     invitation.answered_at = now
     if support_needs:
         invitation.support_needs = support_needs
+    _noted(session, engagement, expert_id, now, actor)
+    # Only their answer changed, so only their part of the plan can.
+    return await replan_engagement(session, engagement, offsets, now, only=expert_id)
+
+
+def answer_again(
+    session: AsyncSession,
+    engagement: Engagement,
+    invitation: Invitation,
+    answer: InvitationAnswer,
+    *,
+    now: datetime,
+    actor: str,
+) -> bool:
+    """The answer they had already given, given again ("yes" twice): noted as
+    ``record_answer`` notes one (when, and in the audit), without re-planning, since
+    nothing the plan is built from changed. False, with nothing done, when the answer is
+    a different one or may not be given: that one is for ``record_answer``."""
+    if may_answer(engagement) is not None or invitation.answer is not answer:
+        return False
+    invitation.answered_at = now
+    _noted(session, engagement, invitation.expert_id, now, actor)
+    return True
+
+
+def _noted(
+    session: AsyncSession, engagement: Engagement, expert_id: int, now: datetime, actor: str
+) -> None:
     audit.record(
         session,
         actor=actor,
@@ -245,8 +273,6 @@ async def record_answer(
         expert_id=expert_id,
         at=now,
     )
-    # Only their answer changed, so only their part of the plan can.
-    return await replan_engagement(session, engagement, offsets, now, only=expert_id)
 
 
 async def move(

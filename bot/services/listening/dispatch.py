@@ -72,7 +72,10 @@ async def from_expert(turn: Turn, expert: Expert) -> None:
 async def _question(turn: Turn, expert: Expert) -> Message | None:
     wanted = turn.inbound.answers_message_id
     if wanted is None:
-        return await latest_question(turn.session, expert.id, turn.now)
+        if expert.id in turn.asked:  # found with the sender
+            return turn.asked[expert.id]
+        with turn.reading():  # messages only
+            return await latest_question(turn.session, expert.id, turn.now)
     message = await turn.session.get(Message, wanted)
     # A button only answers a message that was sent to this same person.
     return message if message is not None and message.expert_id == expert.id else None

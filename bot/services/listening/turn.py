@@ -4,7 +4,9 @@ send back, who is responsible for the expert today, and the task a reply opens."
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +24,7 @@ from scheduling.rules.support_lines import open_now
 from scheduling.sending.gate import Kind, Outbound, check, details_safe, record_refusal
 from scheduling.text.context import signature
 from store.enums import Channel, TaskKind
-from store.models import ContactPoint, Expert, Reply, Staff, Task
+from store.models import ContactPoint, Expert, Message, Reply, Staff, Task
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,23 @@ class Turn:
     inbound: Inbound
     reply: Reply
     answer: str | None = None
+    # The latest question each expert found as the sender was asked, found with them.
+    asked: dict[int, Message | None] = field(default_factory=dict)
 
     @property
     def now(self) -> datetime:
         return self.inbound.received_at
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """For a read that never looks at this reply's own row: what the rules decided about
+        the reply so far waits for the commit (one UPDATE in all, not one before each
+        read). Anything else waiting to be written still is written first, as usual."""
+        session = self.session.sync_session
+        only_reply = not session.new and not session.deleted
+        only_reply = only_reply and all(obj is self.reply for obj in session.dirty)
+        with session.no_autoflush if only_reply else nullcontext():
+            yield
 
     async def task_for_reply(
         self,
