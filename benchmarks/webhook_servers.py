@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from benchmarks.common import start_logged, stop_all
-from bot.bootstrap import build_app
+from bot.bootstrap import build_app, freeze_start_up
 from bot.web.webhooks.twilio_sms import PATH
 
 
@@ -57,8 +57,9 @@ async def serve(which: str, fd: int) -> None:
         web = create_web_app(built)
     else:
         web = floor_app()
-    # As `linkline run` configures it.
+    # As `linkline run` configures it (both: the floor gets the same help).
     server = uvicorn.Server(uvicorn.Config(web, log_level="warning", lifespan="on"))
+    freeze_start_up()
     try:
         await server.serve(sockets=[socket.socket(fileno=fd)])
     finally:
