@@ -28,7 +28,7 @@ from scheduling.people.handoff import (
     open_venue_task,
 )
 from scheduling.planning.pastoral_drafts import close_approval_task
-from scheduling.planning.planner import keep_word
+from scheduling.planning.promise_follow_ups import keep_word
 from scheduling.rules.decisions import Decision, Finish, Limits, Send
 from scheduling.sending.dispatch_types import (
     SLICE_WAIT,

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.registry import ChannelRegistry
-from scheduling.planning.planner import keep_word
+from scheduling.planning.promise_follow_ups import keep_word
 from scheduling.rules.decisions import Finish
 from scheduling.sending.outbox import load_message
 from scheduling.sending.results import ask_provider

@@ -28,15 +28,9 @@ from bot.services.engagements.rules import (
     refuse_problems,
 )
 from scheduling.people.offers import settle_offer
+from scheduling.planning.engagement_changes import cancel_engagement, move_engagement, plan_feedback
 from scheduling.planning.plan_settings import check_engagement_overrides, normalise_kind
-from scheduling.planning.planner import (
-    PlanReport,
-    cancel_engagement,
-    load_engagement,
-    move_engagement,
-    plan_feedback,
-    replan_engagement,
-)
+from scheduling.planning.planner import PlanReport, load_engagement, replan_engagement
 from scheduling.rules.plan import PlanOffsets
 from store import audit
 from store.enums import EngagementStatus, InvitationAnswer
