@@ -47,8 +47,8 @@ from benchmarks.common import clean_environ, scratch_app
 from benchmarks.webhook_servers import start_child, wait_ready
 from bot.bootstrap import App
 from bot.web.webhooks.twilio_sms import PATH
-from store.enums import Channel, MessageStatus, Purpose
-from store.models import Message, Reply
+from store.enums import Channel, InvitationAnswer, MessageStatus, Purpose
+from store.models import Invitation, Message, Reply
 from tests.load import (
     add_due_messages,
     add_sms_experts,
@@ -84,7 +84,9 @@ class Seeded:
 
 async def seed(app: App, experts: int) -> Seeded:
     """Experts reachable by SMS, invited in groups of 30 (an engagement's usual size), each
-    with one question already sent: a pre-brief, or (every other one) a check-in."""
+    with one question already sent: a pre-brief, or (every other one) a check-in. Those
+    asked the pre-brief have not answered yet, so each one's first "yes" is a real answer
+    that re-plans their part of the engagement; a later "yes" from them is a repeat."""
     message_ids: list[int] = []
     for first in range(0, experts, PER_ENGAGEMENT):
         size = min(PER_ENGAGEMENT, experts - first)
@@ -100,6 +102,12 @@ async def seed(app: App, experts: int) -> Seeded:
         )
         await session.execute(
             update(Message).where(Message.id.in_(check_ins)).values(purpose=Purpose.CHECK_IN)
+        )
+        asked = select(Message.expert_id).where(Message.id.in_(message_ids[0::2]))
+        await session.execute(
+            update(Invitation)
+            .where(Invitation.expert_id.in_(asked))
+            .values(answer=InvitationAnswer.PENDING, answered_at=None)
         )
     numbers = [phone_for(n) for n in range(experts)]
     return Seeded(invited=numbers[0::2], checked_in=numbers[1::2])
