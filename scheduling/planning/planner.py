@@ -58,15 +58,24 @@ class PlanReport:
     unchanged: int = 0
 
 
-async def load_engagement(session: AsyncSession, engagement_id: int) -> Engagement | None:
+async def load_engagement(
+    session: AsyncSession, engagement_id: int, *, only: int | None = None
+) -> Engagement | None:
     """The engagement with its lead, and everyone invited with their link worker and
     cover: three queries (engagement and lead; invitations and experts; link workers
-    and cover), a round trip each, however many are invited."""
+    and cover), a round trip each, however many are invited.
+
+    With ``only`` (an expert's id), its invitations hold that person's alone: for one
+    person's answer, re-planned with ``replan_engagement(..., only=...)`` in a transaction
+    that reads nobody else's, so a reply does not load all thirty people invited."""
+    invitations = Engagement.invitations
+    if only is not None:
+        invitations = invitations.and_(Invitation.expert_id == only)  # type: ignore[assignment]
     return await session.scalar(
         select(Engagement)
         .where(Engagement.id == engagement_id)
         .options(
-            selectinload(Engagement.invitations)
+            selectinload(invitations)
             .joinedload(Invitation.expert, innerjoin=True)
             .selectinload(Expert.link_worker)
             .joinedload(Staff.cover),

@@ -29,8 +29,9 @@ async def invitation(
     if _same_answer_again(turn, expert, understood, question):
         return turn.render(understood.intent.value, turn.people(expert))
     engagement = (
-        # Everything re-planning reads (every invitee, their link worker) comes loaded.
-        await load_engagement(turn.session, question.engagement_id)
+        # Everything re-planning their part reads (their invitation, their link worker)
+        # comes loaded, and nobody else's.
+        await load_engagement(turn.session, question.engagement_id, only=expert.id)
         if question is not None and question.engagement_id is not None
         else None
     )
