@@ -18,15 +18,15 @@ from sqlalchemy import event, select, update
 from bot.bootstrap import App
 from channels.base import OutgoingMessage, Receipt
 from scheduling.clock import SimulatedClock
-from scheduling.rules.decisions import Decision, Limits, Send, decide
+from scheduling.rules.decisions import Decision, Limits
 from scheduling.sending.dispatcher import Dispatcher
 from scheduling.sending.gate import Gate
-from scheduling.sending.outbox import claim_due, load_message
-from scheduling.sending.recording import record_tries
+from scheduling.sending.outbox import load_message
 from scheduling.sending.results import Retry, record_result
 from store.enums import AttemptOutcome, MessageStatus, Purpose
 from store.models import DeliveryAttempt, Message
 from tests.builders import add_engagement, add_expert, outbox
+from tests.integration.scheduling.sending.tried import claim_and_try_first
 
 
 async def _pre_briefs_due_now(app: App, clock: SimulatedClock) -> None:
@@ -151,18 +151,7 @@ async def test_a_message_with_an_open_try_is_never_sent_again_by_its_own_worker(
         await add_engagement(app, session, experts=[expert])
     await _pre_briefs_due_now(app, clock)
     dispatcher = app.dispatcher()
-    config = dispatcher.config
-    ids = await claim_due(
-        app.sessions, worker=config.worker, now=clock.now(), limit=10, lease=config.lease
-    )
-    async with app.sessions.begin() as session:
-        message = await load_message(session, ids[0])
-        assert message is not None
-        decision = decide(message, app.channels, Limits(), clock.now())
-        assert isinstance(decision, Send)
-        plan = await dispatcher._prepare(session, message, decision, clock.now())
-        assert plan is not None
-        await record_tries(session, [plan])  # the try is committed, as before a send
+    ids, _ = await claim_and_try_first(dispatcher, clock)  # committed, as before a send
     await dispatcher._process(ids[0])  # the same worker, its lease still good
     files = [p for p in app.settings.resolved_outbox_dir.rglob("*") if p.is_file()]
     assert files == []
@@ -217,17 +206,7 @@ async def test_an_acceptance_recorded_for_a_batch_reads_as_record_result_writes_
     [receipt] = gate.answers
     assert isinstance(receipt, Receipt)
 
-    ids = await claim_due(
-        app.sessions, worker=config.worker, now=clock.now(), limit=1, lease=config.lease
-    )
-    async with app.sessions.begin() as session:
-        message = await load_message(session, ids[0])
-        assert message is not None
-        decision = decide(message, app.channels, Limits(), clock.now())
-        assert isinstance(decision, Send)
-        plan = await dispatcher._prepare(session, message, decision, clock.now())
-        assert plan is not None
-        [ready] = await record_tries(session, [plan])
+    _, ready = await claim_and_try_first(dispatcher, clock, limit=1)
     async with app.sessions.begin() as session:
         message = await load_message(session, ready.message_id)
         assert message is not None

@@ -15,7 +15,6 @@ from channels.base import OutgoingMessage
 from scheduling.clock import SimulatedClock
 from scheduling.people.ledger import lines_for
 from scheduling.sending.dispatcher import Dispatcher
-from scheduling.sending.recording import record_tries
 from store.enums import (
     AttemptOutcome,
     InvitationAnswer,
@@ -27,6 +26,7 @@ from store.enums import (
 )
 from store.models import DeliveryAttempt, Message
 from tests.builders import add_engagement, add_expert, all_tasks, outbox
+from tests.integration.scheduling.sending.tried import claim_and_try_first
 
 
 async def _run_at(app: App, clock: SimulatedClock, when: object) -> None:
@@ -312,28 +312,11 @@ async def _die_mid_send(
 ) -> tuple[Message, Dispatcher, OutgoingMessage]:
     """The first pre-brief claimed and its try recorded, as a worker leaves it when it dies
     just before the provider call: (message, a new worker's dispatcher, what was to go)."""
-    from scheduling.rules.decisions import Limits, Send, decide
-    from scheduling.sending.outbox import claim_due, load_message
-
     pre_brief = await _first_planned(app)
     clock.set(pre_brief.due_at)
     dispatcher = app.dispatcher()
-    ids = await claim_due(
-        app.sessions,
-        worker=dispatcher.config.worker,
-        now=clock.now(),
-        limit=10,
-        lease=dispatcher.config.lease,
-    )
-    async with app.sessions.begin() as session:
-        message = await load_message(session, ids[0])
-        assert message is not None
-        decision = decide(message, app.channels, Limits(), clock.now())
-        assert isinstance(decision, Send)
-        plan = await dispatcher._prepare(session, message, decision, clock.now())
-        assert plan is not None
-        await record_tries(session, [plan])  # the try is committed before the send
-    return pre_brief, dispatcher, plan[2]
+    _, ready = await claim_and_try_first(dispatcher, clock)  # committed before the send
+    return pre_brief, dispatcher, ready.outgoing
 
 
 @pytest.mark.db_contract

@@ -3,9 +3,7 @@ private "not safe now" word. Real HTTP into the running service, Twilio's SDK an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,20 +12,13 @@ from bot.bootstrap import App
 from bot.services.experts.agreement import set_safe_word
 from bot.services.experts.profile import ExpertError
 from bot.services.inbox.replies import acknowledge
-from scheduling.clock import SimulatedClock
 from scheduling.rules.distress import DistressWords
 from store.enums import MessageStatus, PastoralLevel, Purpose, TaskKind
 from store.models import Expert, Message, Reply, StaffAlert
 from tests.builders import add_expert, all_tasks, outbox
-from tests.live import Live, live_service
+from tests.live import Live
 
 ANA = "+447123456789"  # the builders' expert
-
-
-@pytest.fixture
-async def live(tmp_path: Path, database_url: str, clock: SimulatedClock) -> AsyncIterator[Live]:
-    async with live_service(tmp_path, database_url, clock) as service:
-        yield service
 
 
 async def _ana(app: App, **overrides: object) -> int:

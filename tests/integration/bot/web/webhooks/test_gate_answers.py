@@ -3,8 +3,6 @@ service, as an expert texts and as staff then read the expert's page."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,21 +12,14 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from bot.services.experts.telegram_links import create_link
 from bot.web.app import create_web_app
-from scheduling.clock import SimulatedClock
 from store.models import Expert, Staff
 from tests.builders import add_expert
-from tests.live import PUBLIC, Live, live_service
+from tests.live import PUBLIC, Live
 from tests.staff_client import StaffClient, add_account
 
 ANA = "+447123456789"  # the builders' expert, "07123 456789"
 STRANGER = "+447700900999"
 SERVICE_NAMES = ("Samaritans", "NHS 24", "Domestic Abuse", "Rape Crisis", "Breathing Space")
-
-
-@pytest.fixture
-async def live(tmp_path: Path, database_url: str, clock: SimulatedClock) -> AsyncIterator[Live]:
-    async with live_service(tmp_path, database_url, clock) as service:
-        yield service
 
 
 async def _ana(app: App, **overrides: Any) -> int:

@@ -5,38 +5,18 @@ still re-plans."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from scheduling.clock import SimulatedClock
 from store.enums import InvitationAnswer, MessageStatus, Purpose
-from store.models import AuditEvent, Expert, Invitation
-from tests.builders import add_engagement, add_expert, outbox
-from tests.live import Live, live_service
+from store.models import AuditEvent, Invitation
+from tests.builders import outbox
+from tests.integration.bot.web.webhooks.test_replies_over_http import ana_with_a_pre_brief_sent
+from tests.live import Live
 
 ANA = "+447123456789"  # the builders' expert, "07123 456789"
-
-
-@pytest.fixture
-async def live(tmp_path: Path, database_url: str, clock: SimulatedClock) -> AsyncIterator[Live]:
-    async with live_service(tmp_path, database_url, clock) as service:
-        yield service
-
-
-async def _ana_with_a_pre_brief_sent(live: Live) -> Expert:
-    app = live.app
-    async with app.sessions.begin() as session:
-        expert = await add_expert(app, session)
-        ben = await add_expert(app, session, preferred_name="Ben", phone="07123 456780")
-        await add_engagement(app, session, experts=[expert, ben])
-    pre_brief = (await outbox(app, purpose=Purpose.PRE_BRIEF, expert_id=expert.id))[0]
-    live.clock.set(pre_brief.due_at)
-    await app.dispatcher().run_until_idle()
-    return expert
 
 
 async def _invitation(live: Live, expert_id: int) -> Invitation:
@@ -62,7 +42,7 @@ async def _plan(live: Live, expert_id: int) -> list[tuple[int, Purpose, MessageS
 async def test_the_same_text_arriving_twice_at_once_is_kept_and_answered_once(
     live: Live,
 ) -> None:
-    await _ana_with_a_pre_brief_sent(live)
+    await ana_with_a_pre_brief_sent(live)
     sid = live.next_sid()
     responses = await asyncio.gather(*(live.text(ANA, "yes", sid=sid) for _ in range(4)))
     assert all(r.status_code == 200 for r in responses)
@@ -73,7 +53,7 @@ async def test_the_same_text_arriving_twice_at_once_is_kept_and_answered_once(
 
 @pytest.mark.db_contract
 async def test_yes_given_again_is_noted_and_the_plan_is_left_as_it_was(live: Live) -> None:
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     first = await live.text(ANA, "yes")
     assert "Sam" in first.text and "Ana" in first.text
     planned = await _plan(live, ana.id)
@@ -95,7 +75,7 @@ async def test_yes_given_again_is_noted_and_the_plan_is_left_as_it_was(live: Liv
 
 @pytest.mark.db_contract
 async def test_a_changed_answer_still_re_plans(live: Live) -> None:
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     await live.text(ANA, "yes")
     assert any(status is MessageStatus.PENDING for _, _, status in await _plan(live, ana.id))
     await live.text(ANA, "sorry can't make it")

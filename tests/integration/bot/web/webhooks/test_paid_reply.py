@@ -3,28 +3,17 @@ for details without the amount or what it was for, on a safe one with the amount
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.bootstrap import App
-from scheduling.clock import SimulatedClock
 from scheduling.people import ledger
 from scheduling.planning.payment_notices import pay
 from store.enums import PaymentPurpose
 from store.models import Invitation
 from tests.builders import add_engagement, add_expert
-from tests.live import Live, live_service
+from tests.live import Live
 
 ANA = "+447123456789"
-
-
-@pytest.fixture
-async def live(tmp_path: Path, database_url: str, clock: SimulatedClock) -> AsyncIterator[Live]:
-    async with live_service(tmp_path, database_url, clock) as service:
-        yield service
 
 
 async def _owed(app: App, **expert: Any) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,24 +13,17 @@ from sqlalchemy import func, select
 from bot.services.experts.telegram_links import create_link
 from bot.services.inbox.replies import acknowledge
 from bot.services.staff.accounts import set_alert_route, set_cover
-from scheduling.clock import SimulatedClock
 from store.enums import Channel, InvitationAnswer, MessageStatus, Purpose, Role, TaskKind
 from store.models import ContactPoint, Expert, Invitation, Message, Reply, Staff, StaffAlert
 from tests.builders import add_engagement, add_expert, add_staff, all_tasks, outbox, say_yes
-from tests.live import Live, live_service
+from tests.live import Live
 
 ANA = "+447123456789"  # the builders' expert, "07123 456789"
 SAM_PHONE = "+447123000111"
 COVER_PHONE = "+447123000222"
 
 
-@pytest.fixture
-async def live(tmp_path: Path, database_url: str, clock: SimulatedClock) -> AsyncIterator[Live]:
-    async with live_service(tmp_path, database_url, clock) as service:
-        yield service
-
-
-async def _ana_with_a_pre_brief_sent(live: Live) -> Expert:
+async def ana_with_a_pre_brief_sent(live: Live) -> Expert:
     """Ana, invited with Ben and not yet answered; her pre-brief (which asks) went by text."""
     app = live.app
     async with app.sessions.begin() as session:
@@ -58,7 +49,7 @@ async def _answer(app: object, expert_id: int) -> InvitationAnswer:
 
 
 async def test_a_texted_yes_answers_the_invitation_and_thanks_them_by_name(live: Live) -> None:
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     response = await live.text(ANA, "Yeah 👍")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
@@ -70,7 +61,7 @@ async def test_a_texted_yes_answers_the_invitation_and_thanks_them_by_name(live:
 
 
 async def test_cant_make_it_is_a_no_and_stops_the_rest_of_the_plan(live: Live) -> None:
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     await live.text(ANA, "sorry can't make it")
     assert await _answer(live.app, ana.id) is InvitationAnswer.NO
     waiting = [
@@ -80,7 +71,7 @@ async def test_cant_make_it_is_a_no_and_stops_the_rest_of_the_plan(live: Live) -
 
 
 async def test_a_forged_signature_is_refused_and_nothing_is_kept(live: Live) -> None:
-    await _ana_with_a_pre_brief_sent(live)
+    await ana_with_a_pre_brief_sent(live)
     response = await live.client.post(
         "/webhooks/twilio/sms",
         data={"MessageSid": live.next_sid(), "From": ANA, "Body": "yes"},
@@ -94,7 +85,7 @@ async def test_a_forged_signature_is_refused_and_nothing_is_kept(live: Live) -> 
 
 @pytest.mark.db_contract
 async def test_the_same_text_delivered_twice_is_handled_once(live: Live) -> None:
-    await _ana_with_a_pre_brief_sent(live)
+    await ana_with_a_pre_brief_sent(live)
     sid = live.next_sid()
     first = await live.text(ANA, "call me", sid=sid)
     again = await live.text(ANA, "call me", sid=sid)
@@ -105,7 +96,7 @@ async def test_the_same_text_delivered_twice_is_handled_once(live: Live) -> None
 
 
 async def test_stop_is_honoured_at_once_and_the_link_worker_is_told(live: Live) -> None:
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     response = await live.text(ANA, "STOP")
     assert "won't get any more messages" in response.text
     async with live.app.sessions() as session:
@@ -124,7 +115,7 @@ async def test_stop_is_honoured_at_once_and_the_link_worker_is_told(live: Live) 
 
 
 async def test_twilios_own_stop_handling_is_respected_without_a_second_answer(live: Live) -> None:
-    await _ana_with_a_pre_brief_sent(live)
+    await ana_with_a_pre_brief_sent(live)
     response = await live.text(ANA, "End", OptOutType="STOP")
     assert "<Message>" not in response.text  # Twilio has already answered them
     [reply] = await live.replies()
@@ -132,7 +123,7 @@ async def test_twilios_own_stop_handling_is_respected_without_a_second_answer(li
 
 
 async def test_pause_for_two_weeks_pauses_them_and_says_until_when(live: Live) -> None:
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     response = await live.text(ANA, "pause 2 weeks")
     assert "paused messages until" in response.text
     async with live.app.sessions() as session:
@@ -141,7 +132,7 @@ async def test_pause_for_two_weeks_pauses_them_and_says_until_when(live: Live) -
 
 
 async def test_free_text_goes_to_the_link_worker_with_one_line_back_a_day(live: Live) -> None:
-    await _ana_with_a_pre_brief_sent(live)
+    await ana_with_a_pre_brief_sent(live)
     first = await live.text(ANA, "Is there parking near the venue?")
     second = await live.text(ANA, "Also can I bring my daughter")
     # Ana's texts are discreet: whoever holds her phone does not learn Sam's name.
@@ -153,7 +144,7 @@ async def test_free_text_goes_to_the_link_worker_with_one_line_back_a_day(live: 
 
 
 async def test_a_stranger_gets_one_neutral_line_that_reveals_nothing(live: Live) -> None:
-    await _ana_with_a_pre_brief_sent(live)
+    await ana_with_a_pre_brief_sent(live)
     first = await live.text("+447700900999", "hello who is this")
     again = await live.text("+447700900999", "hello?")
     text = first.text.lower()
@@ -184,7 +175,7 @@ async def _texts_to(live: Live, phone: str, within: float = 60) -> list[str]:
 
 
 async def test_a_worrying_reply_reaches_the_link_worker_within_a_minute(live: Live) -> None:
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     await _alerts_by_text(live, ana.link_worker_id, SAM_PHONE)
     started = time.monotonic()
     response = await live.text(ANA, "honestly I can't go on like this")
@@ -208,7 +199,7 @@ async def test_a_worrying_reply_reaches_the_link_worker_within_a_minute(live: Li
 async def test_a_low_check_in_score_is_urgent_and_the_cover_is_alerted_when_away(
     live: Live,
 ) -> None:
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     app = live.app
     message = (await outbox(app, purpose=Purpose.PRE_BRIEF))[0]
     async with app.sessions.begin() as session:
@@ -233,7 +224,7 @@ async def test_a_low_check_in_score_is_urgent_and_the_cover_is_alerted_when_away
 
 
 async def test_messages_wait_on_hold_and_go_again_once_a_person_has_looked(live: Live) -> None:
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     await live.text(ANA, "he hit me again")
     reminder = (await outbox(live.app, purpose=Purpose.REMINDER))[0]
     live.clock.set(reminder.due_at)
@@ -324,7 +315,7 @@ async def test_a_reply_nobody_reads_for_a_working_day_alerts_an_administrator(
     live: Live,
 ) -> None:
     app = live.app
-    await _ana_with_a_pre_brief_sent(live)
+    await ana_with_a_pre_brief_sent(live)
     async with app.sessions.begin() as session:
         admin = await add_staff(
             session, "Ali Admin", "ali@example.org", Role.ADMIN, app.clock.now()
@@ -372,7 +363,7 @@ async def test_a_worrying_reply_nobody_acknowledges_in_an_hour_goes_to_the_cover
     live: Live,
 ) -> None:
     app = live.app
-    ana = await _ana_with_a_pre_brief_sent(live)
+    ana = await ana_with_a_pre_brief_sent(live)
     async with app.sessions.begin() as session:
         jo = await add_staff(session, "Jo Reid", "jo@example.org", now=app.clock.now())
         sam = await session.get(Staff, ana.link_worker_id)
