@@ -69,6 +69,7 @@ def _email(settings: Settings, now: Now, *, id_key: bytes | None = None) -> Mess
         # offer STARTTLS must not get the mail and password in clear. Switched off only by
         # SMTP_STARTTLS=false, for a local relay.
         start_tls=settings.smtp_starttls and not implicit_tls,
+        connections=settings.smtp_connections,
         reply_to=settings.mail_reply_to,
         id_key=id_key,
     )

@@ -137,6 +137,9 @@ class Settings(MailInSettings):
     # STARTTLS is required on every port but 465 (implicit TLS). Only a local relay without
     # TLS should ever set SMTP_STARTTLS=false: mail and the password would cross in clear.
     smtp_starttls: bool = Field(True, validation_alias=_env("SMTP_STARTTLS"))
+    # Connections kept open to the mail server, each carrying one email at a time. Some
+    # providers allow only a few at once per account: lower it for them.
+    smtp_connections: int = Field(4, ge=1, le=20, validation_alias=_env("SMTP_CONNECTIONS"))
     letter_return_address: str = Field(
         "", validation_alias=_env("LINKLINE_LETTER_RETURN_ADDRESS"), max_length=200
     )

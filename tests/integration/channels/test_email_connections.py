@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from bot.channel_setup import build_channels
+from bot.settings import Settings
 from channels.base import OutcomeUnknown, OutgoingMessage
 from channels.mail import EmailChannel, EmailConfig
 from store.enums import Channel
@@ -144,3 +147,24 @@ def test_each_event_loop_gets_its_own_connections(server: FakeSMTPServer) -> Non
     asyncio.run(channel.send(_message(2)))
     asyncio.run(channel.aclose())
     assert _recipients(server) == ["person1@example.net", "person2@example.net"]
+
+
+async def test_smtp_connections_in_the_settings_caps_what_the_service_opens(
+    server: FakeSMTPServer, tmp_path: Path
+) -> None:
+    """A provider that allows one connection per account: SMTP_CONNECTIONS=1 makes the
+    email channel Linkline builds from its settings send everything over one."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "var",
+        smtp_host=server.host,
+        smtp_port=server.port,
+        smtp_from="sam@linkline.test",
+        smtp_starttls=False,
+        smtp_connections=1,
+    )
+    email = build_channels(settings, lambda: NOW)[Channel.EMAIL]
+    await asyncio.gather(*(email.send(_message(i)) for i in range(8)))
+    await email.aclose()
+    assert len(_recipients(server)) == 8
+    assert _greetings(server) == 1

@@ -34,6 +34,20 @@ def test_a_bad_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings(_env_file=None)  # type: ignore[call-arg]
 
 
+@pytest.mark.parametrize("bad", ["0", "21", "many", "-1", ""])
+def test_smtp_connections_outside_one_to_twenty_is_refused(
+    monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    monkeypatch.setenv("SMTP_CONNECTIONS", bad)
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    assert "SMTP_CONNECTIONS" in str(refused.value)
+
+
+def test_smtp_connections_default_to_four() -> None:
+    assert Settings(_env_file=None).smtp_connections == 4  # type: ignore[call-arg]
+
+
 def test_the_default_database_is_a_local_sqlite_file() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.resolved_database_url.endswith("var/linkline.db")
