@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, literal_column, select, update
+from sqlalchemy import Select, Table, bindparam, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -159,18 +159,29 @@ async def recent_capped(session: AsyncSession, expert_id: int, now: datetime) ->
     return list(rows)
 
 
+def newest_question(asked: Any, since: Any) -> Select[tuple[int]]:
+    """The newest message (``asked``: ``Message`` or an alias of it) that asked them
+    something and went out since ``since`` (a value or a bound parameter): the one a reply
+    is taken to answer. One definition for both ways a reply finds it."""
+    return (
+        select(asked.id)
+        .where(
+            asked.purpose.in_(QUESTION_PURPOSES),
+            asked.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)),
+            asked.sent_at >= since,
+        )
+        .order_by(asked.sent_at.desc(), asked.id.desc())
+        .limit(1)
+    )
+
+
 async def latest_question(session: AsyncSession, expert_id: int, now: datetime) -> Message | None:
     """The newest message that asked them something, sent in the last two weeks."""
+    since = now - timedelta(days=CONTEXT_DAYS)
+    newest = newest_question(Message, since).where(Message.expert_id == expert_id)
     return await session.scalar(
         select(Message)
-        .where(
-            Message.expert_id == expert_id,
-            Message.purpose.in_(QUESTION_PURPOSES),
-            Message.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)),
-            Message.sent_at >= now - timedelta(days=CONTEXT_DAYS),
-        )
-        .order_by(Message.sent_at.desc(), Message.id.desc())
-        .limit(1)
+        .where(Message.id == newest.scalar_subquery())
         .options(joinedload(Message.engagement), joinedload(Message.invitation))
     )
 

@@ -11,8 +11,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
-from scheduling.rules.questions import CONTEXT_DAYS, QUESTION_PURPOSES
-from store.enums import Channel, MessageStatus
+from scheduling.rules.questions import CONTEXT_DAYS
+from scheduling.sending.outbox import newest_question
+from store.enums import Channel
 from store.models import ContactPoint, Expert, Message, Staff
 
 # What the rules read of the sender (the gate reads consent before any answer), joined
@@ -25,19 +26,12 @@ _WHAT_RULES_READ = (
     joinedload(Expert.waiting_changes),
 )
 
-# The newest message that asked them something, sent within the context window: the
-# same question as ``scheduling.sending.outbox.latest_question``, asked inside the SELECT.
+# The newest message that asked them something, sent within the context window, asked
+# inside the SELECT.
 _asked = aliased(Message)
 _LATEST = (
-    select(_asked.id)
-    .where(
-        _asked.expert_id == Expert.id,
-        _asked.purpose.in_(QUESTION_PURPOSES),
-        _asked.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)),
-        _asked.sent_at >= bindparam("since"),
-    )
-    .order_by(_asked.sent_at.desc(), _asked.id.desc())
-    .limit(1)
+    newest_question(_asked, bindparam("since"))
+    .where(_asked.expert_id == Expert.id)
     .correlate(Expert)
     .scalar_subquery()
 )
