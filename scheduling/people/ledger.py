@@ -346,6 +346,17 @@ def totals(lines: Iterable[PaymentLine]) -> Totals:
     return Totals(*(sums[s] for s in PaymentStatus))
 
 
+def by_person(lines: Iterable[PaymentLine]) -> dict[int, str]:
+    """Each invitation's lines in a few words ("Travel and other costs £12.40, owed"), for
+    a page that shows where someone's money stands without being the place it is kept."""
+    words: dict[int, list[str]] = {}
+    for line in lines:
+        words.setdefault(line.invitation_id, []).append(
+            f"{label_of(line.purpose)} {pounds(line.amount_pence)}, {in_sentence(line.status)}"
+        )
+    return {invitation_id: "; ".join(each) for invitation_id, each in words.items()}
+
+
 def describe_line(line: PaymentLine, time_zone: str) -> str:
     """One line for staff: what, for whom, how much, where it stands."""
     engagement: Engagement = line.invitation.engagement

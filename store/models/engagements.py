@@ -88,6 +88,9 @@ class Invitation(Base):
     answered_at: Mapped[datetime | None]
     support_needs: Mapped[str | None] = mapped_column(EncryptedText)  # may be health details
     attended: Mapped[bool | None]
+    # Set by the attendance sheet before the payments ledger existed; no longer written
+    # (the ledger is where fees and costs are kept and paid) and kept because a person's
+    # subject-access file shows what was recorded.
     costs_settled: Mapped[bool] = mapped_column(default=False)
     told_verbally_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

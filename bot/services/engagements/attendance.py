@@ -7,7 +7,7 @@ no-blame note, and after two or more missed in a row, a task to check in by a sa
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -101,39 +101,6 @@ def _why_not_contact(expert: Expert, now: datetime) -> str | None:
     return None
 
 
-async def record_costs_settled(
-    session: AsyncSession,
-    engagement: Engagement,
-    expert: Expert,
-    settled: bool,
-    *,
-    now: datetime,
-    actor: str,
-) -> bool:
-    """Mark someone's travel and other costs as paid back (or not yet); True if it changed.
-
-    Costs can be owed whether or not the engagement went ahead, so this is refused only
-    for someone who was never invited."""
-    who = expert.ref or str(expert.id)
-    invitation = next((i for i in engagement.invitations if i.expert_id == expert.id), None)
-    if invitation is None:
-        raise EngagementError(f"expert {who} is not invited to engagement {engagement.id}")
-    if invitation.costs_settled is settled:
-        return False
-    invitation.costs_settled = settled
-    audit.record(
-        session,
-        actor=actor,
-        action="invitation.costs_settled",
-        entity="engagement",
-        entity_id=engagement.id,
-        at=now,
-        expert_id=expert.id,
-        settled=settled,
-    )
-    return True
-
-
 def attendance_field(invitation_id: int) -> str:
     """The name of one person's row on an attendance sheet: the form field, and the key
     of its problem in a refusal's ``errors``."""
@@ -149,16 +116,15 @@ async def record_attendance_sheet(
     session: AsyncSession,
     engagement: Engagement,
     came: Mapping[int, bool | None],
-    settled: Collection[int],
     *,
     now: datetime,
     actor: str,
 ) -> SheetResult:
-    """Who came, and whose costs are paid back, for every row of one sheet at once.
+    """Who came, for every row of one sheet at once. (What they are paid, and their costs,
+    live in the payments ledger alone: the sheet shows them, it does not keep them.)
 
     ``came`` is keyed by invitation id and holds the rows the sheet covers: True came,
-    False missed, None not marked (left as it is); the costs of a covered row are settled
-    when its id is in ``settled`` and not otherwise. A problem with any row is gathered
+    False missed, None not marked (left as it is). A problem with any row is gathered
     into one refusal, by `attendance_field`, so a person sees them all; the caller's
     transaction then rolls back, and nothing on the sheet is kept.
     """
@@ -175,14 +141,6 @@ async def record_attendance_sheet(
                     session, engagement, invitation.expert, mark, now=now, actor=actor
                 )
                 follow_ups += result.followup is not None
-            await record_costs_settled(
-                session,
-                engagement,
-                invitation.expert,
-                invitation.id in settled,
-                now=now,
-                actor=actor,
-            )
         except EngagementError as exc:
             problems[attendance_field(invitation.id)] = exc.plain
     if problems:

@@ -24,7 +24,10 @@ from bot.web.admin.engagements.forms import (
     refused_fields,
     sentence,
 )
+from bot.web.admin.pages import Page
+from scheduling.people import ledger
 from store.errors import Refused
+from store.models import Engagement
 
 router = APIRouter()
 
@@ -44,6 +47,7 @@ async def attendance_page(request: Request, engagement_id: int, web: StaffWeb) -
             engagement=engagement,
             not_yet=_not_yet(may_record_attendance(engagement, page.now)),
             values=attendance_values(engagement),
+            payments=await _payments(page, engagement),
             **WORDS,
         )
 
@@ -54,11 +58,11 @@ async def attendance(request: Request, engagement_id: int, web: StaffWeb) -> Res
         engagement = await load_engagement_to_change(page, engagement_id)
         if (refusal := may_record_attendance(engagement, page.now)) is not None:
             return await refused(page, engagement, refusal)
-        came, settled, errors = read_attendance(page, engagement)
+        came, errors = read_attendance(page, engagement)
         follow_ups = 0
         try:
             sheet = await record_attendance_sheet(
-                page.session, engagement, came, settled, now=page.now, actor=page.actor
+                page.session, engagement, came, now=page.now, actor=page.actor
             )
             follow_ups = sheet.follow_ups
         except Refused as exc:
@@ -70,6 +74,7 @@ async def attendance(request: Request, engagement_id: int, web: StaffWeb) -> Res
                 errors={key: errors[key] for key in sorted(errors, key=_row_order(rows))},
                 engagement=engagement,
                 not_yet=None,
+                payments=await _payments(page, engagement),
                 **WORDS,
             )
         flash = "Attendance saved"
@@ -79,6 +84,12 @@ async def attendance(request: Request, engagement_id: int, web: StaffWeb) -> Res
                 "with a warm note to send themselves"
             )
         return page.redirect(f"/engagements/{engagement.id}", flash=flash)
+
+
+async def _payments(page: Page, engagement: Engagement) -> dict[int, str]:
+    """Where each person's fee and costs stand, read from the ledger (the one place they
+    are kept and paid), for the sheet to show beside their name."""
+    return ledger.by_person(await ledger.lines_for(page.session, engagement_id=engagement.id))
 
 
 def _row_order(rows: list[str]) -> Callable[[str], int]:

@@ -198,11 +198,9 @@ def read_plan_changes(page: Page, current: Mapping[str, Any]) -> tuple[dict[str,
     return changes, errors
 
 
-def read_attendance(
-    page: Page, engagement: Engagement
-) -> tuple[dict[int, bool | None], set[int], Errors]:
-    """The attendance sheet: each row's mark by invitation id, whose costs are settled,
-    and the rows whose answer could not be read (left off the sheet)."""
+def read_attendance(page: Page, engagement: Engagement) -> tuple[dict[int, bool | None], Errors]:
+    """The attendance sheet: each row's mark by invitation id, and the rows whose answer
+    could not be read (left off the sheet)."""
     came: dict[int, bool | None] = {}
     errors: Errors = {}
     for invitation in engagement.invitations:
@@ -212,8 +210,7 @@ def read_attendance(
             errors[key] = "Choose came or did not come"
             continue
         came[invitation.id] = {"came": True, "missed": False}.get(choice)
-    settled = {int(key) for key in page.fields("costs_settled") if key.isdigit()}
-    return came, settled, errors
+    return came, errors
 
 
 # --- what a form starts with ------------------------------------------------------------------
@@ -242,9 +239,7 @@ def engagement_values(engagement: Engagement, time_zone: str) -> dict[str, str]:
 
 
 def attendance_values(engagement: Engagement) -> dict[str, Any]:
-    values: dict[str, Any] = {
+    return {
         attendance_field(i.id): "" if i.attended is None else ("came" if i.attended else "missed")
         for i in engagement.invitations
     }
-    values["costs_settled"] = [str(i.id) for i in engagement.invitations if i.costs_settled]
-    return values
