@@ -443,9 +443,9 @@ async def test_run_with_workers_starts_watches_and_stops_its_workers(
         service = Proc(tmp_path, env, "run", "--port", str(_free_port()), "--workers", "3")
         try:
             await wait_for("two workers", lambda: len(_children(service.popen.pid)) == 2, [service])
-            # Due once every worker is up: a batch is quick enough that the first process
-            # to start would otherwise send them all before the others begin.
-            numbers = await seed_due_sms(app, 300)
+            # Due once every worker is up, and enough to outlast a check (0.2 s): a batch
+            # is quick enough that one process would otherwise send them all alone.
+            numbers = await seed_due_sms(app, 1500)
             await wait_settled(app, [service], within=60)
             victim = _children(service.popen.pid)[0]
             os.kill(victim, signal.SIGKILL)
