@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import App, build_app
-from bot.services.listening.mail_poll import MailPoll
+from bot.services.listening.mail_poll import MailPoll, PollResult
 from channels.base import OutgoingMessage
 from channels.mail import EmailChannel
 from scheduling.clock import SimulatedClock
@@ -83,6 +83,13 @@ def email(
     return (head + extra + "\r\n" + body).encode()
 
 
+async def mail_in(app: App, dovecot: tuple[Dovecot, str], raw: bytes) -> PollResult:
+    """One email into the replies mailbox, then one pass of reading it."""
+    server, user = dovecot
+    server.append(user, raw)
+    return await poller(app).poll_once()
+
+
 def poller(app: App) -> MailPoll:
     poll = app.mail_poll()
     assert poll is not None
@@ -108,8 +115,7 @@ async def test_a_worrying_email_takes_the_urgent_path_and_is_answered_once(
     server, user = dovecot
     ana = await add_ana(mail_app)
     quoted = "\r\n\r\nOn Mon, Sam <replies@org.test> wrote:\r\n> How are you?\r\n"
-    server.append(user, email("I feel hopeless today." + quoted))
-    result = await poller(mail_app).poll_once()
+    result = await mail_in(mail_app, dovecot, email("I feel hopeless today." + quoted))
     assert (result.heard, result.answered) == (1, 1)
     (reply,) = await replies(mail_app)
     assert (reply.expert_id, reply.urgent, reply.channel) == (ana.id, True, Channel.EMAIL)
@@ -124,8 +130,7 @@ async def test_a_worrying_email_takes_the_urgent_path_and_is_answered_once(
     assert server.unseen(user) == 0
 
     # The same message again (delivered twice, or the mailbox read again): no second reply.
-    server.append(user, email("I feel hopeless today." + quoted))
-    again = await poller(mail_app).poll_once()
+    again = await mail_in(mail_app, dovecot, email("I feel hopeless today." + quoted))
     assert (again.heard, again.repeats, again.answered) == (0, 1, 0)
     assert len(await replies(mail_app)) == 1 and len(smtp.deliveries()) == 1
 
@@ -140,7 +145,6 @@ async def test_a_reply_from_another_address_is_matched_by_the_message_it_answers
     """An email we sent carries a token in its Reply-To and its Message-ID; a reply from
     the person's work address still reaches their record, and STOP stops email to their
     own address."""
-    server, user = dovecot
     ana = await add_ana(mail_app)
     channel = mail_app.channels[Channel.EMAIL]
     assert isinstance(channel, EmailChannel)
@@ -157,8 +161,7 @@ async def test_a_reply_from_another_address_is_matched_by_the_message_it_answers
     else:  # the plain address (a client that ignores Reply-To's token, say)
         extra = f"In-Reply-To: {ours['Message-ID']}\r\n"
         sent = email("STOP", sender="ana.work@example.net", extra=extra)
-    server.append(user, sent)
-    await poller(mail_app).poll_once()
+    await mail_in(mail_app, dovecot, sent)
     (reply,) = await replies(mail_app)
     assert (reply.expert_id, reply.intent) == (ana.id, "stop")
     async with mail_app.sessions() as session:
@@ -196,9 +199,7 @@ async def test_a_stranger_is_kept_for_staff_and_never_answered(
     dovecot: tuple[Dovecot, str],
     smtp: FakeSMTPServer,
 ) -> None:
-    server, user = dovecot
-    server.append(user, email("Buy cheap watches", sender="spam@example.com"))
-    await poller(mail_app).poll_once()
+    await mail_in(mail_app, dovecot, email("Buy cheap watches", sender="spam@example.com"))
     (reply,) = await replies(mail_app)
     assert (reply.expert_id, reply.needs_person, reply.auto_answer) == (None, True, None)
     assert smtp.deliveries() == []
@@ -209,9 +210,9 @@ async def test_a_worrying_stranger_gets_the_support_lines_and_nothing_else(
     dovecot: tuple[Dovecot, str],
     smtp: FakeSMTPServer,
 ) -> None:
-    server, user = dovecot
-    server.append(user, email("I feel hopeless, please help", sender="someone@example.com"))
-    await poller(mail_app).poll_once()
+    await mail_in(
+        mail_app, dovecot, email("I feel hopeless, please help", sender="someone@example.com")
+    )
     (reply,) = await replies(mail_app)
     assert (reply.expert_id, reply.urgent) == (None, True)
     (lines,) = smtp.deliveries()
@@ -239,8 +240,7 @@ async def test_malformed_mail_is_kept_for_a_person_and_nothing_crashes(
 ) -> None:
     server, user = dovecot
     await add_ana(mail_app)
-    server.append(user, MALFORMED[kind])
-    result = await poller(mail_app).poll_once()
+    result = await mail_in(mail_app, dovecot, MALFORMED[kind])
     assert (result.heard, result.failed) == (1, 0)
     (reply,) = await replies(mail_app)
     assert "Hello" in reply.body
@@ -283,10 +283,12 @@ async def test_an_out_of_office_is_kept_but_never_answered(
     dovecot: tuple[Dovecot, str],
     smtp: FakeSMTPServer,
 ) -> None:
-    server, user = dovecot
     await add_ana(mail_app)
-    server.append(user, email("I am away until Monday.", extra="Auto-Submitted: auto-replied\r\n"))
-    await poller(mail_app).poll_once()
+    await mail_in(
+        mail_app,
+        dovecot,
+        email("I am away until Monday.", extra="Auto-Submitted: auto-replied\r\n"),
+    )
     (reply,) = await replies(mail_app)
     assert reply.auto_answer is None and reply.needs_person
     assert smtp.deliveries() == []
@@ -378,7 +380,6 @@ async def test_yes_by_email_answers_the_invitation_the_email_asked_about(
 ) -> None:
     """End to end: the pre-brief goes by email through the dispatcher, with a Reply-To
     token; Ana's "yes" (her mail program quoting our question under it) is her answer."""
-    server, user = dovecot
     ana = await add_ana(mail_app)
     async with mail_app.sessions.begin() as session:
         await add_engagement(mail_app, session, experts=[ana])
@@ -392,8 +393,7 @@ async def test_yes_by_email_answers_the_invitation_the_email_asked_about(
         f"Yes, I'll be there.\r\n\r\nOn Mon, Sam <{sent.message['Reply-To']}> wrote:\r\n{quoted}",
         extra=f"In-Reply-To: {sent.message['Message-ID']}\r\n",
     )
-    server.append(user, reply)
-    result = await poller(mail_app).poll_once()
+    result = await mail_in(mail_app, dovecot, reply)
     assert (result.heard, result.answered) == (1, 1)
     (stored,) = await replies(mail_app)
     assert (stored.intent, stored.in_reply_to_id) == ("yes", pre_brief.id)
